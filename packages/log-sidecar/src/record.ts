@@ -1,0 +1,33 @@
+/**
+ * One log record: a complete line (or a multiline group) read from a file, with where it came from.
+ * Records are immutable once emitted; sinks only read them.
+ */
+export interface LogRecord {
+  /**
+   * Stable across restarts: derived from the file's identity and the record's start offset, so a record
+   * delivered twice (at-least-once) carries the same id both times (Elasticsearch `_id`, dedup in tests).
+   */
+  readonly id: string;
+  /** Identity key of the source file (device, inode, fingerprint of its first bytes). */
+  readonly fileKey: string;
+  /** Path the file had when the record was read. */
+  readonly path: string;
+  /** Byte offset of the record's first byte in the file. */
+  readonly offset: number;
+  /** Byte offset just after the record's last newline: what the checkpoint moves to once it is acked. */
+  readonly endOffset: number;
+  /** Event time in milliseconds since the epoch (fractional part keeps microseconds). */
+  readonly time: number;
+  /** The text of the line(s), newline stripped, invalid UTF-8 replaced; multiline groups joined by '\n'. */
+  readonly message: string;
+  /** With `--format json` and a line that is a JSON object: its fields. Otherwise undefined. */
+  readonly fields: Readonly<Record<string, unknown>> | undefined;
+  /** Static labels (`--label`, Downward API) shared by every record of the process. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** True when the line was longer than `--max-line-bytes` and was cut. */
+  readonly truncated: boolean;
+  /** When the sidecar read the line (ms since the epoch): the start of the delivery-latency clock. */
+  readonly readAt: number;
+  /** Bytes the record occupies in the file, used for buffer accounting. */
+  readonly bytes: number;
+}

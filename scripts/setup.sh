@@ -1,0 +1,40 @@
+#!/bin/sh
+# Makes a fresh machine (Node 20 and npm only) ready to build, test and run the demo. Idempotent and quick
+# when everything is already there, so both README commands can start with it.
+set -eu
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  # corepack cannot verify the registry's signatures here; npm installs pnpm as a plain package.
+  log 'installing pnpm 10 with npm'
+  npm install --global --no-fund --no-audit pnpm@10 >&2
+fi
+
+# Debian packages for the real FastAPI agent and the real Prometheus used by the end-to-end tests and the
+# demo. They go to /usr/bin/python3, which is why the tests run that interpreter explicitly.
+need_apt=''
+/usr/bin/python3 -c 'import fastapi, uvicorn, prometheus_client' >/dev/null 2>&1 ||
+  need_apt="$need_apt python3-fastapi python3-uvicorn python3-prometheus-client"
+command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
+if [ -n "$need_apt" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian packages:$need_apt"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $need_apt >&2
+    # The Debian package starts a Prometheus on :9090 where an init system runs; the sidecar needs that port.
+    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+    pkill -x prometheus >/dev/null 2>&1 || true
+  else
+    log "missing (tests that need them are skipped with a reason):$need_apt"
+    log "install them with: sudo apt-get install$need_apt"
+  fi
+fi
+
+if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  log 'installing dependencies with pnpm'
+  CI=true pnpm install --frozen-lockfile >&2
+fi
