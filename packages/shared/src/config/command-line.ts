@@ -1,0 +1,36 @@
+import { ConfigError } from './config-error.js';
+import { type LoadConfigInput, loadConfig } from './config-loader.js';
+import type { ConfigOf, OptionDefs } from './option.js';
+
+/** What a main needs of `process` to report a config outcome. */
+export interface ProgramIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  exit(code: number): never;
+}
+
+export const EXIT_CONFIG_ERROR = 2;
+
+/**
+ * loadConfig for a main: --help and --version print to stdout and exit 0; a ConfigError is printed as one
+ * plain line on stderr (no logger exists yet: its level is part of the config) and exits 2.
+ */
+export function loadConfigOrExit<O extends OptionDefs>(
+  input: LoadConfigInput<O>,
+  io: ProgramIo,
+): ConfigOf<O> {
+  try {
+    const result = loadConfig(input);
+    if (result.action === 'exit') {
+      io.stdout.write(result.output);
+      return io.exit(0);
+    }
+    return result.config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr.write(`${input.program}: config error: ${error.message}\n`);
+      return io.exit(EXIT_CONFIG_ERROR);
+    }
+    throw error;
+  }
+}

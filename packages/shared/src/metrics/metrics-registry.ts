@@ -1,0 +1,15 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/**
+ * A component's own registry, never prom-client's global one (a known source of "already registered"
+ * errors when modules are loaded twice), with Node's default metrics under the component's prefix so
+ * they cannot clash with the app's series when merged.
+ */
+export function createMetricsRegistry(prefix: string): Registry {
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*_$/.test(prefix)) {
+    throw new Error(`metric prefix "${prefix}" must be a valid metric name ending in "_", e.g. log_sidecar_`);
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix });
+  return registry;
+}
