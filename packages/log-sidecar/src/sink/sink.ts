@@ -7,7 +7,12 @@ import type { LogRecord } from '../record.js';
 export type SendResult =
   | { readonly outcome: 'delivered' }
   /** Nothing was accepted; send the same records again later (408, 429, 5xx but 501, connection errors). */
-  | { readonly outcome: 'retryable'; readonly reason: string; readonly status?: number; readonly retryAfterMs?: number }
+  | {
+      readonly outcome: 'retryable';
+      readonly reason: string;
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+    }
   /** The backend refused the records for good (4xx); they are counted and logged as lost. */
   | { readonly outcome: 'rejected'; readonly reason: string; readonly status?: number }
   /** The request was too large (413): the driver splits the batch; a single record is rejected. */
@@ -19,7 +24,11 @@ export type SendResult =
   | {
       readonly outcome: 'partial';
       readonly retry: readonly number[];
-      readonly rejected: readonly { readonly index: number; readonly reason: string; readonly status?: number }[];
+      readonly rejected: readonly {
+        readonly index: number;
+        readonly reason: string;
+        readonly status?: number;
+      }[];
       readonly retryAfterMs?: number;
     };
 
