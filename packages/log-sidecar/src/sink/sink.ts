@@ -5,7 +5,8 @@ import type { LogRecord } from '../record.js';
  * loops or retries: the delivery driver does that once for every sink.
  */
 export type SendResult =
-  | { readonly outcome: 'delivered' }
+  /** `status` and `bytes` (request body on the wire) are optional extras for the driver's metrics. */
+  | { readonly outcome: 'delivered'; readonly status?: number; readonly bytes?: number }
   /** Nothing was accepted; send the same records again later (408, 429, 5xx but 501, connection errors). */
   | {
       readonly outcome: 'retryable';
@@ -30,6 +31,8 @@ export type SendResult =
         readonly status?: number;
       }[];
       readonly retryAfterMs?: number;
+      readonly status?: number;
+      readonly bytes?: number;
     };
 
 export interface Sink {

@@ -1,0 +1,253 @@
+import type { Writable } from 'node:stream';
+import type { Logger } from '@agent-sidecars/shared';
+import type { Registry } from 'prom-client';
+import type { LogRecord } from '../record.js';
+import { RecordLineEncoder } from '../sink/record-line-encoder.js';
+import type { Sink } from '../sink/sink.js';
+import type { Acknowledgement, Delivery, DrainReport, UndeliveredEntry } from './delivery.js';
+import { DeliveryMetrics } from './delivery-metrics.js';
+import { type HeldRecord, type RetryPolicy, SinkLane } from './sink-lane.js';
+
+export type OnDeadline = 'stdout' | 'drop';
+
+export interface DeliveryOptions {
+  /** In configuration order; names must be unique (they key checkpoints and metrics). */
+  readonly sinks: readonly Sink[];
+  readonly logger: Logger;
+  readonly registry: Registry;
+  /** Above this many bytes of held records, `accept` returns false and reading should pause. */
+  readonly bufferMaxBytes: number;
+  readonly batchMaxRecords: number;
+  readonly batchMaxBytes: number;
+  readonly batchTimeoutMs: number;
+  /** Requests open at once per sink. Default 2. */
+  readonly maxInFlight?: number;
+  /** What happens at the drain deadline to records a sink still owes. Default stdout. */
+  readonly onDeadline?: OnDeadline;
+  /** Where `onDeadline: stdout` writes (process.stdout in the binary). */
+  readonly stdout?: Writable;
+  /** Backoff between attempts. Default 1 s .. 30 s. */
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+  /** Attempts before a batch is given up as rejected. Default unlimited. */
+  readonly retryMaxAttempts?: number;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+const DRAIN_BACKOFF = { baseMs: 50, maxMs: 500 };
+/** Time kept back before the deadline to write the undelivered records to stdout. */
+const SPILL_RESERVE_MS = 250;
+const MAX_SINKS = 30;
+
+/** Builds the sink side of the pipeline: one lane per sink behind a shared, bounded buffer. */
+export function createDelivery(options: DeliveryOptions): Delivery {
+  return new DeliveryDriver(options);
+}
+
+class DeliveryDriver implements Delivery {
+  readonly sinkNames: readonly string[];
+  private readonly lanes: SinkLane[];
+  private readonly laneByName = new Map<string, SinkLane>();
+  private readonly listeners: ((ack: Acknowledgement) => void)[] = [];
+  private readonly writableWaiters: (() => void)[] = [];
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private buffered = 0;
+  private drainPromise: Promise<DrainReport> | undefined;
+  private closed = false;
+  private readonly metrics: DeliveryMetrics;
+
+  constructor(private readonly options: DeliveryOptions) {
+    const names = options.sinks.map((sink) => sink.name);
+    if (names.length === 0) throw new Error('createDelivery needs at least one sink');
+    if (names.length > MAX_SINKS) throw new Error(`createDelivery takes at most ${MAX_SINKS} sinks`);
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i);
+    if (duplicate !== undefined)
+      throw new Error(`two sinks are named "${duplicate}"; give each a unique name`);
+    for (const [key, value] of Object.entries({
+      bufferMaxBytes: options.bufferMaxBytes,
+      batchMaxRecords: options.batchMaxRecords,
+      batchMaxBytes: options.batchMaxBytes,
+      maxInFlight: options.maxInFlight ?? 2,
+    })) {
+      if (!(value >= 1)) throw new Error(`createDelivery: ${key} must be at least 1, got ${value}`);
+    }
+    this.sinkNames = Object.freeze(names);
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    const metrics = new DeliveryMetrics(options.registry, () => this.buffered);
+    this.metrics = metrics;
+    const retry: RetryPolicy = {
+      baseMs: options.retryBaseMs ?? 1000,
+      maxMs: options.retryMaxMs ?? 30_000,
+      drain: DRAIN_BACKOFF,
+      maxAttempts: options.retryMaxAttempts,
+      maxRetryAfterMs: Math.max(options.retryMaxMs ?? 30_000, 300_000),
+    };
+    this.lanes = options.sinks.map(
+      (sink, index) =>
+        new SinkLane({
+          sink,
+          index,
+          logger: options.logger,
+          metrics: metrics.forSink(sink.name),
+          batchMaxRecords: options.batchMaxRecords,
+          batchMaxBytes: options.batchMaxBytes,
+          batchTimeoutMs: Math.max(0, options.batchTimeoutMs),
+          maxInFlight: options.maxInFlight ?? 2,
+          retry,
+          release: (held) => this.release(held),
+          ack: (ack) => {
+            for (const listener of this.listeners) listener(ack);
+          },
+          random: options.random,
+        }),
+    );
+    for (const lane of this.lanes) this.laneByName.set(lane.name, lane);
+  }
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  accept(record: LogRecord, sinks?: readonly string[]): boolean {
+    if (sinks === undefined) {
+      const held: HeldRecord = { record, pending: this.lanes.length, settled: 0 };
+      this.buffered += record.bytes;
+      for (const lane of this.lanes) lane.add(held);
+    } else {
+      const lanes: SinkLane[] = [];
+      for (const name of sinks) {
+        const lane = this.laneByName.get(name);
+        if (lane === undefined)
+          throw new Error(`accept: unknown sink "${name}"; sinks are ${this.sinkNames.join(', ')}`);
+        if (!lanes.includes(lane)) lanes.push(lane);
+      }
+      if (lanes.length > 0) {
+        const held: HeldRecord = { record, pending: lanes.length, settled: 0 };
+        this.buffered += record.bytes;
+        for (const lane of lanes) lane.add(held);
+      }
+    }
+    return this.buffered < this.options.bufferMaxBytes;
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.buffered < this.options.bufferMaxBytes || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  onAck(listener: (ack: Acknowledgement) => void): void {
+    this.listeners.push(listener);
+  }
+
+  drain(deadline: number): Promise<DrainReport> {
+    this.drainPromise ??= this.runDrain(deadline);
+    return this.drainPromise;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const lane of this.lanes) lane.giveUp();
+    this.wakeWriters();
+    await Promise.all(
+      this.options.sinks.map((sink) =>
+        sink.close().catch((error: Error) => {
+          this.logger.warn({ sink: sink.name, err: error.message }, 'Sink did not close cleanly.');
+        }),
+      ),
+    );
+  }
+
+  private release(held: HeldRecord): void {
+    this.buffered -= held.record.bytes;
+    if (this.writableWaiters.length > 0 && this.buffered < this.options.bufferMaxBytes) this.wakeWriters();
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.writableWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+
+  private async runDrain(deadline: number): Promise<DrainReport> {
+    const onDeadline = this.options.onDeadline ?? 'stdout';
+    const spill = onDeadline === 'stdout' && this.options.stdout !== undefined;
+    const start = this.now();
+    const reserve = spill ? Math.min(SPILL_RESERVE_MS, Math.max(0, (deadline - start) / 10)) : 0;
+    const giveUpAt = deadline - reserve;
+    for (const lane of this.lanes) lane.startDrain();
+
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      Promise.all(this.lanes.map((lane) => lane.whenIdle())).then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, giveUpAt - start));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (finished) {
+      this.logger.info({ sinks: this.sinkNames }, 'Every record was delivered before the deadline.');
+      return { complete: true, undelivered: [] };
+    }
+
+    for (const lane of this.lanes) lane.giveUp();
+    const undelivered: UndeliveredEntry[] = [];
+    const toSpill = new Set<HeldRecord>();
+    for (const lane of this.lanes) {
+      const byFile = new Map<string, { path: string; records: number; bytes: number }>();
+      for (const held of lane.unsettled()) {
+        toSpill.add(held);
+        const { fileKey, path, bytes } = held.record;
+        const entry = byFile.get(fileKey);
+        if (entry) {
+          entry.records++;
+          entry.bytes += bytes;
+          entry.path = path;
+        } else byFile.set(fileKey, { path, records: 1, bytes });
+      }
+      for (const [fileKey, entry] of byFile) {
+        undelivered.push({ sink: lane.name, fileKey, ...entry });
+        this.logger.error(
+          { sink: lane.name, file: entry.path, fileKey, records: entry.records, bytes: entry.bytes },
+          spill
+            ? 'Records not delivered by the shutdown deadline; writing them to stdout.'
+            : 'Records not delivered by the shutdown deadline; dropping them (--on-deadline drop).',
+        );
+      }
+    }
+    if (spill && toSpill.size > 0) await this.spill([...toSpill], deadline);
+    return { complete: undelivered.length === 0, undelivered };
+  }
+
+  /** Last resort at the deadline: the node's log collector reads stdout, so the lines still leave the Pod. */
+  private async spill(held: readonly HeldRecord[], deadline: number): Promise<void> {
+    const stdout = this.options.stdout!;
+    const encoder = new RecordLineEncoder();
+    const text = encoder.lines(held.map((h) => h.record));
+    let timer: NodeJS.Timeout | undefined;
+    const written = await Promise.race([
+      new Promise<boolean>((resolve) => {
+        try {
+          stdout.write(text, (error) => resolve(!error));
+        } catch {
+          resolve(false);
+        }
+      }),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - this.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    if (written) {
+      this.metrics.spilled.inc(held.length);
+      this.logger.warn({ records: held.length }, 'Wrote undelivered records to stdout.');
+    } else {
+      this.logger.error(
+        { records: held.length },
+        'Could not write undelivered records to stdout by the deadline.',
+      );
+    }
+  }
+}

@@ -1,0 +1,75 @@
+import type { LogRecord } from '../record.js';
+
+/**
+ * Turns records into the one-JSON-object-a-line shape shared by the stdout sink, the NDJSON sink and the
+ * deadline spill:
+ * `{"time":"<ISO>","path":"...","id":"...","labels":{...},"truncated":true,"message":"..."}`, where a
+ * record parsed with `--format json` carries `"fields":{...}` instead of `"message"`.
+ *
+ * This runs once per shipped line, so it avoids re-serialising what it can: labels and path are the same
+ * object/string for long runs of records and are cached, the ISO time is rebuilt only when the second
+ * changes, and a JSON record's fields are embedded as the original line text (it is a JSON object on one
+ * line already: that is how the fields were parsed) rather than stringified again.
+ */
+export class RecordLineEncoder {
+  private labelsObject: Readonly<Record<string, string>> | undefined;
+  private labelsJson = '';
+  private path = '';
+  private pathJson = '""';
+  private second = Number.NaN;
+  private secondPrefix = '';
+
+  /** One record as a JSON object, without the newline. */
+  line(record: LogRecord): string {
+    let out = `{"time":"${this.isoTime(record.time)}","path":${this.pathText(record.path)},"id":${JSON.stringify(record.id)}`;
+    out += this.labelsText(record.labels);
+    if (record.truncated) out += ',"truncated":true';
+    const fields = record.fields;
+    if (fields === undefined) return `${out},"message":${JSON.stringify(record.message)}}`;
+    return `${out},"fields":${embeddableJson(record.message) ? record.message : JSON.stringify(fields)}}`;
+  }
+
+  /** Records as lines, each ending in '\n', in one string so a batch is one write. */
+  lines(records: readonly LogRecord[]): string {
+    let out = '';
+    for (const record of records) out += `${this.line(record)}\n`;
+    return out;
+  }
+
+  isoTime(timeMs: number): string {
+    const ms = Math.floor(timeMs);
+    const second = Math.floor(ms / 1000);
+    if (second !== this.second) {
+      const iso = new Date(second * 1000).toISOString();
+      if (iso.length !== 24) return new Date(ms).toISOString(); // years outside 0000-9999: no caching
+      this.second = second;
+      this.secondPrefix = iso.slice(0, 20);
+    }
+    const millis = ms - second * 1000;
+    return `${this.secondPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
+  }
+
+  private pathText(path: string): string {
+    if (path !== this.path) {
+      this.path = path;
+      this.pathJson = JSON.stringify(path);
+    }
+    return this.pathJson;
+  }
+
+  private labelsText(labels: Readonly<Record<string, string>>): string {
+    if (labels !== this.labelsObject) {
+      this.labelsObject = labels;
+      this.labelsJson = Object.keys(labels).length === 0 ? '' : `,"labels":${JSON.stringify(labels)}`;
+    }
+    return this.labelsJson;
+  }
+}
+
+/**
+ * The fields of a JSON record were parsed from its message, so the message is valid JSON; it can stand in
+ * for them verbatim when it is a single-line object (a multiline group would break the one-line framing).
+ */
+function embeddableJson(message: string): boolean {
+  return message.charCodeAt(0) === 0x7b && message.indexOf('\n') === -1 && message.indexOf('\r') === -1;
+}

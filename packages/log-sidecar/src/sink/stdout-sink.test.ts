@@ -1,0 +1,89 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../record.js';
+import { StdoutSink } from './stdout-sink.js';
+
+function record(n: number, overrides: Partial<LogRecord> = {}): LogRecord {
+  return {
+    id: `f1-${n}`,
+    fileKey: 'f1',
+    path: '/var/log/agent/app.log',
+    offset: n,
+    endOffset: n + 1,
+    time: Date.UTC(2024, 4, 6, 7, 8, 9, 5) + n,
+    message: `hello ${n}`,
+    fields: undefined,
+    labels: { pod: 'agent-0' },
+    truncated: false,
+    readAt: 0,
+    bytes: 8,
+    ...overrides,
+  };
+}
+
+describe('StdoutSink', () => {
+  it('writes one JSON object a line and delivers when the write callback fires', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const sink = new StdoutSink({ stream });
+    const json = '{"level":"info","msg":"started","n":1}';
+    const result = await sink.send(
+      [record(0), record(1, { fields: JSON.parse(json), message: json, truncated: true, labels: {} })],
+      new AbortController().signal,
+    );
+    expect(result).toMatchObject({ outcome: 'delivered' });
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0]).toBe(
+      '{"time":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","id":"f1-0","labels":{"pod":"agent-0"},"message":"hello 0"}\n' +
+        '{"time":"2024-05-06T07:08:09.006Z","path":"/var/log/agent/app.log","id":"f1-1","truncated":true,"fields":{"level":"info","msg":"started","n":1}}\n',
+    );
+  });
+
+  it('re-serialises fields whose text spans lines', async () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    const message = '{\n"a": 1}';
+    await new StdoutSink({ stream }).send(
+      [record(0, { message, fields: { a: 1 } })],
+      new AbortController().signal,
+    );
+    expect(JSON.parse(text).fields).toEqual({ a: 1 });
+    expect(text.split('\n')).toHaveLength(2);
+  });
+
+  it('waits for a slow reader: delivered only once the bytes are taken', async () => {
+    let release: (() => void) | undefined;
+    const stream = new Writable({
+      highWaterMark: 16,
+      write(_chunk, _encoding, callback) {
+        release = callback;
+      },
+    });
+    const sink = new StdoutSink({ stream });
+    let result: unknown;
+    void sink.send([record(0), record(1)], new AbortController().signal).then((r) => {
+      result = r;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(result).toBeUndefined();
+    release!();
+    const start = Date.now();
+    while (result === undefined && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 5));
+    expect(result).toMatchObject({ outcome: 'delivered' });
+  });
+
+  it('reports a write error as retryable', async () => {
+    const stream = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(new Error('EPIPE'));
+      },
+    });
+    stream.on('error', () => {});
+    const result = await new StdoutSink({ stream }).send([record(0)], new AbortController().signal);
+    expect(result).toMatchObject({ outcome: 'retryable', reason: expect.stringContaining('EPIPE') });
+  });
+});
