@@ -1,0 +1,180 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const CHECKPOINT_FORMAT_VERSION = 1;
+const FILE_NAME = 'checkpoints.json';
+
+/** What is known of one file identity. */
+export interface CheckpointEntry {
+  /** Path the file had when last seen (for logs, and to look for it again after a rename). */
+  path: string;
+  dev: number;
+  ino: number;
+  /** Per sink: every byte before this offset is settled (delivered or rejected). Always a line boundary. */
+  offsets: Record<string, number>;
+  /** When the file was last seen by discovery (ms since the epoch): drives garbage collection. */
+  seenAt: number;
+}
+
+interface CheckpointFile {
+  version: number;
+  writtenAt: string;
+  files: Record<string, CheckpointEntry>;
+}
+
+export type LoadOutcome =
+  | { readonly kind: 'loaded'; readonly files: number }
+  | { readonly kind: 'missing' }
+  /** The file exists but cannot be used; every file is read from its start (duplicates, never loss). */
+  | { readonly kind: 'unusable'; readonly reason: string };
+
+/**
+ * Per file identity and per sink, the highest contiguous settled offset. Persisted as one small JSON
+ * document written atomically (temp file, fsync, rename, fsync of the directory) with a format version,
+ * so a crash at any instant leaves either the old or the new checkpoint, never a torn one.
+ */
+export class CheckpointStore {
+  readonly #dir: string;
+  readonly #path: string;
+  #files = new Map<string, CheckpointEntry>();
+  #dirty = false;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+    this.#path = join(dir, FILE_NAME);
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  /** Reads the checkpoint file if there is one. Never throws: an unusable file is reported, not fatal. */
+  load(): LoadOutcome {
+    let text: string;
+    try {
+      text = readFileSync(this.#path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+      return { kind: 'unusable', reason: `cannot be read (${(error as NodeJS.ErrnoException).code})` };
+    }
+    let document: Partial<CheckpointFile>;
+    try {
+      document = JSON.parse(text) as Partial<CheckpointFile>;
+    } catch (error) {
+      return { kind: 'unusable', reason: `is not valid JSON (${(error as Error).message})` };
+    }
+    if (document === null || typeof document !== 'object' || document.version !== CHECKPOINT_FORMAT_VERSION) {
+      return {
+        kind: 'unusable',
+        reason: `has format version ${JSON.stringify(document?.version)}, this build reads ${CHECKPOINT_FORMAT_VERSION}`,
+      };
+    }
+    const files = new Map<string, CheckpointEntry>();
+    for (const [key, entry] of Object.entries(document.files ?? {})) {
+      if (isEntry(entry)) files.set(key, { ...entry, offsets: { ...entry.offsets } });
+    }
+    this.#files = files;
+    return { kind: 'loaded', files: files.size };
+  }
+
+  get(key: string): Readonly<CheckpointEntry> | undefined {
+    return this.#files.get(key);
+  }
+
+  entries(): IterableIterator<[string, Readonly<CheckpointEntry>]> {
+    return this.#files.entries();
+  }
+
+  /** The offset settled for `sink`, 0 if none. */
+  offset(key: string, sink: string): number {
+    return this.#files.get(key)?.offsets[sink] ?? 0;
+  }
+
+  /** Records that `sink` has settled everything of `key` before `offset`; never moves backwards. */
+  advance(
+    key: string,
+    sink: string,
+    offset: number,
+    file: { path: string; dev: number; ino: number },
+    now: number,
+  ): void {
+    let entry = this.#files.get(key);
+    if (entry === undefined) {
+      entry = { path: file.path, dev: file.dev, ino: file.ino, offsets: {}, seenAt: now };
+      this.#files.set(key, entry);
+    }
+    entry.path = file.path;
+    entry.seenAt = now;
+    if ((entry.offsets[sink] ?? 0) < offset) {
+      entry.offsets[sink] = offset;
+      this.#dirty = true;
+    }
+  }
+
+  /** Marks a file as still present, so it is not garbage-collected. */
+  touch(key: string, path: string, now: number): void {
+    const entry = this.#files.get(key);
+    if (entry === undefined) return;
+    if (entry.path !== path) this.#dirty = true;
+    entry.path = path;
+    entry.seenAt = now;
+  }
+
+  /** Removes entries not seen for `graceMs`; returns the paths they had. */
+  collectGarbage(now: number, graceMs: number, live: ReadonlySet<string>): string[] {
+    const removed: string[] = [];
+    for (const [key, entry] of this.#files) {
+      if (!live.has(key) && now - entry.seenAt > graceMs) {
+        this.#files.delete(key);
+        removed.push(entry.path);
+        this.#dirty = true;
+      }
+    }
+    return removed;
+  }
+
+  /** Writes atomically. Throws on failure (the caller counts it and tries again later). */
+  write(): void {
+    const document: CheckpointFile = {
+      version: CHECKPOINT_FORMAT_VERSION,
+      writtenAt: new Date().toISOString(),
+      files: Object.fromEntries(this.#files),
+    };
+    mkdirSync(this.#dir, { recursive: true });
+    const temp = `${this.#path}.tmp`;
+    const fd = openSync(temp, 'w', 0o644);
+    try {
+      writeSync(fd, `${JSON.stringify(document)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, this.#path);
+    // The rename itself is durable only once the directory entry is.
+    const dirFd = openSync(this.#dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    this.#dirty = false;
+  }
+}
+
+function isEntry(value: unknown): value is CheckpointEntry {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Partial<CheckpointEntry>;
+  return (
+    typeof entry.path === 'string' &&
+    typeof entry.dev === 'number' &&
+    typeof entry.ino === 'number' &&
+    typeof entry.seenAt === 'number' &&
+    entry.offsets !== null &&
+    typeof entry.offsets === 'object' &&
+    Object.values(entry.offsets).every((offset) => Number.isSafeInteger(offset) && offset >= 0)
+  );
+}

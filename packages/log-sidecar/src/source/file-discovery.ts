@@ -1,0 +1,246 @@
+import type { Dirent, Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from '@agent-sidecars/shared';
+import { type FSWatcher, watch } from 'chokidar';
+import picomatch from 'picomatch';
+import type { ErrorKind } from '../source-metrics.js';
+
+/** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
+const MAX_RECURSIVE_DEPTH = 16;
+/** Hints (created, deleted, renamed) arriving close together are folded into one scan. */
+const SCAN_DEBOUNCE_MS = 20;
+
+export interface DiscoveryOptions {
+  /** Globs (absolute or relative to `cwd`) of the files to read. */
+  readonly patterns: readonly string[];
+  /** Globs of files to leave out; a pattern without `/` is matched against the file name. */
+  readonly excludes: readonly string[];
+  /** The periodic scan: the truth when watch events are missed. */
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  /** Relative patterns are resolved against this directory. */
+  readonly cwd: string;
+  /** Receives every regular file matching now, by path, after each scan. */
+  readonly onScan: (found: ReadonlyMap<string, Stats>) => Promise<void> | void;
+  /** A watched file changed (grew): read it now rather than at the next scan. */
+  readonly onChange: (path: string) => void;
+  readonly onError: (kind: ErrorKind) => void;
+  /** Set false to rely on the periodic scan alone. */
+  readonly watch?: boolean;
+}
+
+interface Root {
+  /** Directory the glob is rooted in (the part without magic). */
+  readonly base: string;
+  /** Directory levels below `base` that can match. */
+  readonly depth: number;
+  readonly match: (path: string) => boolean;
+  present: boolean | undefined;
+}
+
+/**
+ * Finds the files the globs match: every directory under a glob's base is listed again on each scan
+ * (globs are re-evaluated, so files and directories created later are found), with chokidar's events as
+ * hints to scan or read at once. A base directory that does not exist yet is waited for, with one warning.
+ */
+export class FileDiscovery {
+  readonly #options: DiscoveryOptions;
+  readonly #roots: Root[];
+  readonly #isExcluded: (path: string) => boolean;
+  readonly #matchesAny: (path: string) => boolean;
+  /** Problems already logged, by path, so each is warned about once until it goes away. */
+  readonly #reported = new Map<string, string>();
+  #timer: NodeJS.Timeout | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #watcher: FSWatcher | undefined;
+  #watchedBases = new Set<string>();
+  #scanning: Promise<void> | undefined;
+  #rescan = false;
+  #stopped = false;
+  #started = false;
+
+  constructor(options: DiscoveryOptions) {
+    this.#options = options;
+    const cwd = options.cwd;
+    this.#roots = options.patterns.map((pattern) => rootOf(resolve(cwd, pattern)));
+    const excludes = options.excludes.map((glob) =>
+      picomatch(glob.includes('/') ? resolve(cwd, glob) : glob, { basename: true, dot: true }),
+    );
+    this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
+    this.#matchesAny = (path) => this.#roots.some((root) => root.match(path)) && !this.#isExcluded(path);
+  }
+
+  /** True once started and until stopped: readiness depends on it, never on files existing. */
+  get running(): boolean {
+    return this.#started && !this.#stopped;
+  }
+
+  /** Runs the first scan, then scans every interval and watches the base directories. */
+  async start(): Promise<void> {
+    this.#started = true;
+    if (this.#options.watch !== false) {
+      this.#watcher = watch([], {
+        ignoreInitial: true,
+        persistent: true,
+        depth: Math.max(...this.#roots.map((root) => root.depth)),
+        ignored: (path, stats) => stats?.isFile() === true && !this.#matchesAny(path),
+      });
+      this.#watcher.on('all', (event, path) => {
+        if (event === 'change') this.#options.onChange(path);
+        else this.scanSoon();
+      });
+      this.#watcher.on('error', (error) => {
+        this.#options.onError('watch');
+        this.#options.logger.warn({ err: error }, 'File watcher failed; the periodic scan goes on.');
+      });
+    }
+    await this.scan();
+    this.#timer = setInterval(() => void this.scan(), this.#options.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
+    await this.#scanning;
+    await this.#watcher?.close();
+  }
+
+  /** Schedules a scan shortly (watch hints), folding bursts of events into one. */
+  scanSoon(): void {
+    if (this.#stopped || this.#debounce !== undefined) return;
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      void this.scan();
+    }, SCAN_DEBOUNCE_MS);
+  }
+
+  /** Lists every root now; concurrent calls share one scan and ask for another after it. */
+  scan(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#scanning !== undefined) {
+      this.#rescan = true;
+      return this.#scanning;
+    }
+    this.#scanning = (async () => {
+      do {
+        this.#rescan = false;
+        const found = new Map<string, Stats>();
+        for (const root of this.#roots) await this.#scanRoot(root, found);
+        if (this.#stopped) break;
+        await this.#options.onScan(found);
+      } while (this.#rescan && !this.#stopped);
+    })().finally(() => {
+      this.#scanning = undefined;
+    });
+    return this.#scanning;
+  }
+
+  async #scanRoot(root: Root, found: Map<string, Stats>): Promise<void> {
+    const listed = await this.#walk(root, root.base, root.depth, found);
+    if (listed === root.present) return;
+    root.present = listed;
+    if (listed) {
+      if (this.#reported.delete(`dir:${root.base}`)) {
+        this.#options.logger.info({ directory: root.base }, 'Directory appeared; reading its files.');
+      }
+      if (this.#watcher !== undefined && !this.#watchedBases.has(root.base)) {
+        this.#watchedBases.add(root.base);
+        this.#watcher.add(root.base);
+      }
+    }
+  }
+
+  /** Lists `dir`, recording matching files; returns false when `dir` itself cannot be listed. */
+  async #walk(root: Root, dir: string, depth: number, found: Map<string, Stats>): Promise<boolean> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (dir === root.base) this.#reportDirectory(root.base, error as NodeJS.ErrnoException);
+      return false;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      // Directories are descended only when real: a symlinked directory could loop back on itself.
+      if (entry.isDirectory()) {
+        if (depth > 0) await this.#walk(root, path, depth - 1, found);
+        if (!root.match(path) || this.#isExcluded(path)) continue;
+      } else if (!root.match(path) || this.#isExcluded(path) || found.has(path)) {
+        continue;
+      }
+      await this.#consider(path, found);
+    }
+    return true;
+  }
+
+  async #consider(path: string, found: Map<string, Stats>): Promise<void> {
+    let stats: Stats;
+    try {
+      stats = await stat(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      // ENOENT: deleted between listing and stat, or a dangling symlink: nothing to read, nothing to say.
+      if (code === 'ENOENT') return;
+      this.#reportOnce(path, code, () => {
+        this.#options.onError(code === 'ELOOP' ? 'not_a_file' : 'stat');
+        this.#options.logger.warn(
+          { path, code },
+          code === 'ELOOP'
+            ? 'Path is a symlink loop; skipping it.'
+            : 'Cannot stat a matching path; retrying.',
+        );
+      });
+      return;
+    }
+    if (stats.isFile()) {
+      this.#clearReport(path);
+      found.set(path, stats);
+      return;
+    }
+    const kind = stats.isDirectory() ? 'directory' : 'special file';
+    this.#reportOnce(path, kind, () => {
+      this.#options.onError('not_a_file');
+      this.#options.logger.warn(
+        { path, kind },
+        'Path matches --path but is not a regular file; skipping it.',
+      );
+    });
+  }
+
+  #reportDirectory(dir: string, error: NodeJS.ErrnoException): void {
+    const code = error.code ?? 'unknown';
+    this.#reportOnce(`dir:${dir}`, code, () => {
+      this.#options.onError(
+        code === 'ENOENT' ? 'directory_missing' : code === 'EACCES' ? 'permission' : 'stat',
+      );
+      if (code === 'ENOENT') {
+        this.#options.logger.warn({ directory: dir }, 'Directory does not exist yet; waiting for it.');
+      } else {
+        this.#options.logger.warn({ directory: dir, code }, 'Cannot list directory; retrying.');
+      }
+    });
+  }
+
+  #reportOnce(key: string, problem: string, report: () => void): void {
+    if (this.#reported.get(key) === problem) return;
+    this.#reported.set(key, problem);
+    report();
+  }
+
+  #clearReport(key: string): void {
+    this.#reported.delete(key);
+  }
+}
+
+function rootOf(pattern: string): Root {
+  const scanned = picomatch.scan(pattern);
+  const isMatch = picomatch(pattern, { dot: false });
+  if (!scanned.isGlob) {
+    return { base: dirname(pattern), depth: 0, match: (path) => path === pattern, present: undefined };
+  }
+  const base = scanned.base === '' ? '.' : scanned.base;
+  const depth = scanned.glob.includes('**') ? MAX_RECURSIVE_DEPTH : scanned.glob.split('/').length - 1;
+  return { base, depth, match: isMatch, present: undefined };
+}

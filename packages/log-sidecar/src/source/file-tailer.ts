@@ -1,0 +1,255 @@
+import { close, fstat, open, read, type Stats } from 'node:fs';
+import type { LogRecord } from '../record.js';
+import type { RecordBuilder } from '../record-builder.js';
+import {
+  FINGERPRINT_MAX_BYTES,
+  type FileIdentity,
+  fileIdentity,
+  fingerprintLength,
+  sameContentStart,
+} from './file-identity.js';
+import { LineFramer } from './line-framer.js';
+import { Multiline, type MultilineMode } from './multiline.js';
+
+/** What a tailer needs from the pipeline that owns it. */
+export interface TailerHost {
+  readonly builder: RecordBuilder;
+  readonly sinkNames: readonly string[];
+  readonly maxLineBytes: number;
+  readonly multiline: MultilineMode;
+  readonly multilineTimeoutMs: number;
+  /** Hands a record to the delivery (`sinks` undefined: every sink). */
+  accept(record: LogRecord, sinks: readonly string[] | undefined): void;
+  /** Called once the file's identity is known; returns each sink's checkpointed offset for it. */
+  identified(tailer: FileTailer): ReadonlyMap<string, number>;
+  /** Per-chunk counters. */
+  counted(bytes: number, records: number, truncated: number): void;
+  /** A pending multiline group was flushed by its timeout: more records may need reading out. */
+  now(): number;
+}
+
+export type ReadOutcome = 'more' | 'eof' | 'wait';
+
+export function openFile(path: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))),
+  );
+}
+
+export function fstatFile(fd: number): Promise<Stats> {
+  return new Promise((resolve, reject) =>
+    fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats))),
+  );
+}
+
+function pread(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) =>
+    read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
+  );
+}
+
+/**
+ * Reads one open file from an offset, a chunk at a time into a buffer the pipeline lends it, and turns
+ * its bytes into records. It holds the file descriptor, so it keeps reading a file renamed or deleted
+ * under it to its end; only the pipeline decides when to let go.
+ */
+export class FileTailer {
+  /** Path the file is known by (updated when a rename keeps it under a watched name). */
+  path: string;
+  readonly dev: number;
+  readonly ino: number;
+  /** `dev-ino-fingerprint` once identified; records are emitted only after that. */
+  fileKey = '';
+  identity: FileIdentity | undefined;
+  /** Size seen at the last stat. */
+  size: number;
+  /** No longer reachable under a watched path: read to the end, then closed. */
+  rotated = false;
+  rotatedAt = 0;
+  /** Last time a read returned bytes. */
+  lastDataAt = 0;
+  closed = false;
+
+  readonly #fd: number;
+  readonly #host: TailerHost;
+  readonly #framer: LineFramer;
+  readonly #multiline: Multiline | undefined;
+  #multilineTimer: NodeJS.Timeout | undefined;
+  #readAt = 0;
+  #chunkRecords = 0;
+  #chunkTruncated = 0;
+  /** After a restart, sinks whose checkpoint is ahead of others: records below it skip that sink. */
+  #sinkFloors: ReadonlyMap<string, number> | undefined;
+  #floorMax = 0;
+
+  constructor(host: TailerHost, fd: number, path: string, stats: Stats) {
+    this.#host = host;
+    this.#fd = fd;
+    this.path = path;
+    this.dev = stats.dev;
+    this.ino = stats.ino;
+    this.size = stats.size;
+    this.#framer = new LineFramer(host.maxLineBytes, this.#onLine);
+    if (host.multiline.kind !== 'none') {
+      this.#multiline = new Multiline(host.multiline, host.maxLineBytes, this.#emit);
+    }
+  }
+
+  /** Offset of the next byte to read. */
+  get position(): number {
+    return this.#framer.position;
+  }
+
+  /** True when a partial line or multiline group is held. */
+  get holding(): boolean {
+    return this.#framer.heldBytes > 0 || this.#multiline?.pending === true;
+  }
+
+  /**
+   * Reads one chunk. 'wait': the first line is not complete yet, so the file cannot be identified;
+   * 'eof': nothing more right now; 'more': call again.
+   */
+  async readChunk(buffer: Buffer, final = false): Promise<ReadOutcome> {
+    if (this.identity === undefined && !(await this.#identify(final))) return 'wait';
+    const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position);
+    if (bytes === 0) return 'eof';
+    this.#readAt = this.#host.now();
+    this.lastDataAt = this.#readAt;
+    this.#chunkRecords = 0;
+    this.#chunkTruncated = 0;
+    this.#framer.push(buffer, bytes);
+    this.#host.counted(bytes, this.#chunkRecords, this.#chunkTruncated);
+    if (this.#multiline?.pending) this.#armMultilineTimer();
+    return 'more';
+  }
+
+  /**
+   * Checks the file against what was read: smaller than the read offset (truncate, copytruncate) or its
+   * first line changed (copytruncate followed by new writes) means it is read again from the start.
+   * Returns true when that happened.
+   */
+  async checkTruncation(): Promise<boolean> {
+    const stats = await fstatFile(this.#fd);
+    this.size = stats.size;
+    const identity = this.identity;
+    if (identity === undefined) return false;
+    let truncated = stats.size < this.#framer.position;
+    if (!truncated) {
+      const head = Buffer.allocUnsafe(identity.fingerprintBytes);
+      const bytes = await pread(this.#fd, head, identity.fingerprintBytes, 0);
+      truncated = !sameContentStart(identity, head, bytes);
+    }
+    if (!truncated) return false;
+    // What was held belongs to the old content: emit it under the old identity before starting over.
+    this.flushHeld();
+    this.identity = undefined;
+    this.fileKey = '';
+    this.#sinkFloors = undefined;
+    this.#framer.reset(0);
+    return true;
+  }
+
+  /** Emits the partial last line and any pending multiline group (shutdown, or the file is let go). */
+  flushHeld(): void {
+    if (this.identity === undefined) return;
+    this.#readAt = this.#host.now();
+    this.#chunkRecords = 0;
+    this.#chunkTruncated = 0;
+    this.#framer.flush();
+    this.#multiline?.flush();
+    this.#clearMultilineTimer();
+    if (this.#chunkRecords > 0) this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
+  }
+
+  /** At shutdown: a file whose only line never ended is identified by what it has. */
+  async identifyFinal(): Promise<boolean> {
+    return this.identity !== undefined || (await this.#identify(true));
+  }
+
+  close(): Promise<void> {
+    this.#clearMultilineTimer();
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise((resolve) => close(this.#fd, () => resolve()));
+  }
+
+  async #identify(final: boolean): Promise<boolean> {
+    const head = Buffer.allocUnsafe(FINGERPRINT_MAX_BYTES);
+    const bytes = await pread(this.#fd, head, FINGERPRINT_MAX_BYTES, 0);
+    const length = fingerprintLength(head, bytes, final);
+    if (length === undefined) return false;
+    this.identity = fileIdentity(this.dev, this.ino, head, length);
+    this.fileKey = this.identity.key;
+    const offsets = this.#host.identified(this);
+    let resume = Number.POSITIVE_INFINITY;
+    let highest = 0;
+    for (const sink of this.#host.sinkNames) {
+      const offset = offsets.get(sink) ?? 0;
+      resume = Math.min(resume, offset);
+      highest = Math.max(highest, offset);
+    }
+    if (!Number.isFinite(resume)) resume = 0;
+    const size = (await fstatFile(this.#fd)).size;
+    if (highest > size) {
+      // Same first line, shorter file: it was truncated and rewritten while we were not running.
+      resume = 0;
+      highest = 0;
+    }
+    if (highest > resume) {
+      this.#sinkFloors = offsets;
+      this.#floorMax = highest;
+    }
+    this.#framer.reset(resume);
+    return true;
+  }
+
+  readonly #onLine = (
+    buffer: Buffer,
+    start: number,
+    end: number,
+    offset: number,
+    endOffset: number,
+    truncated: boolean,
+  ): void => {
+    const text = buffer.toString('utf8', start, end);
+    if (this.#multiline === undefined) this.#emit(text, offset, endOffset, truncated);
+    else this.#multiline.push(text, offset, endOffset, truncated);
+  };
+
+  readonly #emit = (message: string, offset: number, endOffset: number, truncated: boolean): void => {
+    const record = this.#host.builder.build(this, message, offset, endOffset, truncated, this.#readAt);
+    this.#chunkRecords++;
+    if (truncated) this.#chunkTruncated++;
+    this.#host.accept(record, this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset));
+  };
+
+  #sinksFor(offset: number): readonly string[] | undefined {
+    const floors = this.#sinkFloors!;
+    if (offset >= this.#floorMax) {
+      this.#sinkFloors = undefined;
+      return undefined;
+    }
+    return this.#host.sinkNames.filter((sink) => (floors.get(sink) ?? 0) <= offset);
+  }
+
+  #armMultilineTimer(): void {
+    if (this.#multilineTimer !== undefined) {
+      this.#multilineTimer.refresh();
+      return;
+    }
+    this.#multilineTimer = setTimeout(() => {
+      this.#multilineTimer = undefined;
+      if (!this.#multiline?.pending || this.closed) return;
+      this.#readAt = this.#host.now();
+      this.#chunkRecords = 0;
+      this.#chunkTruncated = 0;
+      this.#multiline.flush();
+      this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
+    }, this.#host.multilineTimeoutMs);
+  }
+
+  #clearMultilineTimer(): void {
+    if (this.#multilineTimer !== undefined) clearTimeout(this.#multilineTimer);
+    this.#multilineTimer = undefined;
+  }
+}
