@@ -1,0 +1,231 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AgentRuntime, detectAgentRuntime } from './agent-runtime.js';
+import { preferredOrFreePort } from './free-port.js';
+import { httpGet } from './http-probe.js';
+import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
+import { describeExit } from './managed-process.js';
+import type { OutputFormatter } from './output-formatter.js';
+import { Pod, type TerminationReport } from './pod.js';
+import { parseShippedRecord, RecordLedger, RecordReceiver } from './record-receiver.js';
+import { AgentClient } from './traffic.js';
+import { waitFor } from './wait-for.js';
+
+export interface DemoConfig {
+  readonly keepRunning: boolean;
+  readonly requests: number;
+  readonly sink: 'stdout' | 'http';
+  readonly dir: string;
+  readonly scrapeInterval: number;
+  readonly terminationGracePeriod: number;
+  readonly python: string;
+}
+
+export interface DemoIo {
+  readonly print: (text: string) => void;
+  readonly format: OutputFormatter;
+  readonly node: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborted on Ctrl-C / SIGTERM to the runner. */
+  readonly stop: AbortSignal;
+  /** Told about the Pod as soon as it exists, so the caller can kill it if the runner dies. */
+  readonly adopt: (pod: Pod) => void;
+}
+
+/** The families shown from `:9090` after the traffic: the agent's, and one line of health per sidecar. */
+const SHOWN_METRICS =
+  /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds|log_sidecar_records_[a-z_]+total)[{ ]/;
+
+/**
+ * The scripted scenario of `pnpm demo`: start the Pod in the kubelet's order, drive a burst of requests,
+ * show the shipped records and the merged metrics, then terminate in the kubelet's order and report what
+ * each container did on its way out. Resolves with the exit code.
+ */
+export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
+  const { print, format } = io;
+  const say = (text: string) => print(format.say(text));
+  const runtime = detectAgentRuntime(config.python, AGENT_DIR);
+  describeRuntime(runtime, say);
+
+  // A Pod starts with an empty emptyDir: clear what an earlier run left.
+  rmSync(join(config.dir, 'logs'), { recursive: true, force: true });
+  const ports = {
+    logSidecar: await preferredOrFreePort(9091),
+    metricsSidecar: await preferredOrFreePort(9090),
+    agent: await preferredOrFreePort(8000),
+  };
+  const ledger = new RecordLedger();
+  let receiver: RecordReceiver | undefined;
+  let sink: LogSink = { kind: 'stdout' };
+  if (config.sink === 'http') {
+    receiver = new RecordReceiver({
+      onRecords: (records) =>
+        print(
+          `${format.prefix('receiver')} received ${records.length} record(s); ${receiver!.ledger.distinct} distinct so far`,
+        ),
+    });
+    await receiver.start();
+    sink = { kind: 'http', url: receiver.url };
+    say(`HTTP sink receiver listening on ${receiver.url}`);
+  }
+  const spec = localPod({
+    dir: config.dir,
+    node: io.node,
+    agent: runtime,
+    ports,
+    baseEnv: io.env,
+    terminationGracePeriodMs: config.terminationGracePeriod,
+    logSidecar: { sink },
+    metricsSidecar: {
+      interval: `${config.scrapeInterval}ms`,
+      timeout: `${Math.max(100, Math.floor(config.scrapeInterval / 2))}ms`,
+    },
+  });
+  const pod = new Pod({
+    ...spec,
+    onLine: (container, stream, text) => {
+      if (container === 'log-sidecar' && stream === 'stdout' && config.sink === 'stdout') {
+        try {
+          ledger.add(parseShippedRecord(text));
+        } catch {
+          // Printed below as it is; the count simply does not include it.
+        }
+      }
+      print(format.line(container, stream, text));
+    },
+    onEvent: (event) => print(format.event(event)),
+  });
+  io.adopt(pod);
+  const shipped = receiver ? receiver.ledger : ledger;
+  say(`shared log directory (the Pod's emptyDir): ${spec.logDir}`);
+  say(
+    `ports: log-sidecar :${ports.logSidecar}, metrics-sidecar :${ports.metricsSidecar}, agent :${ports.agent}`,
+  );
+
+  const client = new AgentClient(spec.urls.agent);
+  const runId = Date.now().toString(36);
+  const requestIds = Array.from(
+    { length: config.requests },
+    (_, n) => `demo-${runId}-${String(n + 1).padStart(3, '0')}`,
+  );
+  let scenarioError: Error | undefined;
+  try {
+    say('starting the Pod like the kubelet: each native sidecar, then its startup probe, then the agent');
+    await pod.start();
+    throwIfStopped(io.stop);
+
+    say(
+      `sending ${config.requests} POST /inference requests and one that fails (its traceback is one record)`,
+    );
+    const outcomes = await client.burst(requestIds);
+    const failed = await client.inference(`demo-${runId}-fail`, 'this one breaks', true);
+    const notOk = outcomes.filter((outcome) => outcome.status !== 200);
+    if (notOk.length > 0) throw new Error(`${notOk.length} request(s) were not answered 200`);
+    say(`the agent answered ${outcomes.length} x 200 and ${failed.status} for the failing one`);
+
+    const mine = () =>
+      shipped
+        .records()
+        .filter((record) => String(record.fields?.request_id ?? '').startsWith(`demo-${runId}-`));
+    await waitFor(
+      `the log-sidecar to ship all ${config.requests + 1} request lines`,
+      () => (mine().length >= config.requests + 1 ? true : undefined),
+      { timeoutMs: 20_000, signal: io.stop },
+    );
+    say(
+      `the log-sidecar shipped all ${mine().length} request lines (${shipped.duplicates} duplicate deliveries)`,
+    );
+
+    say(
+      `waiting for the metrics-sidecar's next scrape (every ${config.scrapeInterval} ms here; 15 s by default)`,
+    );
+    const metrics = await waitFor(
+      ':9090 to serve the requests just made',
+      async () => {
+        const { status, body } = await httpGet(`${spec.urls.metricsSidecar}/metrics`);
+        return status === 200 && inferenceCount(body) >= config.requests ? body : undefined;
+      },
+      { timeoutMs: config.scrapeInterval * 3 + 10_000, intervalMs: 200, signal: io.stop },
+    );
+    const shown = metrics.split('\n').filter((line) => SHOWN_METRICS.test(line));
+    say(
+      `the merged metrics on :${ports.metricsSidecar}/metrics (${metrics.split('\n').filter((l) => l && !l.startsWith('#')).length} samples; a selection):`,
+    );
+    for (const line of shown) print(format.say(`  ${line}`, 'metrics-sidecar'));
+
+    if (config.keepRunning) {
+      say('the Pod keeps running; try, then press Ctrl-C to terminate it like the kubelet:');
+      say(
+        `  curl -s -X POST ${spec.urls.agent}/inference -H 'content-type: application/json' -d '{"input":"good"}'`,
+      );
+      say(`  curl -s ${spec.urls.metricsSidecar}/metrics | grep ^agent_`);
+      say(`  curl -s ${spec.urls.logSidecar}/readyz`);
+      await new Promise<void>((resolve) => {
+        if (io.stop.aborted) resolve();
+        io.stop.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  } catch (error) {
+    scenarioError = error as Error;
+    say(`the scenario failed: ${scenarioError.message}`);
+  } finally {
+    client.close();
+  }
+
+  say(
+    'terminating the Pod like the kubelet: SIGTERM to the agent and wait, then each sidecar in reverse order',
+  );
+  const report = await pod.terminate();
+  await receiver?.stop();
+  printTermination(report, say, format);
+  const clean = report.containers.every((container) => container.exit.code === 0 && !container.killed);
+  if (scenarioError || !clean) {
+    say(scenarioError ? 'the demo did not complete.' : 'a container did not exit cleanly (see above).');
+    return 1;
+  }
+  say(`done: ${shipped.distinct} records shipped, every container exited 0 within the grace period.`);
+  return 0;
+}
+
+function describeRuntime(runtime: AgentRuntime, say: (text: string) => void): void {
+  if (runtime.kind === 'fastapi') {
+    say(`agent: the FastAPI example agent (${runtime.python} -m uvicorn app:app in ${runtime.agentDir})`);
+    return;
+  }
+  say(`agent: the Node stand-in agent (same routes, log lines and metrics), because ${runtime.reason}.`);
+  if (runtime.installHint)
+    say(`to run the real FastAPI agent, install its Debian packages:\n  ${runtime.installHint}`);
+}
+
+/** The agent's `POST /inference` 200 count in an exposition. */
+export function inferenceCount(exposition: string): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith('agent_requests_total{')) continue;
+    if (!line.includes('path="/inference"') || !line.includes('status="200"')) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+function printTermination(
+  report: TerminationReport,
+  say: (text: string) => void,
+  format: OutputFormatter,
+): void {
+  say(`the Pod terminated in ${(report.tookMs / 1000).toFixed(1)} s:`);
+  for (const container of report.containers) {
+    const how = container.killed
+      ? 'did not stop within its grace period: SIGKILL'
+      : describeExit(container.exit);
+    say(
+      `  ${container.name}: SIGTERM, then ${how} after ${(container.tookMs / 1000).toFixed(1)} s; its last lines:`,
+    );
+    for (const line of container.lastLines)
+      say(format.dim(`      ${line.length > 200 ? `${line.slice(0, 200)}...` : line}`));
+  }
+}
+
+function throwIfStopped(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('stopped by a signal');
+}
