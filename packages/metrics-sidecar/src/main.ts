@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import {
+  createLogger,
+  createMetricsRegistry,
+  HealthServer,
+  Lifecycle,
+  loadConfigOrExit,
+} from '@agent-sidecars/shared';
+import { Agent } from 'undici';
+import { configInput, settingsOf } from './config.js';
+import { createMetricsRoute } from './expose/exposition-server.js';
+import { MetricsSidecar } from './metrics-sidecar.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+const config = settingsOf(
+  loadConfigOrExit(configInput(process.argv.slice(2), process.env, version), process),
+);
+const logger = createLogger({ name: 'metrics-sidecar', level: config.logLevel });
+const lifecycle = new Lifecycle({
+  logger,
+  shutdownTimeoutMs: config.shutdownTimeout,
+  exit: (code) => process.exit(code),
+});
+lifecycle.installProcessHandlers(process);
+
+// One keep-alive connection per target is all a scrape every few seconds needs.
+const dispatcher = new Agent({ connections: 1, keepAliveTimeout: config.interval + 5_000, pipelining: 1 });
+const registry = createMetricsRegistry('metrics_sidecar_');
+const sidecar = new MetricsSidecar({
+  targets: config.target,
+  intervalMs: config.interval,
+  timeoutMs: config.timeout,
+  staleAfterMs: config.staleAfterMs,
+  bodyLimit: config.bodyLimit,
+  sampleLimit: config.sampleLimit,
+  registry,
+  logger,
+  dispatcher,
+  userAgent: `metrics-sidecar/${version}`,
+});
+const server = new HealthServer({
+  lifecycle,
+  registry,
+  logger,
+  listen: config.listen,
+  routes: { '/metrics': createMetricsRoute(sidecar.cache) },
+});
+
+lifecycle.addShutdownStep('stop scraping', () => sidecar.stop());
+lifecycle.addShutdownStep('close the listener', () => server.close());
+lifecycle.addShutdownStep('close target connections', () => dispatcher.close());
+
+try {
+  await server.start();
+} catch (error) {
+  logger.fatal({ err: error, listen: config.listen }, 'Cannot listen; exiting.');
+  process.exit(1);
+}
+// Ready before any scrape: the app starts after its sidecars, so waiting for it would deadlock the Pod.
+lifecycle.markReady();
+logger.info(
+  {
+    targets: config.target.map((target) => ({ name: target.name, url: target.url.href })),
+    intervalMs: config.interval,
+    staleAfterMs: config.staleAfterMs,
+  },
+  'Scraping.',
+);
+sidecar.start();

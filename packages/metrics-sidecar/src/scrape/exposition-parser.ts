@@ -1,0 +1,695 @@
+import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snapshot.js';
+
+export type ExpositionErrorKind = 'parse' | 'sample_limit';
+
+/** A body the sidecar refuses to serve, with the 1-based line that made it so (0: the body as a whole). */
+export class ExpositionError extends Error {
+  override readonly name = 'ExpositionError';
+  constructor(
+    readonly kind: ExpositionErrorKind,
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(line > 0 ? `line ${line}: ${problem}` : problem);
+  }
+}
+
+export interface ExpositionParserOptions {
+  /** More samples than this fail the body with kind `sample_limit`. */
+  readonly sampleLimit: number;
+}
+
+export interface ParsedExposition {
+  readonly format: ExpositionFormat;
+  readonly families: readonly MetricFamily[];
+  readonly sampleCount: number;
+}
+
+interface FamilyBuilder {
+  /** The name used in the body's TYPE/HELP lines, or the first sample's name when there were none. */
+  readonly declaredName: string;
+  type: MetricType;
+  typeLine: number;
+  help: string | undefined;
+  unit: string | undefined;
+  readonly samples: Sample[];
+}
+
+const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  untyped: 'unknown',
+};
+const OPENMETRICS_TYPES: Readonly<Record<string, MetricType>> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  gaugehistogram: 'gaugehistogram',
+  summary: 'summary',
+  info: 'info',
+  stateset: 'stateset',
+  unknown: 'unknown',
+};
+
+/** Sample-name suffixes each type allows after the family name, per format. */
+const TEXT_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: [''],
+  gauge: [''],
+  histogram: ['_bucket', '_sum', '_count'],
+  gaugehistogram: [],
+  summary: ['', '_sum', '_count'],
+  info: [],
+  stateset: [],
+  unknown: [''],
+};
+const OPENMETRICS_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: ['_total', '_created'],
+  gauge: [''],
+  histogram: ['_bucket', '_count', '_sum', '_created'],
+  gaugehistogram: ['_bucket', '_gcount', '_gsum'],
+  summary: ['', '_count', '_sum', '_created'],
+  info: ['_info'],
+  stateset: [''],
+  unknown: [''],
+};
+const ALL_SUFFIXES = ['_total', '_created', '_bucket', '_count', '_sum', '_gcount', '_gsum', '_info'];
+
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const INTEGER = /^-?\d+$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const VALUE_HINT = 'use a float such as 1, -2.5, 1e3, +Inf, -Inf or NaN';
+const EXEMPLAR_LABELS_MAX = 128;
+
+/**
+ * A streaming parser for Prometheus text 0.0.4 and OpenMetrics 1.0: feed it decoded text as it arrives
+ * with `push`, then call `end`. It keeps families with their TYPE, HELP and UNIT, every sample (and
+ * exemplars where OpenMetrics allows them) and throws ExpositionError, naming the line, for anything the
+ * specs reject: a second TYPE/HELP/UNIT, metadata after samples, a duplicate series, a bad name, label,
+ * escape, value or timestamp, a family split into two runs, a sample that does not fit its family's type,
+ * and, for OpenMetrics, blank lines, other comments, a missing `# EOF` or anything after it.
+ */
+export class ExpositionParser {
+  readonly #format: ExpositionFormat;
+  readonly #om: boolean;
+  readonly #sampleLimit: number;
+  readonly #families: FamilyBuilder[] = [];
+  readonly #byName = new Map<string, FamilyBuilder>();
+  readonly #series = new Map<string, number>();
+  #current: FamilyBuilder | undefined;
+  #pending = '';
+  #lineNo = 0;
+  #sampleCount = 0;
+  #eof = false;
+  #ended = false;
+  // Scratch space for the labels of the line being parsed, reused to spare allocations.
+  #labelNames: string[] = [];
+  #labelValues: string[] = [];
+  #labelsCanonical = true;
+  #labelsEnd = 0;
+
+  constructor(format: ExpositionFormat, options: ExpositionParserOptions) {
+    this.#format = format;
+    this.#om = format === 'openmetrics';
+    this.#sampleLimit = options.sampleLimit;
+  }
+
+  /** Parses every complete line in `chunk` (with what was left over from the previous one). */
+  push(chunk: string): void {
+    if (this.#ended) throw new Error('push after end');
+    let text = this.#pending === '' ? chunk : this.#pending + chunk;
+    let start = 0;
+    let newline = text.indexOf('\n', start);
+    while (newline !== -1) {
+      this.#line(text.slice(start, newline), true);
+      start = newline + 1;
+      newline = text.indexOf('\n', start);
+    }
+    text = start === 0 ? text : text.slice(start);
+    this.#pending = text;
+  }
+
+  /** Parses the last line and checks the body as a whole; returns the families in body order. */
+  end(): ParsedExposition {
+    if (this.#ended) throw new Error('end called twice');
+    if (this.#pending !== '') this.#line(this.#pending, false);
+    this.#pending = '';
+    this.#ended = true;
+    if (this.#om && !this.#eof) {
+      throw new ExpositionError('parse', this.#lineNo, 'the OpenMetrics body does not end with "# EOF"');
+    }
+    return { format: this.#format, families: this.#finish(), sampleCount: this.#sampleCount };
+  }
+
+  #fail(problem: string): never {
+    throw new ExpositionError('parse', this.#lineNo, problem);
+  }
+
+  #line(line: string, terminated: boolean): void {
+    this.#lineNo++;
+    if (this.#eof) this.#fail('content after "# EOF"; it must be the last line');
+    if (this.#om) {
+      if (line === '') this.#fail('blank line; OpenMetrics allows none');
+      if (line.charCodeAt(0) === 35 /* # */) {
+        this.#omComment(line, terminated);
+        return;
+      }
+      if (!terminated) this.#fail('the last line is not "# EOF"');
+      this.#sample(line);
+      return;
+    }
+    // Text 0.0.4 tolerates leading blanks, blank lines and free comments.
+    let start = 0;
+    while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+    if (start === line.length) return;
+    if (start > 0) line = line.slice(start);
+    if (line.charCodeAt(0) === 35) {
+      this.#textComment(line);
+      return;
+    }
+    this.#sample(line);
+  }
+
+  #omComment(line: string, terminated: boolean): void {
+    if (line === '# EOF') {
+      this.#eof = true;
+      return;
+    }
+    if (!terminated && !line.startsWith('# EOF')) this.#fail('the last line is not "# EOF"');
+    const match = /^# (HELP|TYPE|UNIT) ([^ ]+)(?: (.*))?$/.exec(line);
+    if (!match) {
+      this.#fail(
+        `"${clip(line)}" is not a HELP, TYPE or UNIT line or "# EOF"; OpenMetrics allows no other comments`,
+      );
+    }
+    this.#metadata(match[1]!, match[2]!, match[3]);
+  }
+
+  #textComment(line: string): void {
+    const match = /^#[ \t]+(HELP|TYPE)[ \t]+([^ \t]+)(?:[ \t](.*))?$/.exec(line);
+    // Any other comment is free text in 0.0.4.
+    if (!match) return;
+    this.#metadata(match[1]!, match[2]!, match[3]);
+  }
+
+  #metadata(keyword: string, name: string, rest: string | undefined): void {
+    if (!METRIC_NAME.test(name))
+      this.#fail(`"${clip(name)}" is not a valid metric name in a ${keyword} line`);
+    const family = this.#familyForMetadata(name, keyword);
+    if (keyword === 'HELP') {
+      if (family.help !== undefined) this.#fail(`second HELP line for ${name}`);
+      family.help = unescapeHelp(rest ?? '');
+      return;
+    }
+    if (keyword === 'TYPE') {
+      if (family.typeLine > 0) this.#fail(`second TYPE line for ${name}`);
+      const word = (rest ?? '').trim();
+      const types = this.#om ? OPENMETRICS_TYPES : TEXT_TYPES;
+      const type = Object.hasOwn(types, word) ? types[word] : undefined;
+      if (type === undefined) {
+        this.#fail(`"${clip(word)}" is not a metric type; use one of ${Object.keys(types).join(', ')}`);
+      }
+      family.type = type;
+      family.typeLine = this.#lineNo;
+      return;
+    }
+    // UNIT (OpenMetrics only).
+    if (family.unit !== undefined) this.#fail(`second UNIT line for ${name}`);
+    const unit = rest ?? '';
+    if (unit !== '' && !name.endsWith(`_${unit}`)) {
+      this.#fail(`the unit "${clip(unit)}" is not a suffix of the family name ${name}`);
+    }
+    family.unit = unit;
+  }
+
+  #familyForMetadata(name: string, keyword: string): FamilyBuilder {
+    const current = this.#current;
+    if (current !== undefined && current.declaredName === name) {
+      if (current.samples.length > 0 && (this.#om || keyword === 'TYPE')) {
+        this.#fail(`${keyword} line for ${name} after its samples; metadata must come first`);
+      }
+      return current;
+    }
+    if (this.#byName.has(name)) {
+      this.#fail(
+        `${keyword} line for ${name}, whose family appeared earlier; a family's lines must be together`,
+      );
+    }
+    return this.#startFamily(name, 'unknown');
+  }
+
+  #startFamily(name: string, type: MetricType): FamilyBuilder {
+    const family: FamilyBuilder = {
+      declaredName: name,
+      type,
+      typeLine: 0,
+      help: undefined,
+      unit: undefined,
+      samples: [],
+    };
+    this.#families.push(family);
+    this.#byName.set(name, family);
+    this.#current = family;
+    return family;
+  }
+
+  #fits(family: FamilyBuilder, name: string): boolean {
+    const base = family.declaredName;
+    if (!name.startsWith(base)) return false;
+    const suffix = name.length === base.length ? '' : name.slice(base.length);
+    return (this.#om ? OPENMETRICS_SUFFIXES : TEXT_SUFFIXES)[family.type].includes(suffix);
+  }
+
+  #familyForSample(name: string): FamilyBuilder {
+    const current = this.#current;
+    if (current !== undefined && this.#fits(current, name)) return current;
+    const owner = this.#byName.get(name);
+    if (owner !== undefined) {
+      if (this.#fits(owner, name)) {
+        this.#fail(
+          `sample ${name} belongs to the family ${name} that appeared earlier; a family's lines must be together`,
+        );
+      }
+      this.#fail(`sample ${name} does not fit the ${owner.type} family ${name}`);
+    }
+    for (const suffix of ALL_SUFFIXES) {
+      if (!name.endsWith(suffix)) continue;
+      const earlier = this.#byName.get(name.slice(0, -suffix.length));
+      if (earlier !== undefined && earlier !== current && this.#fits(earlier, name)) {
+        this.#fail(
+          `sample ${name} belongs to the family ${earlier.declaredName} that appeared earlier; a family's lines must be together`,
+        );
+      }
+    }
+    return this.#startFamily(name, 'unknown');
+  }
+
+  #sample(line: string): void {
+    const om = this.#om;
+    const length = line.length;
+    let i = 0;
+    if (!isNameStart(line.charCodeAt(0))) this.#fail(`"${clip(line)}" does not start with a metric name`);
+    i = 1;
+    while (i < length && isNameChar(line.charCodeAt(i))) i++;
+    const name = line.slice(0, i);
+    const family = this.#familyForSample(name);
+
+    let series = name;
+    let key = name;
+    let labelCount = 0;
+    if (line.charCodeAt(i) === 123 /* { */) {
+      labelCount = this.#labels(line, i, false);
+      const end = this.#labelsEnd;
+      if (this.#labelsCanonical) {
+        series = line.slice(0, end);
+      } else {
+        series = name + renderLabels(this.#labelNames, this.#labelValues, labelCount, false);
+      }
+      key =
+        labelCount > 1 && !isSorted(this.#labelNames, labelCount)
+          ? name + renderLabels(this.#labelNames, this.#labelValues, labelCount, true)
+          : series;
+      i = end;
+    }
+
+    // Value.
+    if (!this.#skipSeparator(line, i)) this.#fail(`expected a space and a value after ${clip(series)}`);
+    i = this.#separatorEnd;
+    const valueEnd = tokenEnd(line, i);
+    const value = this.#value(line.slice(i, valueEnd), 'value');
+    i = valueEnd;
+    // Before an exemplar's labels overwrite the scratch labels.
+    this.#checkSample(family, name, value, labelCount);
+
+    // Optional timestamp, then (OpenMetrics) an optional exemplar.
+    let timestampMs: number | undefined;
+    let exemplar: string | undefined;
+    if (i < length) {
+      if (!this.#skipSeparator(line, i)) this.#fail(`unexpected text after the value of ${clip(series)}`);
+      i = this.#separatorEnd;
+      if (i < length && line.charCodeAt(i) !== 35 /* # */) {
+        const tsEnd = tokenEnd(line, i);
+        timestampMs = this.#timestamp(line.slice(i, tsEnd));
+        i = tsEnd;
+        if (i < length) {
+          if (!this.#skipSeparator(line, i))
+            this.#fail(`unexpected text after the timestamp of ${clip(series)}`);
+          i = this.#separatorEnd;
+        }
+      }
+      if (i < length) {
+        if (!om) {
+          this.#fail(`unexpected text "${clip(line.slice(i))}" after the value of ${clip(series)}`);
+        }
+        exemplar = this.#exemplar(line, i, family, name);
+      }
+    }
+
+    const first = this.#series.get(key);
+    if (first !== undefined) this.#fail(`duplicate series ${clip(series)}, first on line ${first}`);
+    this.#series.set(key, this.#lineNo);
+    if (++this.#sampleCount > this.#sampleLimit) {
+      throw new ExpositionError(
+        'sample_limit',
+        this.#lineNo,
+        `more than ${this.#sampleLimit} samples (--sample-limit)`,
+      );
+    }
+    family.samples.push({ name, series, key, value, timestampMs, exemplar, line: this.#lineNo });
+  }
+
+  #separatorEnd = 0;
+
+  /** OpenMetrics separates tokens by exactly one space; text 0.0.4 by any run of blanks. */
+  #skipSeparator(line: string, i: number): boolean {
+    const c = line.charCodeAt(i);
+    if (this.#om) {
+      if (c !== 32) return false;
+      this.#separatorEnd = i + 1;
+      return true;
+    }
+    if (c !== 32 && c !== 9) return false;
+    let j = i + 1;
+    while (j < line.length && (line.charCodeAt(j) === 32 || line.charCodeAt(j) === 9)) j++;
+    this.#separatorEnd = j;
+    return true;
+  }
+
+  /**
+   * Parses `{name="value",...}` starting at `start` into the scratch arrays; returns the label count and
+   * sets #labelsEnd past the `}`. Values stay escaped: both formats escape the same three characters.
+   */
+  #labels(line: string, start: number, exemplar: boolean): number {
+    const om = this.#om;
+    const length = line.length;
+    const names = this.#labelNames;
+    const values = this.#labelValues;
+    let count = 0;
+    let canonical = true;
+    let i = start + 1;
+    const skipBlanks = () => {
+      if (om) return;
+      while (i < length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) {
+        i++;
+        canonical = false;
+      }
+    };
+    skipBlanks();
+    while (true) {
+      if (i >= length) this.#fail('unterminated label set; expected "}"');
+      if (line.charCodeAt(i) === 125 /* } */) {
+        if (count > 0) {
+          // A trailing comma: text 0.0.4 allows it, OpenMetrics does not.
+          if (om) this.#fail('a comma before "}" in a label set');
+          canonical = false;
+        }
+        i++;
+        break;
+      }
+      const nameStart = i;
+      if (!isLabelStart(line.charCodeAt(i))) {
+        this.#fail(
+          `"${clip(line.slice(i))}" does not start with a label name (letters, digits, _; not a digit first)`,
+        );
+      }
+      i++;
+      while (i < length && isLabelChar(line.charCodeAt(i))) i++;
+      const labelName = line.slice(nameStart, i);
+      if (om ? labelName.startsWith('__') : labelName === '__name__') {
+        this.#fail(`label name ${labelName} is reserved`);
+      }
+      skipBlanks();
+      if (line.charCodeAt(i) !== 61 /* = */) this.#fail(`expected "=" after label name ${labelName}`);
+      i++;
+      skipBlanks();
+      if (line.charCodeAt(i) !== 34 /* " */) this.#fail(`expected a quoted value for label ${labelName}`);
+      i++;
+      const valueStart = i;
+      while (true) {
+        if (i >= length) this.#fail(`unterminated value for label ${labelName}`);
+        const c = line.charCodeAt(i);
+        if (c === 34) break;
+        if (c === 92 /* \ */) {
+          const next = line.charCodeAt(i + 1);
+          if (next !== 92 && next !== 34 && next !== 110 /* n */) {
+            this.#fail(
+              `invalid escape "\\${line.charAt(i + 1)}" in the value of label ${labelName}; use \\\\, \\" or \\n`,
+            );
+          }
+          i += 2;
+          continue;
+        }
+        i++;
+      }
+      names[count] = labelName;
+      values[count] = line.slice(valueStart, i);
+      count++;
+      i++;
+      skipBlanks();
+      const c = line.charCodeAt(i);
+      if (c === 44 /* , */) {
+        i++;
+        skipBlanks();
+        continue;
+      }
+      if (c !== 125) this.#fail(`expected "," or "}" after the value of label ${labelName}`);
+      i++;
+      break;
+    }
+    // Duplicate label names: sort-free check for the usual handful of labels.
+    for (let a = 1; a < count; a++) {
+      for (let b = 0; b < a; b++) {
+        if (names[a] === names[b]) this.#fail(`label ${names[a]} appears twice in one label set`);
+      }
+    }
+    if (exemplar) {
+      let runes = 0;
+      for (let k = 0; k < count; k++) runes += [...names[k]!].length + [...values[k]!].length;
+      if (runes > EXEMPLAR_LABELS_MAX) {
+        this.#fail(`exemplar labels are ${runes} characters long; OpenMetrics allows ${EXEMPLAR_LABELS_MAX}`);
+      }
+    }
+    this.#labelsCanonical = canonical;
+    this.#labelsEnd = i;
+    return count;
+  }
+
+  #value(token: string, what: string): string {
+    if (DECIMAL.test(token)) {
+      // Out-of-range decimals would be rejected by Go's ParseFloat in Prometheus; print them as infinities.
+      const number = Number(token);
+      if (!Number.isFinite(number)) return number > 0 ? '+Inf' : '-Inf';
+      return token;
+    }
+    switch (token.toLowerCase()) {
+      case 'inf':
+      case '+inf':
+      case 'infinity':
+      case '+infinity':
+        return '+Inf';
+      case '-inf':
+      case '-infinity':
+        return '-Inf';
+      case 'nan':
+        return 'NaN';
+      default:
+        this.#fail(`"${clip(token)}" is not a valid ${what}; ${VALUE_HINT}`);
+    }
+  }
+
+  #timestamp(token: string): number {
+    if (this.#om) {
+      if (!DECIMAL.test(token)) {
+        this.#fail(`"${clip(token)}" is not a timestamp; use seconds since the epoch, e.g. 1700000000.123`);
+      }
+      return Number(token) * 1000;
+    }
+    if (!INTEGER.test(token)) {
+      this.#fail(
+        `"${clip(token)}" is not a timestamp; use whole milliseconds since the epoch, e.g. 1700000000123`,
+      );
+    }
+    return Number(token);
+  }
+
+  #exemplar(line: string, start: number, family: FamilyBuilder, name: string): string {
+    if (!line.startsWith('# {', start)) {
+      this.#fail(
+        `unexpected text "${clip(line.slice(start))}"; an exemplar reads # {labels} value [timestamp]`,
+      );
+    }
+    const suffix = name.slice(family.declaredName.length);
+    const allowed =
+      (family.type === 'counter' && suffix === '_total') ||
+      ((family.type === 'histogram' || family.type === 'gaugehistogram') && suffix === '_bucket');
+    if (!allowed) {
+      this.#fail(
+        `exemplar on ${name}; OpenMetrics allows exemplars only on counters' _total and histogram buckets`,
+      );
+    }
+    this.#labels(line, start + 2, true);
+    let i = this.#labelsEnd;
+    const labelsText = line.slice(start + 2, i);
+    if (line.charCodeAt(i) !== 32) this.#fail('expected a space and a value after the exemplar labels');
+    i++;
+    let end = line.indexOf(' ', i);
+    if (end === -1) end = line.length;
+    const value = this.#value(line.slice(i, end), 'exemplar value');
+    let text = ` # ${labelsText} ${value}`;
+    if (end < line.length) {
+      const ts = line.slice(end + 1);
+      if (!DECIMAL.test(ts))
+        this.#fail(`"${clip(ts)}" is not an exemplar timestamp; use seconds, e.g. 1700000000.5`);
+      text += ` ${ts}`;
+    }
+    return text;
+  }
+
+  /** What the specs require of a sample given its family's type. */
+  #checkSample(family: FamilyBuilder, name: string, value: string, labelCount: number): void {
+    const suffix = name.length === family.declaredName.length ? '' : name.slice(family.declaredName.length);
+    switch (family.type) {
+      case 'histogram':
+      case 'gaugehistogram':
+        if (suffix === '_bucket') this.#requireNumericLabel('le', labelCount, name);
+        else if (this.#om && (suffix === '_count' || suffix === '_gcount'))
+          this.#requireNonNegative(name, value);
+        return;
+      case 'summary':
+        if (suffix === '') this.#requireNumericLabel('quantile', labelCount, name);
+        else if (this.#om && suffix === '_count') this.#requireNonNegative(name, value);
+        return;
+      case 'counter':
+        if (this.#om && suffix === '_total') this.#requireNonNegative(name, value);
+        return;
+      case 'stateset': {
+        if (value !== '0' && value !== '1' && Number(value) !== 0 && Number(value) !== 1) {
+          this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
+        }
+        const names = this.#labelNames;
+        let found = false;
+        for (let k = 0; k < labelCount; k++) if (names[k] === family.declaredName) found = true;
+        if (!found) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
+        return;
+      }
+      case 'info':
+        if (Number(value) !== 1) this.#fail(`info sample ${name} has value ${value}; it must be 1`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #requireNonNegative(name: string, value: string): void {
+    const number = Number(value);
+    if (!(number >= 0)) this.#fail(`${name} is ${value}; it must be a number >= 0`);
+  }
+
+  #requireNumericLabel(label: string, labelCount: number, name: string): void {
+    for (let k = 0; k < labelCount; k++) {
+      if (this.#labelNames[k] === label) {
+        const raw = this.#labelValues[k]!;
+        if (!DECIMAL.test(raw) && !/^[+-]?(inf|infinity|nan)$/i.test(raw)) {
+          this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
+        }
+        return;
+      }
+    }
+    this.#fail(`${name} has no ${label} label`);
+  }
+
+  /** Names families as OpenMetrics does and freezes them. */
+  #finish(): MetricFamily[] {
+    const om = this.#om;
+    const declared = this.#byName;
+    return this.#families.map((family): MetricFamily => {
+      let name = family.declaredName;
+      let legacyCounter = false;
+      if (!om && family.type === 'counter') {
+        // Text 0.0.4 names a counter after its samples; OpenMetrics names the family without `_total`.
+        const base = name.endsWith('_total') ? name.slice(0, -6) : '';
+        if (base !== '' && !declared.has(base)) name = base;
+        else legacyCounter = true;
+      }
+      return Object.freeze({
+        name,
+        type: family.type,
+        help: family.help,
+        unit: family.unit || undefined,
+        legacyCounter,
+        samples: Object.freeze(family.samples),
+      });
+    });
+  }
+}
+
+/** Parses a whole body at once. */
+export function parseExposition(
+  text: string,
+  format: ExpositionFormat,
+  options: ExpositionParserOptions = { sampleLimit: Number.MAX_SAFE_INTEGER },
+): ParsedExposition {
+  const parser = new ExpositionParser(format, options);
+  parser.push(text);
+  return parser.end();
+}
+
+/** Index of the first space or tab from `start`, or the line's length. */
+function tokenEnd(line: string, start: number): number {
+  let end = start;
+  while (end < line.length) {
+    const c = line.charCodeAt(end);
+    if (c === 32 || c === 9) break;
+    end++;
+  }
+  return end;
+}
+
+function isSorted(names: string[], count: number): boolean {
+  for (let k = 1; k < count; k++) if (names[k - 1]! > names[k]!) return false;
+  return true;
+}
+
+function renderLabels(names: string[], values: string[], count: number, sorted: boolean): string {
+  let order: number[] | undefined;
+  if (sorted) {
+    order = Array.from({ length: count }, (_, k) => k);
+    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  }
+  let text = '{';
+  for (let k = 0; k < count; k++) {
+    const index = order ? order[k]! : k;
+    if (k > 0) text += ',';
+    text += `${names[index]}="${values[index]}"`;
+  }
+  return `${text}}`;
+}
+
+/** HELP escapes `\\` and `\n` (and `\"` in OpenMetrics); any other backslash is kept, as Prometheus does. */
+function unescapeHelp(text: string): string {
+  if (!text.includes('\\')) return text;
+  return text.replace(/\\(.)/g, (whole, c: string) =>
+    c === 'n' ? '\n' : c === '\\' ? '\\' : c === '"' ? '"' : whole,
+  );
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+
+function isLabelStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+}
+
+function isLabelChar(c: number): boolean {
+  return isLabelStart(c) || (c >= 48 && c <= 57);
+}

@@ -1,0 +1,205 @@
+import { pipeline, type Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import { SCRAPE_ACCEPT } from '../expose/content-negotiation.js';
+import { ExpositionError, ExpositionParser } from './exposition-parser.js';
+import type { ExpositionFormat, Snapshot } from './snapshot.js';
+
+/** Why a scrape failed; each is a value of `metrics_sidecar_scrape_failures_total{reason}`. */
+export const FAILURE_REASONS = [
+  'timeout',
+  'connect',
+  'status',
+  'parse',
+  'body_limit',
+  'sample_limit',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export type ScrapeResult =
+  | { readonly ok: true; readonly snapshot: Snapshot }
+  | {
+      readonly ok: false;
+      readonly reason: FailureReason;
+      readonly message: string;
+      /** The body line that failed parsing, when there is one. */
+      readonly line?: number;
+    };
+
+export interface ScrapeClientOptions {
+  readonly target: string;
+  readonly url: URL;
+  /** Keeps one connection alive per target between scrapes. */
+  readonly dispatcher: Dispatcher;
+  readonly timeoutMs: number;
+  /** Limit on the decompressed body, enforced while it streams in. */
+  readonly bodyLimit: number;
+  readonly sampleLimit: number;
+  readonly userAgent: string;
+  readonly now?: () => number;
+}
+
+class ScrapeFailure extends Error {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One scrape of one target: GET with Prometheus' headers, a status and Content-Type check, then the body
+ * streamed through gunzip (when gzipped), a UTF-8 decoder and the exposition parser, under one timeout.
+ * Never throws: every failure becomes a result with its reason.
+ */
+export class ScrapeClient {
+  readonly #options: ScrapeClientOptions;
+  readonly #headers: Record<string, string>;
+  readonly #now: () => number;
+
+  constructor(options: ScrapeClientOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#headers = {
+      accept: SCRAPE_ACCEPT,
+      'accept-encoding': 'gzip',
+      'user-agent': options.userAgent,
+      'x-prometheus-scrape-timeout-seconds': String(options.timeoutMs / 1000),
+    };
+  }
+
+  async scrape(signal?: AbortSignal): Promise<ScrapeResult> {
+    const abort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, this.#options.timeoutMs);
+    const onOuterAbort = () => abort.abort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      const snapshot = await this.#scrape(abort.signal);
+      return { ok: true, snapshot };
+    } catch (error) {
+      if (timedOut) {
+        return {
+          ok: false,
+          reason: 'timeout',
+          message: `no complete answer within ${this.#options.timeoutMs} ms`,
+        };
+      }
+      if (error instanceof ScrapeFailure) {
+        return error.line === undefined
+          ? { ok: false, reason: error.reason, message: error.message }
+          : { ok: false, reason: error.reason, message: error.message, line: error.line };
+      }
+      if (error instanceof ExpositionError) {
+        return { ok: false, reason: error.kind, message: error.message, line: error.line };
+      }
+      const code = (error as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && code.startsWith('Z_')) {
+        return {
+          ok: false,
+          reason: 'parse',
+          message: `body is not valid gzip (${(error as Error).message})`,
+        };
+      }
+      return { ok: false, reason: 'connect', message: describeTransportError(error) };
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  async #scrape(signal: AbortSignal): Promise<Snapshot> {
+    const { url, dispatcher, bodyLimit, sampleLimit } = this.#options;
+    const response = await dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method: 'GET',
+      headers: this.#headers,
+      signal,
+    });
+    const body = response.body;
+    try {
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        throw new ScrapeFailure('status', `answered HTTP ${response.statusCode}; expected 200`);
+      }
+      const format = formatOf(header(response.headers, 'content-type'));
+      const encoding = (header(response.headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') {
+        throw new ScrapeFailure(
+          'parse',
+          `answered with Content-Encoding ${encoding}; only gzip is asked for`,
+        );
+      }
+      const parser = new ExpositionParser(format, { sampleLimit });
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let bytes = 0;
+      // pipeline, unlike pipe, passes a socket error on to the gunzip stream we read from.
+      const stream: Readable = encoding === 'identity' ? body : pipeline(body, createGunzip(), () => {});
+      try {
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
+          bytes += chunk.length;
+          if (bytes > bodyLimit) {
+            throw new ScrapeFailure('body_limit', `body is larger than ${bodyLimit} bytes (--body-limit)`);
+          }
+          parser.push(decodeChunk(decoder, chunk, true));
+        }
+        parser.push(decodeChunk(decoder, undefined, false));
+      } finally {
+        if (stream !== body) stream.destroy();
+      }
+      const parsed = parser.end();
+      return Object.freeze({
+        target: this.#options.target,
+        format,
+        families: parsed.families,
+        sampleCount: parsed.sampleCount,
+        scrapedAt: this.#now(),
+      });
+    } finally {
+      // Unread bytes would keep the connection busy; destroying drops it, the pool opens a new one.
+      if (!body.readableEnded) body.destroy();
+    }
+  }
+}
+
+function decodeChunk(decoder: TextDecoder, chunk: Buffer | undefined, stream: boolean): string {
+  try {
+    return decoder.decode(chunk, { stream });
+  } catch {
+    throw new ScrapeFailure('parse', 'body is not valid UTF-8');
+  }
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * OpenMetrics by its media type; text 0.0.4 for `text/plain` or no Content-Type (what Prometheus assumes);
+ * anything else, such as an HTML error page, is not metrics.
+ */
+function formatOf(contentType: string | undefined): ExpositionFormat {
+  if (contentType === undefined || contentType.trim() === '') return 'text';
+  const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  if (mediaType === 'application/openmetrics-text') return 'openmetrics';
+  if (mediaType === 'text/plain') return 'text';
+  throw new ScrapeFailure(
+    'parse',
+    `answered Content-Type ${mediaType}; expected application/openmetrics-text or text/plain`,
+  );
+}
+
+function describeTransportError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const parts = [code, error.message, cause?.code, cause?.message].filter((part) => part !== undefined);
+  return [...new Set(parts)].join(': ');
+}
