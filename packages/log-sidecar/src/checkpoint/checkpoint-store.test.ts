@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CHECKPOINT_FORMAT_VERSION, CheckpointStore } from './checkpoint-store.js';
+
+const file = { path: '/logs/a.log', dev: 1, ino: 2 };
+
+describe('CheckpointStore', () => {
+  it('writes atomically with a version and reads it back', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'nested');
+    const store = new CheckpointStore(dir);
+    expect(store.load()).toEqual({ kind: 'missing' });
+    store.advance('k', 'stdout', 100, file, 1);
+    expect(store.dirty).toBe(true);
+    store.write();
+    expect(store.dirty).toBe(false);
+    const document = JSON.parse(readFileSync(join(dir, 'checkpoints.json'), 'utf8'));
+    expect(document.version).toBe(CHECKPOINT_FORMAT_VERSION);
+    const again = new CheckpointStore(dir);
+    expect(again.load()).toEqual({ kind: 'loaded', files: 1 });
+    expect(again.offset('k', 'stdout')).toBe(100);
+    expect(again.offset('k', 'loki')).toBe(0);
+  });
+
+  it('never moves an offset backwards', () => {
+    const store = new CheckpointStore(mkdtempSync(join(tmpdir(), 'ckpt-')));
+    store.advance('k', 's', 50, file, 1);
+    store.advance('k', 's', 20, file, 2);
+    expect(store.offset('k', 's')).toBe(50);
+  });
+
+  it('reports an unusable file instead of throwing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    writeFileSync(join(dir, 'checkpoints.json'), '{"version":1,');
+    expect(new CheckpointStore(dir).load().kind).toBe('unusable');
+    writeFileSync(join(dir, 'checkpoints.json'), '{"version":99,"files":{}}');
+    const outcome = new CheckpointStore(dir).load();
+    expect(outcome).toMatchObject({ kind: 'unusable' });
+    expect((outcome as { reason: string }).reason).toContain('99');
+  });
+
+  it('collects entries of files gone longer than the grace period', () => {
+    const store = new CheckpointStore(mkdtempSync(join(tmpdir(), 'ckpt-')));
+    store.advance('old', 's', 1, file, 1000);
+    store.advance('live', 's', 1, file, 1000);
+    store.advance('recent', 's', 1, file, 9000);
+    expect(store.collectGarbage(10_000, 5000, new Set(['live']))).toEqual(['/logs/a.log']);
+    expect(store.get('old')).toBeUndefined();
+    expect(store.get('live')).toBeDefined();
+    expect(store.get('recent')).toBeDefined();
+  });
+});
