@@ -163,7 +163,11 @@ export class ScrapeClient {
       });
     } finally {
       // Unread bytes would keep the connection busy; destroying drops it, the pool opens a new one.
-      if (!body.readableEnded) body.destroy();
+      if (!body.readableEnded) {
+        // Destroying an unfinished undici body emits an AbortError nobody else listens for.
+        body.on('error', () => {});
+        body.destroy();
+      }
     }
   }
 }

@@ -1,0 +1,52 @@
+import { loadConfig } from '@agent-sidecars/shared';
+import { describe, expect, it } from 'vitest';
+import { configInput, settingsOf } from './config.js';
+
+function load(argv: string[], env: Record<string, string> = {}) {
+  const result = loadConfig(configInput(argv, env, '0.0.0'));
+  if (result.action !== 'run') throw new Error('expected a config');
+  return settingsOf(result.config);
+}
+
+describe('metrics-sidecar config', () => {
+  it('has the documented defaults', () => {
+    const settings = load([]);
+    expect(settings.target.map((t) => [t.name, t.url.href])).toEqual([
+      ['127.0.0.1:8000', 'http://127.0.0.1:8000/metrics'],
+    ]);
+    expect(settings.listen).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(settings).toMatchObject({
+      interval: 15_000,
+      timeout: 5_000,
+      staleAfterMs: 30_000,
+      bodyLimit: 16 * 1024 * 1024,
+      sampleLimit: 200_000,
+      shutdownTimeout: 10_000,
+    });
+  });
+
+  it('takes repeated named targets from flags and a list from env', () => {
+    const fromFlags = load(['--target', 'app=http://127.0.0.1:8000/metrics?x=1', '--target', 'http://127.0.0.1:9091/metrics']);
+    expect(fromFlags.target.map((t) => [t.name, t.url.href])).toEqual([
+      ['app', 'http://127.0.0.1:8000/metrics?x=1'],
+      ['127.0.0.1:9091', 'http://127.0.0.1:9091/metrics'],
+    ]);
+    const fromEnv = load([], { METRICS_SIDECAR_TARGET: 'a=http://h:1/m,b=http://h:2/m', METRICS_SIDECAR_INTERVAL: '10s' });
+    expect(fromEnv.target.map((t) => t.name)).toEqual(['a', 'b']);
+    expect(fromEnv.staleAfterMs).toBe(20_000);
+  });
+
+  it('rejects a timeout not below the interval', () => {
+    expect(() => load(['--interval', '5s', '--timeout', '5s'])).toThrow(/--timeout: "5000ms" is not below --interval/);
+  });
+
+  it('rejects a stale-after below the interval', () => {
+    expect(() => load(['--stale-after', '1s'])).toThrow(/--stale-after: "1000ms" is below --interval/);
+  });
+
+  it('rejects a bad URL and duplicate names', () => {
+    expect(() => load(['--target', 'app=localhost:8000'])).toThrow(/--target: "app=localhost:8000" .*http/);
+    expect(() => load(['--target', 'a=http://h/m', '--target', 'a=http://g/m'])).toThrow(/repeats the name a/);
+    expect(() => load(['--target', 'metrics-sidecar=http://h/m'])).toThrow(/reserved name/);
+  });
+});
