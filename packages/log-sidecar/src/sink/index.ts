@@ -1,3 +1,4 @@
+export { classifyStatus, HttpSink, type HttpSinkOptions } from './http-sink.js';
 export { RecordLineEncoder } from './record-line-encoder.js';
 export type { SendResult, Sink } from './sink.js';
 export { createSink, createSinks, type SinkDeps } from './sink-factory.js';

@@ -11,7 +11,16 @@ import type { LogRecord } from '../record.js';
  * changes, and a JSON record's fields are embedded as the original line text (it is a JSON object on one
  * line already: that is how the fields were parsed) rather than stringified again.
  */
+export interface RecordLineEncoderOptions {
+  /** Name of the time field: `time` by default, `@timestamp` for Elasticsearch. */
+  readonly timeField?: string;
+  /** Whether the line carries the record id (Elasticsearch has it as `_id` instead). Default true. */
+  readonly includeId?: boolean;
+}
+
 export class RecordLineEncoder {
+  private readonly timeOpen: string;
+  private readonly includeId: boolean;
   private labelsObject: Readonly<Record<string, string>> | undefined;
   private labelsJson = '';
   private path = '';
@@ -19,9 +28,15 @@ export class RecordLineEncoder {
   private second = Number.NaN;
   private secondPrefix = '';
 
+  constructor(options: RecordLineEncoderOptions = {}) {
+    this.timeOpen = `{${JSON.stringify(options.timeField ?? 'time')}:"`;
+    this.includeId = options.includeId ?? true;
+  }
+
   /** One record as a JSON object, without the newline. */
   line(record: LogRecord): string {
-    let out = `{"time":"${this.isoTime(record.time)}","path":${this.pathText(record.path)},"id":${JSON.stringify(record.id)}`;
+    let out = `${this.timeOpen}${this.isoTime(record.time)}","path":${this.pathText(record.path)}`;
+    if (this.includeId) out += `,"id":${JSON.stringify(record.id)}`;
     out += this.labelsText(record.labels);
     if (record.truncated) out += ',"truncated":true';
     const fields = record.fields;

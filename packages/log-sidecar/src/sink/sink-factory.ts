@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { Logger } from '@agent-sidecars/shared';
+import { ConfigError, type Logger } from '@agent-sidecars/shared';
+import { ElasticsearchFormat } from './elasticsearch-format.js';
+import { HttpSink } from './http-sink.js';
+import { LokiFormat } from './loki-format.js';
+import { NdjsonFormat } from './ndjson-format.js';
+import { OtlpFormat } from './otlp-format.js';
 import type { Sink } from './sink.js';
-import { resolveSinkSpecs, type SinkConfig, type SinkSpec } from './sink-options.js';
+import { type HttpSinkSpec, resolveSinkSpecs, type SinkConfig, type SinkSpec } from './sink-options.js';
 import { StdoutSink } from './stdout-sink.js';
+import type { WireFormat } from './wire-format.js';
 
 export interface SinkDeps {
   /** process.stdout in the binary. */
@@ -12,16 +19,67 @@ export interface SinkDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-/** Builds the configured sinks, in configuration order. */
+/** Builds the configured sinks, in configuration order. Throws ConfigError when a CA file is unreadable. */
 export function createSinks(config: SinkConfig, deps: SinkDeps): Sink[] {
-  return resolveSinkSpecs(config).map((spec) => createSink(spec, deps));
+  return resolveSinkSpecs(config).map((spec) => createSink(spec, deps, config.maxInFlight));
 }
 
-export function createSink(spec: SinkSpec, deps: SinkDeps): Sink {
-  switch (spec.kind) {
-    case 'stdout':
-      return new StdoutSink({ stream: deps.stdout, name: spec.name });
-    case 'http':
-      throw new Error(`the ${spec.format} HTTP sink is not built yet`);
+export function createSink(spec: SinkSpec, deps: SinkDeps, maxInFlight = 2): Sink {
+  if (spec.kind === 'stdout') return new StdoutSink({ stream: deps.stdout, name: spec.name });
+  return new HttpSink({
+    name: spec.name,
+    url: spec.url,
+    format: createFormat(spec, deps),
+    gzip: spec.gzip,
+    headers: spec.headers,
+    tokenFile: spec.tokenFile,
+    basicAuthFile: spec.basicAuthFile,
+    ca: spec.caFile === undefined ? undefined : readCa(spec.caFile),
+    requestTimeoutMs: spec.requestTimeoutMs,
+    tenant: spec.tenant,
+    connections: maxInFlight,
+  });
+}
+
+function createFormat(spec: HttpSinkSpec, deps: SinkDeps): WireFormat {
+  switch (spec.format) {
+    case 'ndjson':
+      return new NdjsonFormat();
+    case 'loki':
+      return new LokiFormat({ labelFields: spec.labelFields });
+    case 'elasticsearch':
+      return new ElasticsearchFormat({ index: spec.index });
+    case 'otlp':
+      return new OtlpFormat({
+        env: deps.env,
+        onPartialSuccess: (rejected, message) =>
+          deps.logger.error(
+            { sink: spec.name, records: rejected, reason: message },
+            'OTLP collector dropped records (partial success); they are lost.',
+          ),
+      });
   }
+}
+
+function readCa(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      '--sink-ca-file',
+      path,
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      'give a readable PEM file of CA certificates, e.g. /etc/ssl/loki/ca.crt',
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      '--sink-ca-file',
+      path,
+      'holds no PEM certificate',
+      'give a PEM file with -----BEGIN CERTIFICATE----- blocks',
+    );
+  }
+  return text;
 }

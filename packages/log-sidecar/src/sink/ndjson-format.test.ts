@@ -1,0 +1,34 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { HttpSink } from './http-sink.js';
+import { NdjsonFormat } from './ndjson-format.js';
+import { httpSinkContract, sampleRecords } from './sink-contract.js';
+
+const create = (url: URL, options: { requestTimeoutMs: number }, gzip = true) =>
+  new HttpSink({
+    name: 'ndjson',
+    url,
+    format: new NdjsonFormat(),
+    gzip,
+    headers: [],
+    requestTimeoutMs: options.requestTimeoutMs,
+    connections: 2,
+  });
+
+httpSinkContract(
+  { describe, it, afterEach, expect },
+  { name: 'ndjson', create, okAnswer: () => ({ status: 200, body: '' }) },
+);
+
+describe('NdjsonFormat', () => {
+  it('writes one JSON object a line, each ending in a newline', () => {
+    const json = '{"level":"info","msg":"hi"}';
+    const records = [
+      ...sampleRecords(1),
+      ...sampleRecords(1, { id: 'k1-20', message: json, fields: JSON.parse(json), labels: {} }),
+    ];
+    expect(new NdjsonFormat().encode(records)).toBe(
+      '{"time":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","id":"k1-0","labels":{"pod":"agent-0","namespace":"prod"},"message":"line 0 \\"quoted\\" é"}\n' +
+        '{"time":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","id":"k1-20","fields":{"level":"info","msg":"hi"}}\n',
+    );
+  });
+});

@@ -1,0 +1,14 @@
+import type { LogRecord } from '../record.js';
+import { RecordLineEncoder } from './record-line-encoder.js';
+import type { WireFormat } from './wire-format.js';
+
+/** Newline-delimited JSON, one record a line, in the same shape as the stdout sink writes. */
+export class NdjsonFormat implements WireFormat {
+  readonly name = 'ndjson';
+  readonly contentType = 'application/x-ndjson';
+  private readonly encoder = new RecordLineEncoder();
+
+  encode(records: readonly LogRecord[]): string {
+    return this.encoder.lines(records);
+  }
+}

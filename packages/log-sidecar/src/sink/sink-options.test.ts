@@ -1,0 +1,90 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@agent-sidecars/shared';
+import { describe, expect, it } from 'vitest';
+import { resolveSinkSpecs, sinkOptions, validateSinkConfig } from './sink-options.js';
+
+function load(argv: string[], file?: string) {
+  const result = loadConfig({
+    program: 'log-sidecar',
+    version: '0',
+    description: '',
+    envPrefix: 'LOG_SIDECAR',
+    options: sinkOptions,
+    argv: file ? ['--config', file, ...argv] : argv,
+    env: {},
+    validate: validateSinkConfig,
+  });
+  if (result.action !== 'run') throw new Error('expected run');
+  return resolveSinkSpecs(result.config);
+}
+
+describe('sink options', () => {
+  it('defaults to stdout', () => {
+    expect(load([])).toEqual([{ kind: 'stdout', name: 'stdout' }]);
+  });
+
+  it('builds one HTTP sink from flags, adding the format path to a bare URL', () => {
+    const [spec] = load([
+      '--sink-url',
+      'http://loki:3100',
+      '--sink-format',
+      'loki',
+      '--sink-header',
+      'X-A: b',
+    ]);
+    expect(spec).toMatchObject({
+      kind: 'http',
+      name: 'loki',
+      format: 'loki',
+      gzip: true,
+      headers: [['X-A', 'b']],
+    });
+    expect(spec?.kind === 'http' && spec.url.href).toBe('http://loki:3100/loki/api/v1/push');
+  });
+
+  it('takes stdout and http together', () => {
+    expect(
+      load(['--sink', 'stdout', '--sink', 'http', '--sink-url', 'http://x/in']).map((s) => s.name),
+    ).toEqual(['stdout', 'ndjson']);
+  });
+
+  it('names the problem: http without a URL, token and basic auth together, a bad header', () => {
+    expect(() => load(['--sink', 'http'])).toThrow(
+      '--sink-url: is required with --sink http; e.g. --sink-url http://loki:3100',
+    );
+    expect(() =>
+      load(['--sink-url', 'http://x', '--sink-token-file', '/t', '--sink-basic-auth-file', '/b']),
+    ).toThrow(/basic/);
+    expect(() => load(['--sink-header', 'no colon'])).toThrow(
+      '--sink-header: "no colon" is not an HTTP header',
+    );
+  });
+
+  it('reads several sinks from the config file, with unique names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sink-options-'));
+    const file = join(dir, 'config.yaml');
+    await writeFile(
+      file,
+      [
+        'sinks:',
+        '  - type: stdout',
+        '  - {format: elasticsearch, url: "https://es:9200", index: "agent-%Y.%m.%d", basicAuthFile: /s/es}',
+        '  - {format: loki, url: "http://loki:3100", tokenFile: /s/loki, tenant: t1, labelFields: [level]}',
+        '  - {format: loki, url: "http://loki-2:3100", headers: {X-Env: prod}, gzip: false}',
+      ].join('\n'),
+    );
+    const specs = load([], file);
+    expect(specs.map((s) => s.name)).toEqual(['stdout', 'elasticsearch', 'loki', 'loki-2']);
+    expect(specs[2]).toMatchObject({ tenant: 't1', tokenFile: '/s/loki', labelFields: ['level'] });
+    expect(specs[3]).toMatchObject({ gzip: false, headers: [['X-Env', 'prod']] });
+    await writeFile(file, 'sinks:\n  - {format: loki}\n');
+    expect(() => load([], file)).toThrow(/item 1, field url: is required/);
+    await writeFile(file, 'sinks:\n  - {url: "http://x", colour: red}\n');
+    expect(() => load([], file)).toThrow(/item 1, field colour: is not a known field/);
+    await writeFile(file, 'sinks:\n  - {url: "http://x"}\n');
+    expect(() => load(['--sink', 'stdout'], file)).toThrow(/not both/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,58 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  /** The body as sent (maybe gzip). */
+  readonly raw: Buffer;
+  /** The body, gunzipped when Content-Encoding says gzip. */
+  readonly body: string;
+}
+
+export type ReceiverHandler = (request: ReceivedRequest, response: ServerResponse) => void;
+
+/**
+ * A real HTTP server on 127.0.0.1, port 0, recording every request, for sink tests and the benchmarks.
+ * The handler decides the answer (or not to answer, or to cut the connection).
+ */
+export class TestReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  private server: Server | undefined;
+  private handler: ReceiverHandler;
+
+  constructor(handler: ReceiverHandler = (_req, res) => res.writeHead(200).end()) {
+    this.handler = handler;
+  }
+
+  setHandler(handler: ReceiverHandler): void {
+    this.handler = handler;
+  }
+
+  async start(): Promise<URL> {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw).toString() : raw.toString();
+        const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, raw, body };
+        this.requests.push(request);
+        this.handler(request, res);
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return new URL(`http://127.0.0.1:${port}/`);
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
