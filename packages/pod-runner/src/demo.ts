@@ -7,7 +7,7 @@ import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
 import { describeExit } from './managed-process.js';
 import type { OutputFormatter } from './output-formatter.js';
 import { Pod, type TerminationReport } from './pod.js';
-import { parseShippedRecord, RecordLedger, RecordReceiver } from './record-receiver.js';
+import { parseShippedRecord, RecordLedger, RecordReceiver, requestIdOf } from './record-receiver.js';
 import { AgentClient } from './traffic.js';
 import { waitFor } from './wait-for.js';
 
@@ -124,9 +124,7 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
     say(`the agent answered ${outcomes.length} x 200 and ${failed.status} for the failing one`);
 
     const mine = () =>
-      shipped
-        .records()
-        .filter((record) => String(record.fields?.request_id ?? '').startsWith(`demo-${runId}-`));
+      shipped.records().filter((record) => requestIdOf(record)?.startsWith(`demo-${runId}-`));
     await waitFor(
       `the log-sidecar to ship all ${config.requests + 1} request lines`,
       () => (mine().length >= config.requests + 1 ? true : undefined),
@@ -221,8 +219,7 @@ function printTermination(
     say(
       `  ${container.name}: SIGTERM, then ${how} after ${(container.tookMs / 1000).toFixed(1)} s; its last lines:`,
     );
-    for (const line of container.lastLines)
-      say(format.dim(`      ${line.length > 200 ? `${line.slice(0, 200)}...` : line}`));
+    for (const line of container.lastLines) say(`      ${format.render(line)}`);
   }
 }
 

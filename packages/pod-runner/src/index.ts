@@ -25,6 +25,12 @@ export {
   type PodOptions,
   type TerminationReport,
 } from './pod.js';
-export { parseShippedRecord, RecordLedger, RecordReceiver, type ShippedRecord } from './record-receiver.js';
+export {
+  parseShippedRecord,
+  RecordLedger,
+  RecordReceiver,
+  requestIdOf,
+  type ShippedRecord,
+} from './record-receiver.js';
 export { AgentClient, type InferenceOutcome, SteadyLoad } from './traffic.js';
 export { waitFor } from './wait-for.js';

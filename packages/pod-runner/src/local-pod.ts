@@ -134,7 +134,9 @@ export function localPod(options: LocalPodOptions): LocalPod {
           name: 'agent',
           role: 'app',
           command: options.agent.python,
-          args: ['-m', 'uvicorn', 'app:app', ...hostPort],
+          // The agent's own JSON request log is what the log-sidecar ships; uvicorn's access log would only
+          // repeat it (and every probe and scrape) on stderr.
+          args: ['-m', 'uvicorn', 'app:app', ...hostPort, '--no-access-log'],
           cwd: options.agent.agentDir,
           env: { ...agentEnv, PYTHONUNBUFFERED: '1' },
           startupProbe: `${loopback(ports.agent)}/healthz`,

@@ -37,6 +37,11 @@ export class OutputFormatter {
     return `${this.prefix(container)} ${this.#pino(text) ?? text}`;
   }
 
+  /** A container's own log line without a prefix: pino JSON rendered, anything else as it is. */
+  render(text: string): string {
+    return this.#pino(text) ?? text;
+  }
+
   event(event: PodEvent): string {
     return `${this.prefix('pod')} ${event.container}: ${event.kind}${event.detail ? ` (${event.detail})` : ''}`;
   }
@@ -77,7 +82,11 @@ export class OutputFormatter {
     try {
       const record = JSON.parse(text) as Record<string, unknown>;
       const file = typeof record.path === 'string' ? record.path.split('/').at(-1) : '?';
-      const body = record.fields === undefined ? String(record.message) : JSON.stringify(record.fields);
+      // A multiline record (a line and its traceback) keeps its lines, indented under the first.
+      const body =
+        record.fields === undefined
+          ? String(record.message).replaceAll('\n', `\n${' '.repeat(PREFIX_WIDTH + 2)}`)
+          : JSON.stringify(record.fields);
       return `shipped ${this.dim(`[${file} ${String(record.id)}]`)} ${body}`;
     } catch {
       return `shipped (not JSON) ${text}`;

@@ -45,7 +45,7 @@ export interface ContainerTermination {
   readonly killed: boolean;
   /** From SIGTERM to exit. */
   readonly tookMs: number;
-  /** The container's last lines (stderr and stdout interleaved), what it said on its way out. */
+  /** The container's last lines on stderr (its own log), what it said on its way out. */
   readonly lastLines: readonly string[];
 }
 
@@ -143,7 +143,7 @@ export class Pod {
         exit: stop.exit,
         killed: stop.killed,
         tookMs: stop.tookMs,
-        lastLines: process.tail(6),
+        lastLines: process.tail(6, 'stderr'),
       });
     }
     return { containers, tookMs: Date.now() - startedAt };

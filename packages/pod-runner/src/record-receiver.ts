@@ -35,6 +35,24 @@ export function parseShippedRecord(line: string): ShippedRecord {
 }
 
 /**
+ * The agent's `request_id` of a shipped record: a field of a JSON line, or, for a line followed by its
+ * traceback (one multiline record, shipped as text), a field of the JSON object on its first line.
+ */
+export function requestIdOf(record: ShippedRecord): string | undefined {
+  const fromFields = record.fields?.request_id;
+  if (typeof fromFields === 'string') return fromFields;
+  const message = record.message;
+  if (message === undefined || !message.startsWith('{')) return undefined;
+  const firstLine = message.split('\n', 1)[0]!;
+  try {
+    const parsed = JSON.parse(firstLine) as { request_id?: unknown };
+    return typeof parsed.request_id === 'string' ? parsed.request_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Every record, counted by id: the receiver's view of at-least-once delivery. A record delivered twice
  * has the same id both times; its count goes up, the set of ids does not.
  */
@@ -65,6 +83,19 @@ export class RecordLedger {
 
   records(): ShippedRecord[] {
     return [...this.#byId.values()].map((entry) => entry.record);
+  }
+
+  /** Distinct records by the agent's request id (see {@link requestIdOf}); lines without one are left out. */
+  byRequestId(): Map<string, ShippedRecord[]> {
+    const byRequest = new Map<string, ShippedRecord[]>();
+    for (const record of this.records()) {
+      const requestId = requestIdOf(record);
+      if (requestId === undefined) continue;
+      const list = byRequest.get(requestId);
+      if (list) list.push(record);
+      else byRequest.set(requestId, [record]);
+    }
+    return byRequest;
   }
 
   /** Distinct records whose JSON fields match, e.g. `{ path: '/inference' }` for the agent's request lines. */
