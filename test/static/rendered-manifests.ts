@@ -1,0 +1,155 @@
+// What `kubectl kustomize` makes of every kustomization under k8s/, for the static deployment checks.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const K8S_DIR = join(REPO_ROOT, 'k8s');
+
+/** A Kubernetes object as rendered; the checks read it structurally. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** Why kubectl cannot render here, or undefined when it can. */
+export function kubectlMissing(): string | undefined {
+  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+  if (probe.error) return `kubectl is not installed (${probe.error.message}); it renders the kustomizations`;
+  if (probe.status !== 0) return `kubectl version --client failed: ${probe.stderr.trim()}`;
+  return undefined;
+}
+
+/** Every folder under k8s/ holding a kustomization.yaml, relative to the repository root. */
+export function kustomizationDirs(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    if (existsSync(join(dir, 'kustomization.yaml'))) found.push(relative(REPO_ROOT, dir));
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(join(dir, entry.name));
+    }
+  };
+  walk(K8S_DIR);
+  return found.sort();
+}
+
+const cache = new Map<string, KubeObject[]>();
+
+/** Runs `kubectl kustomize DIR` and parses every object it prints. */
+export function render(dir: string): KubeObject[] {
+  const hit = cache.get(dir);
+  if (hit) return hit;
+  const run = spawnSync('kubectl', ['kustomize', join(REPO_ROOT, dir)], { encoding: 'utf8' });
+  if (run.error) throw run.error;
+  if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr.trim()}`);
+  const objects = parseAllDocuments(run.stdout).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`${dir}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    return doc.toJS() as KubeObject;
+  });
+  cache.set(dir, objects);
+  return objects;
+}
+
+export interface Probe {
+  httpGet?: { path?: string; port: number | string };
+  tcpSocket?: { port: number | string };
+  grpc?: { port: number };
+  exec?: unknown;
+}
+
+export interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  command?: string[];
+  restartPolicy?: string;
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { drop?: string[] };
+    seccompProfile?: { type: string };
+  };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+
+export interface PodSpec {
+  terminationGracePeriodSeconds?: number;
+  restartPolicy?: string;
+  securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type: string } };
+  initContainers?: Container[];
+  containers: Container[];
+  volumes?: {
+    name: string;
+    emptyDir?: { sizeLimit?: string };
+    configMap?: { name: string };
+    secret?: { secretName: string };
+  }[];
+}
+
+export interface Workload {
+  where: string;
+  object: KubeObject;
+  annotations: Record<string, string>;
+  pod: PodSpec;
+}
+
+/** The Pod templates of every Deployment, Job, StatefulSet or DaemonSet rendered from DIR. */
+export function workloadsOf(dir: string): Workload[] {
+  return render(dir).flatMap((object) => {
+    const spec = object.spec as
+      | { template?: { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec } }
+      | undefined;
+    const pod = spec?.template?.spec;
+    if (!pod) return [];
+    return [
+      {
+        where: `${dir}: ${object.kind}/${object.metadata.name}`,
+        object,
+        annotations: spec.template?.metadata?.annotations ?? {},
+        pod,
+      },
+    ];
+  });
+}
+
+/** The parsed config file a sidecar reads (`--config PATH`) from its mounted ConfigMap, or {}. */
+export function sidecarConfig(dir: string, pod: PodSpec, container: Container): Record<string, unknown> {
+  const args = container.args ?? [];
+  const at = args.indexOf('--config');
+  if (at < 0) return {};
+  const path = args[at + 1] ?? '';
+  const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+  const volume = pod.volumes?.find((v) => v.name === mount?.name);
+  if (!mount || !volume?.configMap)
+    throw new Error(`${container.name}: --config ${path} is not on a ConfigMap mount`);
+  const configMap = render(dir).find(
+    (o) => o.kind === 'ConfigMap' && o.metadata.name === volume.configMap?.name,
+  );
+  if (!configMap) throw new Error(`${container.name}: ConfigMap ${volume.configMap.name} is not rendered`);
+  const key = path.slice(mount.mountPath.length + 1);
+  const text = (configMap.data as Record<string, string> | undefined)?.[key];
+  if (text === undefined)
+    throw new Error(`${container.name}: ConfigMap ${volume.configMap.name} has no key ${key}`);
+  const [doc] = parseAllDocuments(text);
+  return (doc?.toJS() ?? {}) as Record<string, unknown>;
+}
+
+/** A sidecar duration ("25s", "500ms", "1m") in milliseconds. */
+export function durationMs(raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(raw.trim());
+  if (!match) throw new Error(`"${raw}" is not a duration like 25s, 500ms or 1m`);
+  const factor = { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+  return Number(match[1]) * factor;
+}
