@@ -22,9 +22,9 @@ const delivery = {
   close: async () => {},
 };
 const registry = new Registry();
-let p;
+
 const metrics = new SourceMetrics(registry, () => []);
-p = new Pipeline({
+const p = new Pipeline({
   delivery,
   store: new CheckpointStore('/tmp/ckx'),
   builder: new RecordBuilder(format, { a: 'b' }),

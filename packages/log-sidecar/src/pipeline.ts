@@ -129,6 +129,7 @@ export class Pipeline implements TailerHost {
   /** Reconciles open files with what discovery found: new files, renames, rotations, deletions. */
   readonly reconcile = async (found: ReadonlyMap<string, Stats>): Promise<void> => {
     const now = this.now();
+    this.#metrics.scans.inc();
     const byInode = new Map<string, string>();
     for (const [path, stats] of found) byInode.set(inodeKey(stats.dev, stats.ino), path);
 

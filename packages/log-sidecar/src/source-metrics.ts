@@ -30,6 +30,7 @@ export class SourceMetrics {
   readonly errors: Counter<'kind'>;
   readonly fileTruncations: Counter;
   readonly rotations: Counter;
+  readonly scans: Counter;
 
   constructor(registry: Registry, files: () => Iterable<FileLag>) {
     const registers = [registry];
@@ -78,6 +79,11 @@ export class SourceMetrics {
     this.rotations = new Counter({
       name: 'log_sidecar_file_rotations_total',
       help: 'Files renamed away or deleted while being read.',
+      registers,
+    });
+    this.scans = new Counter({
+      name: 'log_sidecar_discovery_scans_total',
+      help: 'Scans of the --path globs (periodic and on watch events).',
       registers,
     });
     new Gauge({

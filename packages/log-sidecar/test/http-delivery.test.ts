@@ -1,0 +1,232 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ReceivedRequest, TestReceiver } from '../src/sink/test-receiver.js';
+import { ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+
+const processes = new ProcessTracker();
+const receivers: TestReceiver[] = [];
+afterEach(async () => {
+  await processes.cleanup();
+  for (const r of receivers.splice(0)) await r.close();
+});
+
+function receiver(handler?: ConstructorParameters<typeof TestReceiver>[0]): TestReceiver {
+  const r = new TestReceiver(handler);
+  receivers.push(r);
+  return r;
+}
+
+/** Distinct record ids the receiver took (2xx answers only), from NDJSON bodies. */
+function ndjsonIds(requests: readonly ReceivedRequest[], accepted: Set<ReceivedRequest>): Set<string> {
+  const ids = new Set<string>();
+  for (const request of requests) {
+    if (!accepted.has(request)) continue;
+    for (const line of request.body.split('\n'))
+      if (line !== '') ids.add((JSON.parse(line) as { id: string }).id);
+  }
+  return ids;
+}
+
+function lines(from: number, count: number): string {
+  let out = '';
+  for (let i = from; i < from + count; i++) out += `line ${i}\n`;
+  return out;
+}
+
+function httpArgs(dir: string, url: URL, extra: string[] = []): string[] {
+  return [
+    '--path',
+    join(dir, '*.log'),
+    '--format',
+    'raw',
+    '--checkpoint-dir',
+    join(dir, 'ckpt'),
+    '--sink',
+    'http',
+    '--sink-url',
+    url.href,
+    '--batch-timeout',
+    '100ms',
+    ...extra,
+  ];
+}
+
+/** A receiver that answers 200 and remembers which requests it accepted. */
+function accepting() {
+  const accepted = new Set<ReceivedRequest>();
+  const r = receiver((req, res) => {
+    accepted.add(req);
+    res.writeHead(200).end();
+  });
+  return { r, accepted };
+}
+
+describe('log-sidecar HTTP delivery (built binary)', () => {
+  it('delivers every line written while the server was down for 20 s, with RSS bounded', async () => {
+    const dir = tempDir();
+    const { r, accepted } = accepting();
+    const url = await r.start();
+    const sidecar = processes.start(httpArgs(dir, url));
+    await sidecar.ready();
+    const file = join(dir, 'app.log');
+    writeFileSync(file, lines(0, 100));
+    await waitFor('the first lines', () => ndjsonIds(r.requests, accepted).size === 100);
+    await r.close();
+    const downUntil = Date.now() + 20_000;
+    let written = 100;
+    let peakRss = 0;
+    while (Date.now() < downUntil) {
+      appendFileSync(file, lines(written, 500));
+      written += 500;
+      peakRss = Math.max(peakRss, await sidecar.metric('log_sidecar_process_resident_memory_bytes'));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await r.start(Number(url.port));
+    await waitFor(
+      'every line after the outage',
+      () => ndjsonIds(r.requests, accepted).size === written,
+      60_000,
+    );
+    expect(peakRss).toBeGreaterThan(0);
+    expect(peakRss).toBeLessThan(200 * 1024 * 1024);
+    expect(await sidecar.metric('log_sidecar_sink_retries_total')).toBeGreaterThan(0);
+    expect(await sidecar.stop()).toBe(0);
+  }, 120_000);
+
+  it('loses nothing when SIGKILLed with requests in flight and restarted', async () => {
+    const dir = tempDir();
+    const accepted = new Set<ReceivedRequest>();
+    let answering = false;
+    const r = receiver((req, res) => {
+      if (!answering) return; // hold the request open: the batch is in flight
+      accepted.add(req);
+      res.writeHead(200).end();
+    });
+    const url = await r.start();
+    writeFileSync(join(dir, 'app.log'), lines(0, 5000));
+    const first = processes.start(httpArgs(dir, url));
+    await first.ready();
+    await waitFor('requests in flight', () => r.requests.length >= 2);
+    first.signal('SIGKILL');
+    await first.exited;
+    answering = true;
+    const second = processes.start(httpArgs(dir, url));
+    await second.ready();
+    await waitFor('all 5000 lines', () => ndjsonIds(r.requests, accepted).size === 5000, 30_000);
+    expect(await second.stop()).toBe(0);
+  }, 60_000);
+
+  it('delivers a backlog on SIGTERM within the deadline and exits 0', async () => {
+    const dir = tempDir();
+    const accepted = new Set<ReceivedRequest>();
+    const r = receiver((req, res) => {
+      accepted.add(req);
+      setTimeout(() => res.writeHead(200).end(), 20);
+    });
+    const url = await r.start();
+    writeFileSync(join(dir, 'app.log'), lines(0, 50_000));
+    const sidecar = processes.start(
+      httpArgs(dir, url, ['--batch-timeout', '10s', '--shutdown-timeout', '20s']),
+    );
+    await sidecar.ready();
+    const stopped = Date.now();
+    expect(await sidecar.stop()).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(20_000);
+    expect(ndjsonIds(r.requests, accepted).size).toBe(50_000);
+  }, 60_000);
+
+  it('ends on time when the server is gone, reports per file and spills to stdout', async () => {
+    const dir = tempDir();
+    const r = receiver();
+    const url = await r.start();
+    await r.close();
+    writeFileSync(join(dir, 'app.log'), lines(0, 300));
+    const sidecar = processes.start(httpArgs(dir, url, ['--shutdown-timeout', '3s']));
+    await sidecar.ready();
+    await waitFor(
+      'the first failed attempt',
+      async () => (await sidecar.metric('log_sidecar_sink_retries_total')) > 0,
+    );
+    const stopped = Date.now();
+    expect(await sidecar.stop()).toBe(1);
+    expect(Date.now() - stopped).toBeLessThan(3000 + 1500);
+    const report = sidecar.logged('Records not delivered by the shutdown deadline; writing them to stdout.');
+    expect(report).toHaveLength(1);
+    expect(report[0]).toMatchObject({ sink: 'ndjson', file: join(dir, 'app.log'), records: 300 });
+    expect(sidecar.messages()).toEqual(lines(0, 300).trim().split('\n'));
+  }, 30_000);
+
+  it('resends the retryable items of an Elasticsearch bulk answer and counts the rejected ones', async () => {
+    const dir = tempDir();
+    const created = new Map<string, string>();
+    const seen = new Map<string, number>();
+    const r = receiver((req, res) => {
+      const body = req.body.split('\n').filter((l) => l !== '');
+      const items = [];
+      for (let i = 0; i < body.length; i += 2) {
+        const action = JSON.parse(body[i]!) as { create: { _index: string; _id: string } };
+        const doc = JSON.parse(body[i + 1]!) as { message: string };
+        const id = action.create._id;
+        const attempt = (seen.get(id) ?? 0) + 1;
+        seen.set(id, attempt);
+        if (doc.message === 'bad') {
+          items.push({
+            create: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'bad doc' } },
+          });
+        } else if (doc.message === 'busy' && attempt === 1) {
+          items.push({
+            create: { status: 429, error: { type: 'es_rejected_execution_exception', reason: 'full' } },
+          });
+        } else {
+          created.set(id, doc.message);
+          items.push({ create: { status: 201 } });
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: true, items }));
+    });
+    const url = await r.start();
+    writeFileSync(join(dir, 'app.log'), 'good\nbad\nbusy\nalso good\n');
+    const sidecar = processes.start(httpArgs(dir, url, ['--sink-format', 'elasticsearch']));
+    await sidecar.ready();
+    await waitFor('three documents created', () => created.size === 3);
+    expect([...created.values()].sort()).toEqual(['also good', 'busy', 'good']);
+    await waitFor(
+      'the rejection counted',
+      async () => (await sidecar.metric('log_sidecar_sink_records_rejected_total')) === 1,
+    );
+    expect(sidecar.logged('Sink rejected records; they are lost.')[0]).toMatchObject({
+      status: 400,
+      records: 1,
+    });
+    expect(r.requests[0]!.url).toBe('/_bulk');
+    expect(await sidecar.stop()).toBe(0);
+  }, 30_000);
+
+  it('uses the rotated token once the Secret file changes, without losing lines', async () => {
+    const dir = tempDir();
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'token-one\n');
+    const accepted = new Set<ReceivedRequest>();
+    let valid = 'Bearer token-one';
+    const r = receiver((req, res) => {
+      if (req.headers.authorization !== valid) return void res.writeHead(401).end('bad token');
+      accepted.add(req);
+      res.writeHead(200).end();
+    });
+    const url = await r.start();
+    const file = join(dir, 'app.log');
+    writeFileSync(file, lines(0, 10));
+    const sidecar = processes.start(httpArgs(dir, url, ['--sink-token-file', tokenFile]));
+    await sidecar.ready();
+    await waitFor('the first lines', () => ndjsonIds(r.requests, accepted).size === 10);
+    valid = 'Bearer token-two';
+    writeFileSync(join(dir, 'token.new'), 'token-two\n');
+    await rename(join(dir, 'token.new'), tokenFile);
+    appendFileSync(file, lines(10, 10));
+    await waitFor('the lines after the rotation', () => ndjsonIds(r.requests, accepted).size === 20);
+    expect(sidecar.stderrText).not.toMatch(/token-one|token-two/);
+    expect(await sidecar.stop()).toBe(0);
+  }, 30_000);
+});
