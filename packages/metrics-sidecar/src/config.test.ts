@@ -26,18 +26,28 @@ describe('metrics-sidecar config', () => {
   });
 
   it('takes repeated named targets from flags and a list from env', () => {
-    const fromFlags = load(['--target', 'app=http://127.0.0.1:8000/metrics?x=1', '--target', 'http://127.0.0.1:9091/metrics']);
+    const fromFlags = load([
+      '--target',
+      'app=http://127.0.0.1:8000/metrics?x=1',
+      '--target',
+      'http://127.0.0.1:9091/metrics',
+    ]);
     expect(fromFlags.target.map((t) => [t.name, t.url.href])).toEqual([
       ['app', 'http://127.0.0.1:8000/metrics?x=1'],
       ['127.0.0.1:9091', 'http://127.0.0.1:9091/metrics'],
     ]);
-    const fromEnv = load([], { METRICS_SIDECAR_TARGET: 'a=http://h:1/m,b=http://h:2/m', METRICS_SIDECAR_INTERVAL: '10s' });
+    const fromEnv = load([], {
+      METRICS_SIDECAR_TARGET: 'a=http://h:1/m,b=http://h:2/m',
+      METRICS_SIDECAR_INTERVAL: '10s',
+    });
     expect(fromEnv.target.map((t) => t.name)).toEqual(['a', 'b']);
     expect(fromEnv.staleAfterMs).toBe(20_000);
   });
 
   it('rejects a timeout not below the interval', () => {
-    expect(() => load(['--interval', '5s', '--timeout', '5s'])).toThrow(/--timeout: "5000ms" is not below --interval/);
+    expect(() => load(['--interval', '5s', '--timeout', '5s'])).toThrow(
+      /--timeout: "5000ms" is not below --interval/,
+    );
   });
 
   it('rejects a stale-after below the interval', () => {
@@ -46,7 +56,9 @@ describe('metrics-sidecar config', () => {
 
   it('rejects a bad URL and duplicate names', () => {
     expect(() => load(['--target', 'app=localhost:8000'])).toThrow(/--target: "app=localhost:8000" .*http/);
-    expect(() => load(['--target', 'a=http://h/m', '--target', 'a=http://g/m'])).toThrow(/repeats the name a/);
+    expect(() => load(['--target', 'a=http://h/m', '--target', 'a=http://g/m'])).toThrow(
+      /repeats the name a/,
+    );
     expect(() => load(['--target', 'metrics-sidecar=http://h/m'])).toThrow(/reserved name/);
   });
 });

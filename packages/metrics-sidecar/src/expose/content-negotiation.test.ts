@@ -25,14 +25,22 @@ describe('negotiateFormat', () => {
   });
 
   it('follows q values and refuses q=0', () => {
-    expect(negotiateFormat('text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5')).toBe('text');
+    expect(negotiateFormat('text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5')).toBe(
+      'text',
+    );
     expect(negotiateFormat('application/openmetrics-text;q=0, text/plain')).toBe('text');
-    expect(negotiateFormat('text/plain;q=0.1, application/openmetrics-text; version="1.0.0"')).toBe('openmetrics');
+    expect(negotiateFormat('text/plain;q=0.1, application/openmetrics-text; version="1.0.0"')).toBe(
+      'openmetrics',
+    );
   });
 
   it('does not claim versions it cannot write', () => {
-    expect(negotiateFormat('application/openmetrics-text;version=2.0.0, text/plain;version=0.0.4;q=0.1')).toBe('text');
-    expect(negotiateFormat('text/plain;version=1.0.0, application/openmetrics-text;q=0.2')).toBe('openmetrics');
+    expect(
+      negotiateFormat('application/openmetrics-text;version=2.0.0, text/plain;version=0.0.4;q=0.1'),
+    ).toBe('text');
+    expect(negotiateFormat('text/plain;version=1.0.0, application/openmetrics-text;q=0.2')).toBe(
+      'openmetrics',
+    );
   });
 
   it('falls back to text when nothing is acceptable', () => {

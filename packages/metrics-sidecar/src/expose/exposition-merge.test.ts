@@ -27,11 +27,19 @@ describe('mergeSources', () => {
   });
 
   it('keeps the first source family when types differ', () => {
-    const merged = mergeSources([source('a', '# TYPE x gauge\nx 1\n'), source('b', '# TYPE x_total counter\nx_total 2\n')]);
+    const merged = mergeSources([
+      source('a', '# TYPE x gauge\nx 1\n'),
+      source('b', '# TYPE x_total counter\nx_total 2\n'),
+    ]);
     expect(merged.families).toHaveLength(1);
     expect(merged.families[0]!.type).toBe('gauge');
     expect(merged.conflicts).toEqual([
-      { kind: 'type', family: 'x', kept: { source: 'a', type: 'gauge' }, dropped: { source: 'b', type: 'counter' } },
+      {
+        kind: 'type',
+        family: 'x',
+        kept: { source: 'a', type: 'gauge' },
+        dropped: { source: 'b', type: 'counter' },
+      },
     ]);
   });
 

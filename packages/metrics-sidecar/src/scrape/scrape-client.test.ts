@@ -99,7 +99,10 @@ describe('ScrapeClient', () => {
       response.writeHead(500);
       response.end('oops');
     };
-    expect(failure(await client().scrape())).toMatchObject({ reason: 'status', message: expect.stringMatching(/500/) });
+    expect(failure(await client().scrape())).toMatchObject({
+      reason: 'status',
+      message: expect.stringMatching(/500/),
+    });
   });
 
   it('fails garbage with reason parse and the line number', async () => {
@@ -111,7 +114,8 @@ describe('ScrapeClient', () => {
   });
 
   it('fails bytes that are not UTF-8 with reason parse', async () => {
-    handler = (_request, response) => response.end(Buffer.from([0x61, 0x7b, 0x62, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31]));
+    handler = (_request, response) =>
+      response.end(Buffer.from([0x61, 0x7b, 0x62, 0x3d, 0x22, 0xff, 0x22, 0x7d, 0x20, 0x31]));
     expect(failure(await client().scrape())).toMatchObject({ reason: 'parse', message: /UTF-8/ });
   });
 
@@ -140,7 +144,9 @@ describe('ScrapeClient', () => {
       };
       write();
     };
-    expect(failure(await client({ bodyLimit: 1024 * 1024 }).scrape())).toMatchObject({ reason: 'body_limit' });
+    expect(failure(await client({ bodyLimit: 1024 * 1024 }).scrape())).toMatchObject({
+      reason: 'body_limit',
+    });
     expect(written).toBeLessThan(100 * 1024 * 1024);
   });
 
@@ -151,12 +157,17 @@ describe('ScrapeClient', () => {
       response.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' });
       response.end(bomb);
     };
-    expect(failure(await client({ bodyLimit: 1024 * 1024 }).scrape())).toMatchObject({ reason: 'body_limit' });
+    expect(failure(await client({ bodyLimit: 1024 * 1024 }).scrape())).toMatchObject({
+      reason: 'body_limit',
+    });
   });
 
   it('fails too many samples with reason sample_limit', async () => {
     handler = (_request, response) => response.end('a 1\nb 1\nc 1\n');
-    expect(failure(await client({ sampleLimit: 2 }).scrape())).toMatchObject({ reason: 'sample_limit', line: 3 });
+    expect(failure(await client({ sampleLimit: 2 }).scrape())).toMatchObject({
+      reason: 'sample_limit',
+      line: 3,
+    });
   });
 
   it('fails a target that never answers with reason timeout', async () => {
