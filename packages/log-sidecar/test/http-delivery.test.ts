@@ -47,8 +47,7 @@ function httpArgs(dir: string, url: URL, extra: string[] = []): string[] {
     'http',
     '--sink-url',
     url.href,
-    '--batch-timeout',
-    '100ms',
+    ...(extra.includes('--batch-timeout') ? [] : ['--batch-timeout', '100ms']),
     ...extra,
   ];
 }

@@ -31,7 +31,8 @@ export class TestReceiver {
     this.handler = handler;
   }
 
-  async start(): Promise<URL> {
+  /** Listens on `port` (0: any free one); restarting on the same port simulates a backend outage. */
+  async start(port = 0): Promise<URL> {
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -44,9 +45,9 @@ export class TestReceiver {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    return new URL(`http://127.0.0.1:${port}/`);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const bound = (server.address() as AddressInfo).port;
+    return new URL(`http://127.0.0.1:${bound}/`);
   }
 
   async close(): Promise<void> {
