@@ -1,0 +1,141 @@
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAIN, ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+
+const processes = new ProcessTracker();
+afterEach(() => processes.cleanup());
+
+const isRoot = process.getuid?.() === 0;
+
+describe('log-sidecar bad input (built binary)', () => {
+  it('warns once about an unreadable file, keeps shipping the others, and reads it once allowed', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'ok.log'), 'readable\n', { mode: 0o644 });
+    writeFileSync(join(dir, 'secret.log'), 'hidden\n');
+    chmodSync(join(dir, 'secret.log'), 0o000);
+    // Root reads anything; run the sidecar as nobody so permissions apply.
+    const sidecar = processes.start(
+      [
+        '--path',
+        join(dir, '*.log'),
+        '--scan-interval',
+        '100ms',
+        '--batch-timeout',
+        '20ms',
+        '--format',
+        'raw',
+      ],
+      isRoot ? { uid: 65534, gid: 65534 } : {},
+    );
+    await sidecar.ready();
+    await waitFor('the readable file', () => sidecar.records.length >= 1);
+    await waitFor(
+      'several scans',
+      async () => (await sidecar.metric('log_sidecar_discovery_scans_total')) >= 4,
+    );
+    const warnings = sidecar.logged('Cannot open file; retrying at every scan and shipping the others.');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path: join(dir, 'secret.log'), code: 'EACCES' });
+    expect(await sidecar.metric('log_sidecar_errors_total{kind="permission"}')).toBe(1);
+    chmodSync(join(dir, 'secret.log'), 0o644);
+    await waitFor('the file once readable', () => sidecar.records.length >= 2);
+    expect(sidecar.messages().sort()).toEqual(['hidden', 'readable']);
+    expect(await sidecar.stop()).toBe(0);
+  });
+
+  it('keeps going when a file is replaced by a directory or is a symlink loop', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.log'), 'a1\n');
+    writeFileSync(join(dir, 'b.log'), 'b1\n');
+    symlinkSync(join(dir, 'loop.log'), join(dir, 'loop.log'));
+    const sidecar = processes.start([
+      '--path',
+      join(dir, '*.log'),
+      '--scan-interval',
+      '100ms',
+      '--batch-timeout',
+      '20ms',
+      '--format',
+      'raw',
+    ]);
+    await sidecar.ready();
+    await waitFor('both files', () => sidecar.records.length >= 2);
+    rmSync(join(dir, 'b.log'));
+    mkdirSync(join(dir, 'b.log'));
+    await waitFor(
+      'the directory to be noticed',
+      () => sidecar.logged('Path matches --path but is not a regular file; skipping it.').length === 1,
+    );
+    appendFileSync(join(dir, 'a.log'), 'a2\n');
+    await waitFor('the next line of the other file', () => sidecar.records.length >= 3);
+    expect(sidecar.logged('Path is a symlink loop; skipping it.')).toHaveLength(1);
+    expect(sidecar.messages().sort()).toEqual(['a1', 'a2', 'b1']);
+    expect(await sidecar.stop()).toBe(0);
+  });
+
+  it('cuts a 1 GiB line without newline at --max-line-bytes with bounded memory and reads on', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'huge.log');
+    // Sparse: 1 GiB of NUL bytes with no newline costs no disk, and reads at memory speed.
+    const fd = openSync(path, 'w');
+    writeSync(fd, '\n', 1024 ** 3 - 1);
+    closeSync(fd);
+    writeFileSync(path, 'x', { flag: 'r+' }); // keep the first byte non-NUL; the last byte is the newline
+    appendFileSync(path, 'after\n');
+    const sidecar = processes.start([
+      '--path',
+      join(dir, '*.log'),
+      '--max-line-bytes',
+      '64KiB',
+      '--batch-timeout',
+      '20ms',
+      '--format',
+      'raw',
+    ]);
+    await sidecar.ready();
+    await waitFor('the line after the huge one', () => sidecar.records.length >= 2, 60_000);
+    const [huge, after] = sidecar.records;
+    expect(huge!.truncated).toBe(true);
+    expect(Buffer.byteLength(huge!.message!)).toBe(64 * 1024);
+    expect(after!.message).toBe('after');
+    const peakKiB = Number(
+      /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${sidecar.child.pid}/status`, 'utf8'))![1],
+    );
+    expect(peakKiB).toBeLessThan(200 * 1024);
+    expect(await sidecar.metric('log_sidecar_records_truncated_total')).toBe(1);
+    expect(await sidecar.stop()).toBe(0);
+  });
+
+  it.each([
+    [['--path', '/tmp/x/*.log', '--format', 'xml'], '--format: "xml" is not one of json, raw'],
+    [[], '--path'],
+    [['--path', '/tmp/x/*.log', '--multiline', '(unclosed'], '--multiline'],
+    [
+      ['--path', '/tmp/x/*.log', '--shutdown-timeout', 'soon'],
+      '--shutdown-timeout: "soon" is not a duration',
+    ],
+    [['--path', '/tmp/x/*.log', '--buffer-max-bytes', '1KiB'], '--buffer-max-bytes'],
+  ])('exits 2 naming the option for bad config %j', (args, expected) => {
+    const result = spawnSync(process.execPath, [MAIN, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(expected);
+    expect(result.stdout).toBe('');
+  });
+});
