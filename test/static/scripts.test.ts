@@ -1,0 +1,83 @@
+// Checks by the tools that own the formats: shellcheck for the kind script, promtool for the Prometheus
+// configurations. Each is skipped, with the reason printed, where its tool is missing.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './rendered-manifests.js';
+
+function missing(tool: string, versionArg: string): string | undefined {
+  const probe = spawnSync(tool, [versionArg], { encoding: 'utf8' });
+  if (probe.error)
+    return `${tool} is not installed (apt-get install ${tool === 'promtool' ? 'prometheus' : tool})`;
+  return undefined;
+}
+
+const noShellcheck = missing('shellcheck', '--version');
+if (noShellcheck) console.warn(`skipping the shellcheck check: ${noShellcheck}`);
+const noPromtool = missing('promtool', '--version');
+if (noPromtool) console.warn(`skipping the promtool checks: ${noPromtool}`);
+
+describe('test/kind/run.sh', () => {
+  const script = join(REPO_ROOT, 'test/kind/run.sh');
+
+  it('is executable and runs under bash with errexit, nounset and pipefail', () => {
+    expect(statSync(script).mode & 0o111).not.toBe(0);
+    const text = readFileSync(script, 'utf8');
+    expect(text.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    expect(text).toContain('set -euo pipefail');
+  });
+
+  it.skipIf(noShellcheck !== undefined)('is clean under shellcheck, infos included', () => {
+    const run = spawnSync('shellcheck', ['--severity=info', script], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('test/kind/workflow.yaml', () => {
+  const workflow = parse(readFileSync(join(REPO_ROOT, 'test/kind/workflow.yaml'), 'utf8')) as {
+    on: unknown;
+    jobs: Record<
+      string,
+      { 'runs-on': string; strategy?: { matrix?: Record<string, string[]> }; steps: { run?: string }[] }
+    >;
+  };
+
+  it('runs test/kind/run.sh on node images >= 1.29', () => {
+    const job = workflow.jobs.kind!;
+    expect(job['runs-on']).toMatch(/^ubuntu-/);
+    expect(job.steps.some((s) => s.run?.trim() === 'test/kind/run.sh')).toBe(true);
+    const images = job.strategy?.matrix?.['node-image'] ?? [];
+    expect(images.length).toBeGreaterThan(0);
+    for (const image of images) {
+      const minor = Number(/^kindest\/node:v1\.(\d+)\.\d+$/.exec(image)?.[1]);
+      expect(minor, image).toBeGreaterThanOrEqual(29);
+    }
+  });
+});
+
+describe.skipIf(noPromtool !== undefined)('Prometheus configurations', () => {
+  it('images/compose/prometheus.yml passes promtool check config', () => {
+    const run = spawnSync('promtool', ['check', 'config', join(REPO_ROOT, 'images/compose/prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+  });
+
+  it('k8s/prometheus/prometheus.yml passes promtool check config where promtool has Kubernetes discovery', (ctx) => {
+    const run = spawnSync('promtool', ['check', 'config', join(REPO_ROOT, 'k8s/prometheus/prometheus.yml')], {
+      encoding: 'utf8',
+    });
+    const output = run.stdout + run.stderr;
+    if (/field kubernetes_sd_configs not found/.test(output)) {
+      // Debian builds Prometheus without Kubernetes service discovery; the official builds have it.
+      console.warn(
+        'skipping the Kubernetes scrape config check: this promtool was built without kubernetes_sd',
+      );
+      ctx.skip();
+    }
+    expect(run.status, output).toBe(0);
+  });
+});
