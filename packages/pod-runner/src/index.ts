@@ -32,5 +32,5 @@ export {
   requestIdOf,
   type ShippedRecord,
 } from './record-receiver.js';
-export { AgentClient, type InferenceOutcome, SteadyLoad } from './traffic.js';
+export { AgentClient, type InferenceOutcome, SteadyLoad, type SteadyLoadOptions } from './traffic.js';
 export { waitFor } from './wait-for.js';

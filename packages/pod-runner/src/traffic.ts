@@ -67,24 +67,39 @@ export class AgentClient {
   }
 }
 
+export interface SteadyLoadOptions {
+  /** Requests in flight at once. */
+  readonly concurrency?: number;
+  /** Paces the requests to about this many a second; without it they go back to back. */
+  readonly ratePerSecond?: number;
+}
+
 /**
- * Steady load until stopped: `concurrency` loops of back-to-back requests with ids `<prefix>-<n>`. A
- * request that fails (the agent gone) ends its loop; the ids the agent answered 200 are the lines that
- * must reach the sink.
+ * Steady load until stopped: `concurrency` loops of requests with ids `<prefix>-<n>`, paced when a rate is
+ * given. A request that fails (the agent gone) ends its loop; the ids the agent answered 200 are the lines
+ * that must reach the sink.
  */
 export class SteadyLoad {
   readonly answered: string[] = [];
   readonly errors: string[] = [];
   readonly #client: AgentClient;
   readonly #loops: Promise<void>[];
+  readonly #startedAt = Date.now();
   #stopped = false;
   #sequence = 0;
 
-  constructor(client: AgentClient, prefix: string, concurrency = 2) {
+  constructor(client: AgentClient, prefix: string, options: SteadyLoadOptions = {}) {
     this.#client = client;
+    const { concurrency = 2, ratePerSecond } = options;
     this.#loops = Array.from({ length: concurrency }, async () => {
       while (!this.#stopped) {
-        const requestId = `${prefix}-${++this.#sequence}`;
+        const n = ++this.#sequence;
+        if (ratePerSecond !== undefined) {
+          const wait = this.#startedAt + ((n - 1) * 1000) / ratePerSecond - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          if (this.#stopped) return;
+        }
+        const requestId = `${prefix}-${n}`;
         try {
           const outcome = await this.#client.inference(requestId, 'steady load is nice');
           if (outcome.status === 200) this.answered.push(requestId);
@@ -97,8 +112,9 @@ export class SteadyLoad {
     });
   }
 
-  get sent(): number {
-    return this.#sequence;
+  /** Requests answered 200 so far. */
+  get count(): number {
+    return this.answered.length;
   }
 
   /** Stops after the requests in flight; resolves with the ids answered 200. */
