@@ -177,7 +177,7 @@ export function pythonOpenMetricsCheck(body: string): { ok: boolean; output: str
 }
 
 /** A sample's value in an exposition body, by its exact series text. */
-export function valueOf(body: string, series: string): string | undefined {
+export function sampleValue(body: string, series: string): string | undefined {
   for (const line of body.split('\n')) {
     if (line.startsWith(`${series} `)) return line.slice(series.length + 1).split(' ')[0];
   }

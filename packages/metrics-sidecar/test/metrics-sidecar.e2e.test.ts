@@ -11,7 +11,7 @@ import {
   promtoolCheck,
   pythonOpenMetricsCheck,
   SidecarProcess,
-  valueOf,
+  sampleValue,
   waitFor,
 } from './harness.js';
 
@@ -56,20 +56,22 @@ describe('metrics-sidecar binary', () => {
       '--target',
       `app=http://127.0.0.1:${deadPort}/metrics`,
       '--interval',
-      '200ms',
+      '1s',
       '--timeout',
-      '100ms',
+      '800ms',
     ]);
     const base = await sidecar.ready();
     const body = await waitFor('a connect failure to be counted', async () => {
       const answer = (await get(`${base}/metrics`)).body;
       const failures = Number(
-        valueOf(answer, 'metrics_sidecar_scrape_failures_total{target="app",reason="connect"}'),
+        sampleValue(answer, 'metrics_sidecar_scrape_failures_total{target="app",reason="connect"}'),
       );
       return failures >= 1 ? answer : undefined;
     });
-    expect(valueOf(body, 'metrics_sidecar_target_up{target="app"}')).toBe('0');
-    expect(valueOf(body, 'metrics_sidecar_scrape_failures_total{target="app",reason="timeout"}')).toBe('0');
+    expect(sampleValue(body, 'metrics_sidecar_target_up{target="app"}')).toBe('0');
+    expect(sampleValue(body, 'metrics_sidecar_scrape_failures_total{target="app",reason="timeout"}')).toBe(
+      '0',
+    );
     expect(body).not.toMatch(/^up[{ ]/m);
     expect(body).not.toMatch(/^scrape_/m);
   });
@@ -84,9 +86,9 @@ describe('metrics-sidecar binary', () => {
 
     const text = await get(`${base}/metrics`);
     expect(text.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(valueOf(text.body, 'agent_requests_total{route="/chat",code="200"}')).toBe('7');
-    expect(valueOf(text.body, 'metrics_sidecar_target_up{target="app"}')).toBe('1');
-    expect(valueOf(text.body, 'metrics_sidecar_samples_scraped{target="app"}')).toBe('5');
+    expect(sampleValue(text.body, 'agent_requests_total{route="/chat",code="200"}')).toBe('7');
+    expect(sampleValue(text.body, 'metrics_sidecar_target_up{target="app"}')).toBe('1');
+    expect(sampleValue(text.body, 'metrics_sidecar_samples_scraped{target="app"}')).toBe('5');
     expect(text.body).toMatch(/^metrics_sidecar_process_cpu_seconds_total /m);
     expect(text.body).not.toMatch(/job=|instance=/);
 
@@ -161,8 +163,8 @@ describe('metrics-sidecar binary', () => {
     );
     // Generous: the rule is 600 ms after the last good scrape.
     expect(Date.now() - stoppedAt).toBeLessThan(3_000);
-    expect(valueOf(body, 'other_up')).toBe('1');
-    expect(valueOf(body, 'metrics_sidecar_target_up{target="app"}')).toBe('0');
+    expect(sampleValue(body, 'other_up')).toBe('1');
+    expect(sampleValue(body, 'metrics_sidecar_target_up{target="app"}')).toBe('0');
     expect(sidecar.logs.some((entry) => String(entry.msg).includes('stale'))).toBe(true);
   });
 
@@ -189,7 +191,7 @@ describe('metrics-sidecar binary', () => {
       return answer.includes('agent_requests_total') ? undefined : answer;
     });
     expect(
-      Number(valueOf(body, 'metrics_sidecar_scrape_failures_total{target="app",reason="parse"}')),
+      Number(sampleValue(body, 'metrics_sidecar_scrape_failures_total{target="app",reason="parse"}')),
     ).toBeGreaterThan(0);
     const warning = sidecar.logs.find((entry) => entry.reason === 'parse');
     expect(warning).toMatchObject({ target: 'app', line: 2 });
@@ -213,19 +215,20 @@ describe('metrics-sidecar binary', () => {
     const base = await sidecar.ready();
     const body = await waitFor('both targets', async () => {
       const answer = (await get(`${base}/metrics`)).body;
-      return valueOf(answer, 'own') === '3' && valueOf(answer, 'metrics_sidecar_conflicts_total') === '1'
+      return sampleValue(answer, 'own') === '3' &&
+        sampleValue(answer, 'metrics_sidecar_conflicts_total') === '1'
         ? answer
         : undefined;
     });
-    expect(valueOf(body, 'shared{src="a"}')).toBe('1');
+    expect(sampleValue(body, 'shared{src="a"}')).toBe('1');
     expect(body).not.toContain('shared_total');
     // A few more renders later, still counted once.
     await waitFor('more scrapes', async () => {
       const answer = (await get(`${base}/metrics`)).body;
-      return Number(valueOf(answer, 'metrics_sidecar_samples_scraped{target="b"}')) === 2 && answer;
+      return Number(sampleValue(answer, 'metrics_sidecar_samples_scraped{target="b"}')) === 2 && answer;
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(valueOf((await get(`${base}/metrics`)).body, 'metrics_sidecar_conflicts_total')).toBe('1');
+    expect(sampleValue((await get(`${base}/metrics`)).body, 'metrics_sidecar_conflicts_total')).toBe('1');
     expect(sidecar.logs.filter((entry) => entry.family === 'shared')).toHaveLength(1);
   });
 

@@ -603,7 +603,7 @@ export class ExpositionParser {
   #finish(): MetricFamily[] {
     const om = this.#om;
     const declared = this.#byName;
-    return this.#families.map((family): MetricFamily => {
+    const families = this.#families.map((family): MetricFamily => {
       let name = family.declaredName;
       let legacyCounter = false;
       if (!om && family.type === 'counter') {
@@ -612,16 +612,79 @@ export class ExpositionParser {
         if (base !== '' && !declared.has(base)) name = base;
         else legacyCounter = true;
       }
-      return Object.freeze({
+      return {
         name,
         type: family.type,
         help: family.help,
         unit: family.unit || undefined,
         legacyCounter,
-        samples: Object.freeze(family.samples),
-      });
+        samples: family.samples,
+      };
     });
+    return (om ? families : foldCreatedGauges(families)).map((family) =>
+      Object.freeze({ ...family, samples: Object.freeze(family.samples) }),
+    );
   }
+}
+
+const CREATED_OWNERS: ReadonlySet<MetricType> = new Set(['counter', 'histogram', 'summary']);
+
+/**
+ * Text 0.0.4 has no `_created` samples, so clients (client_python among them) expose them as a gauge
+ * family `<name>_created` after the counter, histogram or summary. Served as OpenMetrics, that family's
+ * samples would clash with the `_created` samples the OpenMetrics family owns, so they are folded back into
+ * it, each after the last sample of its label set (OpenMetrics keeps a label set's samples together).
+ * The series stay the same; text 0.0.4 rendering splits them out again.
+ */
+function foldCreatedGauges(families: MetricFamily[]): MetricFamily[] {
+  const byName = new Map(families.map((family) => [family.name, family]));
+  const folded = new Set<MetricFamily>();
+  const result: MetricFamily[] = [];
+  for (const family of families) {
+    if (folded.has(family)) continue;
+    const created =
+      CREATED_OWNERS.has(family.type) && !family.legacyCounter
+        ? byName.get(`${family.name}_created`)
+        : undefined;
+    const createdName = `${family.name}_created`;
+    if (
+      created === undefined ||
+      (created.type !== 'gauge' && created.type !== 'unknown') ||
+      !created.samples.every((sample) => sample.name === createdName)
+    ) {
+      result.push(family);
+      continue;
+    }
+    folded.add(created);
+    const pending = new Map<string, Sample>();
+    for (const sample of created.samples) pending.set(groupOf(sample, createdName), sample);
+    const lastOfGroup = new Map<string, number>();
+    family.samples.forEach((sample, index) => {
+      lastOfGroup.set(groupOf(sample, sample.name), index);
+    });
+    const samples: Sample[] = [];
+    family.samples.forEach((sample, index) => {
+      samples.push(sample);
+      const group = groupOf(sample, sample.name);
+      const extra = pending.get(group);
+      if (extra !== undefined && lastOfGroup.get(group) === index) {
+        samples.push(extra);
+        pending.delete(group);
+      }
+    });
+    samples.push(...pending.values());
+    result.push({ ...family, samples });
+  }
+  // A `_created` family that came before its owner was left in place above; drop it where it was.
+  return result.filter((family) => !folded.has(family));
+}
+
+/** A sample's label set without `le` and `quantile`, in sorted order: what OpenMetrics groups by. */
+function groupOf(sample: Sample, name: string): string {
+  const labels = sample.key.slice(name.length);
+  if (labels === '') return '';
+  const group = labels.replace(/(?<=[{,])(?:le|quantile)="[^"]*"(?:,|(?=\}))/, '').replace(/,\}$/, '}');
+  return group === '{}' ? '' : group;
 }
 
 /** Parses a whole body at once. */
