@@ -1,0 +1,203 @@
+// Benchmark: log-sidecar to the ndjson HTTP sink on a counting receiver on loopback.
+//   node bench/log-sidecar-http/run.mjs [lines=2000000]
+// 1. Cold file: lines/s, MiB/s, CPU s, peak RSS, for --format json|raw x gzip off|on.
+// 2. Steady 10,000 lines/s for 20 s: CPU % of one core, write-to-receiver latency p50/p99.
+// Build first (pnpm exec tsc -b). Figures go to RESULTS.md by hand.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = join(root, 'packages/log-sidecar/dist/main.js');
+const LINES = Number(process.argv[2] ?? 2_000_000);
+const TICKS = 100; // USER_HZ on Linux
+
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime, seconds
+}
+function peakRss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+
+/** Counts NDJSON lines; optionally reads a write time out of each and records the latency. */
+function receiver(onLine) {
+  let count = 0;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      if (onLine) {
+        const now = Date.now();
+        for (const line of body.toString().split('\n')) if (line) onLine(line, now);
+      }
+      let n = 0;
+      for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) n++;
+      count += n;
+      res.writeHead(200).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${server.address().port}/`, count: () => count }),
+    ),
+  );
+}
+
+function startSidecar(dir, file, url, extra) {
+  return spawn(
+    process.execPath,
+    [
+      MAIN,
+      '--path',
+      file,
+      '--checkpoint-dir',
+      join(dir, 'ckpt'),
+      '--listen',
+      '127.0.0.1:0',
+      '--sink',
+      'http',
+      '--sink-url',
+      url,
+      ...(process.env.BENCH_EXTRA ? process.env.BENCH_EXTRA.split(' ') : []),
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH, LOG_SIDECAR_LOG_LEVEL: 'warn' },
+    },
+  );
+}
+
+async function until(check, timeoutMs) {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function cold(file, bytes, format, gzip) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-'));
+  const r = await receiver();
+  let rssPeak = 0;
+  const started = process.hrtime.bigint();
+  const child = startSidecar(dir, file, r.url, ['--format', format, '--sink-gzip', String(gzip)]);
+  const sampler = setInterval(() => {
+    try {
+      rssPeak = Math.max(rssPeak, peakRss(child.pid));
+    } catch {}
+  }, 50);
+  await until(() => r.count() >= LINES, 600_000);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = procStat(child.pid);
+  rssPeak = Math.max(rssPeak, peakRss(child.pid));
+  clearInterval(sampler);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  r.server.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    format,
+    gzip,
+    seconds: seconds.toFixed(2),
+    linesPerSecond: Math.round(LINES / seconds),
+    mibPerSecond: (bytes / 1024 / 1024 / seconds).toFixed(1),
+    cpuSeconds: cpu.toFixed(2),
+    peakRssMiB: (rssPeak / 1024 / 1024).toFixed(1),
+  };
+}
+
+async function steady(batchTimeoutMs) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-steady-'));
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '');
+  const latencies = [];
+  const r = await receiver((line, now) => {
+    const m = /"wt":(\d+)/.exec(line);
+    if (m) latencies.push(now - Number(m[1]));
+  });
+  const child = startSidecar(dir, file, r.url, [
+    '--format',
+    'json',
+    '--batch-timeout',
+    `${batchTimeoutMs}ms`,
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const pad = 'x'.repeat(120);
+  let seq = 0;
+  const writeTick = () => {
+    const wt = Date.now();
+    let chunk = '';
+    for (let i = 0; i < 100; i++)
+      chunk += `{"ts":${wt / 1000},"level":"info","msg":"request finished","wt":${wt},"seq":${seq++},"pad":"${pad}"}\n`;
+    appendFileSync(file, chunk);
+  };
+  // 100 lines every 10 ms = 10,000 lines/s; warm up 3 s, then measure 20 s.
+  const timer = setInterval(writeTick, 10);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  latencies.length = 0;
+  const cpu0 = procStat(child.pid);
+  const t0 = Date.now();
+  const written0 = seq;
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const cpu1 = procStat(child.pid);
+  const elapsed = (Date.now() - t0) / 1000;
+  const written = seq - written0;
+  clearInterval(timer);
+  await new Promise((resolve) => setTimeout(resolve, batchTimeoutMs + 500));
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  r.server.close();
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return {
+    linesPerSecond: Math.round(written / elapsed),
+    cpuPercentOfOneCore: ((100 * (cpu1 - cpu0)) / elapsed).toFixed(1),
+    latencyP50ms: q(0.5),
+    latencyP99ms: q(0.99),
+    batchTimeoutMs,
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-http-input-'));
+const file = join(dir, 'app.log');
+spawnSync(process.execPath, [join(root, 'bench/log-sidecar/make-file.mjs'), file, String(LINES)], {
+  stdio: 'inherit',
+});
+const bytes = statSync(file).size;
+console.log(
+  `input: ${LINES} lines, ${(bytes / 1024 / 1024).toFixed(1)} MiB (${Math.round(bytes / LINES)} B/line)`,
+);
+const only = process.env.BENCH_ONLY;
+const runs = process.env.BENCH_RUNS
+  ? process.env.BENCH_RUNS.split(',').map((r) => [r.split(':')[0], r.split(':')[1] === 'gzip'])
+  : [
+      ['json', false],
+      ['raw', false],
+      ['json', true],
+      ['raw', true],
+    ];
+for (const [format, gzip] of runs) {
+  if (only && only !== 'cold') break;
+  console.log(JSON.stringify(await cold(file, bytes, format, gzip)));
+}
+if (!only || only === 'steady') console.log(JSON.stringify(await steady(1000)));
+if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
