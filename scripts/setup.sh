@@ -13,11 +13,15 @@ if ! command -v pnpm >/dev/null 2>&1; then
 fi
 
 # Debian packages for the real FastAPI agent and the real Prometheus used by the end-to-end tests and the
-# demo. They go to /usr/bin/python3, which is why the tests run that interpreter explicitly.
+# demo, and the tools the static checks and benchmarks use. They go to /usr/bin/python3, which is why the tests run that interpreter explicitly.
 need_apt=''
 /usr/bin/python3 -c 'import fastapi, uvicorn, prometheus_client' >/dev/null 2>&1 ||
   need_apt="$need_apt python3-fastapi python3-uvicorn python3-prometheus-client"
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
+# shellcheck lints the kind test script; /usr/bin/time -v and wrk are what bench/ measures with.
+command -v shellcheck >/dev/null 2>&1 || need_apt="$need_apt shellcheck"
+[ -x /usr/bin/time ] || need_apt="$need_apt time"
+command -v wrk >/dev/null 2>&1 || need_apt="$need_apt wrk"
 if [ -n "$need_apt" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "installing Debian packages:$need_apt"
