@@ -18,7 +18,7 @@ need_apt=''
 /usr/bin/python3 -c 'import fastapi, uvicorn, prometheus_client' >/dev/null 2>&1 ||
   need_apt="$need_apt python3-fastapi python3-uvicorn python3-prometheus-client"
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need_apt="$need_apt prometheus"
-# shellcheck lints the kind test script; /usr/bin/time -v and wrk are what bench/ measures with.
+# The kind test script is linted by shellcheck; /usr/bin/time -v and wrk are what bench/ measures with.
 command -v shellcheck >/dev/null 2>&1 || need_apt="$need_apt shellcheck"
 [ -x /usr/bin/time ] || need_apt="$need_apt time"
 command -v wrk >/dev/null 2>&1 || need_apt="$need_apt wrk"
@@ -38,7 +38,7 @@ if [ -n "$need_apt" ]; then
   fi
 fi
 
-if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+if [ ! -f node_modules/.modules.yaml ] || [ -n "$(find pnpm-lock.yaml -newer node_modules/.modules.yaml)" ]; then
   log 'installing dependencies with pnpm'
   CI=true pnpm install --frozen-lockfile >&2
 fi
