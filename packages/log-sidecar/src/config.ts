@@ -141,6 +141,12 @@ export const logSidecarOptions = {
     default: 1000,
     defaultText: '1s',
   }),
+  readInterval: option(parseDuration, {
+    description: 'how often open files are checked for new lines',
+    valueName: '<duration>',
+    default: 250,
+    defaultText: '250ms',
+  }),
   checkpointGrace: option(parseDuration, {
     description: 'checkpoints of files gone for this long are removed',
     valueName: '<duration>',
@@ -184,6 +190,14 @@ export function validateConfig(config: LogSidecarConfig, names: OptionNames<type
       `${config.shutdownTimeout}ms`,
       'is under 1s, too short to read files to their end and deliver them',
       'use a duration below the Pod terminationGracePeriodSeconds, e.g. 25s',
+    );
+  }
+  if (config.readInterval < 10 || config.readInterval > 60_000) {
+    throw new ConfigError(
+      names.readInterval,
+      `${config.readInterval}ms`,
+      'is outside 10ms..60s',
+      'e.g. 250ms',
     );
   }
   if (config.scanInterval < 50) {

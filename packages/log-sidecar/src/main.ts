@@ -101,7 +101,6 @@ const discovery = new FileDiscovery({
   logger,
   cwd: process.cwd(),
   onScan: source.reconcile,
-  onChange: source.hint,
   onError: (kind) => metrics.errors.inc({ kind }),
 });
 
@@ -109,6 +108,7 @@ const health = new HealthServer({ lifecycle, registry, logger, listen: config.li
 lifecycle.addReadinessCheck('discovery', () => discovery.running);
 
 const checkpointTimer = setInterval(() => source.writeCheckpoint(), CHECKPOINT_INTERVAL_MS);
+const readTimer = setInterval(source.tick, config.readInterval);
 
 /** Kept back before the lifecycle's hard deadline to write the checkpoint and the report. */
 function softDeadline(context: ShutdownContext): number {
@@ -117,7 +117,10 @@ function softDeadline(context: ShutdownContext): number {
 }
 
 let drainReport: DrainReport | undefined;
-lifecycle.addShutdownStep('stop discovery', () => discovery.stop());
+lifecycle.addShutdownStep('stop discovery', () => {
+  clearInterval(readTimer);
+  return discovery.stop();
+});
 lifecycle.addShutdownStep('read files to their end', async (context) => {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(0, softDeadline(context) - Date.now()));

@@ -169,11 +169,9 @@ export class Pipeline implements TailerHost {
     this.#kick();
   };
 
-  /** A watched file changed: give it a turn now. */
-  readonly hint = (path: string): void => {
-    for (const tailer of this.#tailers.values()) {
-      if (tailer.path === path) this.#dirty.add(tailer);
-    }
+  /** A read tick: every open file gets a turn (a read at its end costs one pread that returns 0). */
+  readonly tick = (): void => {
+    for (const tailer of this.#tailers.values()) this.#dirty.add(tailer);
     this.#kick();
   };
 
