@@ -7,8 +7,6 @@ import type { ErrorKind } from '../source-metrics.js';
 
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
 const MAX_RECURSIVE_DEPTH = 16;
-/** Requests for a scan arriving close together are folded into one. */
-const SCAN_DEBOUNCE_MS = 20;
 
 export interface DiscoveryOptions {
   /** Globs (absolute or relative to `cwd`) of the files to read. */
@@ -48,11 +46,9 @@ export class FileDiscovery {
   readonly #options: DiscoveryOptions;
   readonly #roots: Root[];
   readonly #isExcluded: (path: string) => boolean;
-  readonly #matchesAny: (path: string) => boolean;
   /** Problems already logged, by path, so each is warned about once until it goes away. */
   readonly #reported = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #rescan = false;
   #stopped = false;
@@ -66,7 +62,6 @@ export class FileDiscovery {
       picomatch(glob.includes('/') ? resolve(cwd, glob) : glob, { basename: true, dot: true }),
     );
     this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
-    this.#matchesAny = (path) => this.#roots.some((root) => root.match(path)) && !this.#isExcluded(path);
   }
 
   /** True once started and until stopped: readiness depends on it, never on files existing. */
@@ -84,17 +79,7 @@ export class FileDiscovery {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    if (this.#debounce !== undefined) clearTimeout(this.#debounce);
     await this.#scanning;
-  }
-
-  /** Schedules a scan shortly, folding bursts of requests into one. */
-  scanSoon(): void {
-    if (this.#stopped || this.#debounce !== undefined) return;
-    this.#debounce = setTimeout(() => {
-      this.#debounce = undefined;
-      void this.scan();
-    }, SCAN_DEBOUNCE_MS);
   }
 
   /** Lists every root now; concurrent calls share one scan and ask for another after it. */
