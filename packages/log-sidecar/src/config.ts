@@ -136,7 +136,7 @@ export const logSidecarOptions = {
     valueName: '<key=value>',
   }),
   scanInterval: option(parseDuration, {
-    description: 'how often globs are listed and files stat-ed again (watch events only hint)',
+    description: 'how often the globs are listed again and open files checked for truncation and rotation',
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
