@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExposition } from '../scrape/exposition-parser.js';
+import { seriesOf, valueText } from '../scrape/snapshot.js';
 import { mergeSources } from './exposition-merge.js';
 import { renderOpenMetrics } from './renderer.js';
 
@@ -48,7 +49,7 @@ describe('mergeSources', () => {
       source('a', '# TYPE x gauge\nx{k="1"} 1\n'),
       source('b', '# TYPE x gauge\nx{k="2"} 2\nx{k="1"} 3\n'),
     ]);
-    expect(merged.families[0]!.samples.map((s) => [s.series, s.value])).toEqual([
+    expect(merged.families[0]!.samples.map((s) => [seriesOf(s), valueText(s)])).toEqual([
       ['x{k="1"}', '1'],
       ['x{k="2"}', '2'],
     ]);

@@ -1,4 +1,4 @@
-import type { MetricFamily, Sample } from '../scrape/snapshot.js';
+import { type MetricFamily, type MetricType, type Sample, seriesKey, seriesOf } from '../scrape/snapshot.js';
 
 /** One source of families for the merged exposition: the sidecar itself or a scraped target. */
 export interface MergeSource {
@@ -31,66 +31,101 @@ interface MergingFamily {
   readonly source: string;
   samples: Sample[] | readonly Sample[];
   shared: boolean;
+  /** Series keys of `samples`, built only once a second source adds to the family. */
+  keys: Map<string, string> | undefined;
+}
+
+/** The sample names a family may use, from its type (as OpenMetrics and the renderers name them). */
+const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: ['_total', '_created'],
+  gauge: [''],
+  histogram: ['_bucket', '_count', '_sum', '_created'],
+  gaugehistogram: ['_bucket', '_gcount', '_gsum'],
+  summary: ['', '_count', '_sum', '_created'],
+  info: ['_info'],
+  stateset: [''],
+  unknown: [''],
+};
+
+function sampleNames(family: MetricFamily): readonly string[] {
+  if (family.legacyCounter) return [family.name];
+  return SUFFIXES[family.type].map((suffix) => family.name + suffix);
 }
 
 /**
  * Puts several sources' families into one exposition, in source order. A family two sources expose with
  * the same type becomes one family (the first source's HELP and UNIT, then each source's samples); with a
- * different type, or a different unit, the later family is dropped. A series (name and labels) exposed
- * twice is kept from the first source only. Each drop is returned as a conflict.
+ * different type or unit, or sample names another source's family owns, the later family is dropped. A
+ * series (name and labels) exposed twice is kept from the first source only. Each drop is a conflict.
+ * Series are compared only within families that two sources share, so the usual case costs nothing.
  */
 export function mergeSources(sources: readonly MergeSource[]): MergedExposition {
   const conflicts: MergeConflict[] = [];
   const byName = new Map<string, MergingFamily>();
   const order: MergingFamily[] = [];
-  const seriesOwner = new Map<string, string>();
+  const owners = new Map<string, MergingFamily>();
 
   for (const source of sources) {
     for (const family of source.families) {
       const existing = byName.get(family.name);
+      const clash =
+        existing === undefined
+          ? sampleNames(family)
+              .map((name) => owners.get(name))
+              .find((owner) => owner !== undefined && owner.source !== source.name)
+          : existing;
       if (
-        existing !== undefined &&
-        (existing.first.type !== family.type ||
-          existing.first.legacyCounter !== family.legacyCounter ||
-          existing.first.unit !== family.unit)
+        clash !== undefined &&
+        (existing === undefined ||
+          clash.first.type !== family.type ||
+          clash.first.legacyCounter !== family.legacyCounter ||
+          clash.first.unit !== family.unit)
       ) {
         conflicts.push({
           kind: 'type',
           family: family.name,
-          kept: { source: existing.source, type: describe(existing.first) },
+          kept: { source: clash.source, type: describe(clash.first) },
           dropped: { source: source.name, type: describe(family) },
         });
         continue;
       }
-      let samples: Sample[] | undefined;
-      for (let k = 0; k < family.samples.length; k++) {
-        const sample = family.samples[k]!;
-        const owner = seriesOwner.get(sample.key);
+      if (existing === undefined) {
+        const merging: MergingFamily = {
+          first: family,
+          source: source.name,
+          samples: family.samples,
+          shared: true,
+          keys: undefined,
+        };
+        byName.set(family.name, merging);
+        for (const name of sampleNames(family)) if (!owners.has(name)) owners.set(name, merging);
+        order.push(merging);
+        continue;
+      }
+      if (existing.keys === undefined) {
+        existing.keys = new Map();
+        for (const sample of existing.samples)
+          existing.keys.set(seriesKey(seriesOf(sample)), existing.source);
+      }
+      if (existing.shared) {
+        existing.samples = existing.samples.slice();
+        existing.shared = false;
+      }
+      const samples = existing.samples as Sample[];
+      for (const sample of family.samples) {
+        const key = seriesKey(seriesOf(sample));
+        const owner = existing.keys.get(key);
         if (owner === undefined) {
-          seriesOwner.set(sample.key, source.name);
-          samples?.push(sample);
+          existing.keys.set(key, source.name);
+          samples.push(sample);
           continue;
         }
         conflicts.push({
           kind: 'series',
-          series: sample.series,
+          series: seriesOf(sample),
           kept: { source: owner },
           dropped: { source: source.name, line: sample.line },
         });
-        // Copy lazily: without conflicts the family's own frozen array is served as it is.
-        samples ??= family.samples.slice(0, k);
-      }
-      const kept = samples ?? family.samples;
-      if (existing === undefined) {
-        const merging: MergingFamily = { first: family, source: source.name, samples: kept, shared: true };
-        byName.set(family.name, merging);
-        order.push(merging);
-      } else {
-        if (existing.shared) {
-          existing.samples = existing.samples.slice();
-          existing.shared = false;
-        }
-        (existing.samples as Sample[]).push(...kept);
       }
     }
   }

@@ -74,7 +74,7 @@ export function renderOpenMetrics(families: readonly MetricFamily[]): string {
     if (family.help !== undefined) out += `# HELP ${name} ${escapeOpenMetricsHelp(family.help)}\n`;
     if (family.unit !== undefined) out += `# UNIT ${name} ${family.unit}\n`;
     for (const sample of family.samples) {
-      out += `${sample.series} ${sample.value}`;
+      out += sample.text;
       if (sample.timestampMs !== undefined) out += ` ${sample.timestampMs / 1000}`;
       if (sample.exemplar !== undefined) out += sample.exemplar;
       out += '\n';
@@ -93,8 +93,8 @@ export function textName(family: MetricFamily): string {
 
 function textLine(sample: Sample): string {
   return sample.timestampMs === undefined
-    ? `${sample.series} ${sample.value}\n`
-    : `${sample.series} ${sample.value} ${Math.round(sample.timestampMs)}\n`;
+    ? `${sample.text}\n`
+    : `${sample.text} ${Math.round(sample.timestampMs)}\n`;
 }
 
 function escapeTextHelp(help: string): string {

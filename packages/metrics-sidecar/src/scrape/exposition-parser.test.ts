@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExpositionError, ExpositionParser, parseExposition } from './exposition-parser.js';
-import type { ExpositionFormat } from './snapshot.js';
+import { type ExpositionFormat, seriesKey, seriesOf, valueText } from './snapshot.js';
 
 function rejects(format: ExpositionFormat, body: string, line: number, message: RegExp): void {
   let caught: unknown;
@@ -47,8 +47,8 @@ describe('ExpositionParser, text 0.0.4', () => {
     });
     expect(counter!.samples[0]).toMatchObject({
       name: 'http_requests_total',
-      series: 'http_requests_total{code="200",method="get"}',
-      value: '1027',
+      text: 'http_requests_total{code="200",method="get"} 1027',
+      seriesLength: 'http_requests_total{code="200",method="get"}'.length,
       timestampMs: 1395066363000,
       line: 3,
     });
@@ -71,20 +71,14 @@ describe('ExpositionParser, text 0.0.4', () => {
 
   it('normalises special values and keeps decimals as written', () => {
     const parsed = text('a{x="1"} +Inf\na{x="2"} -inf\na{x="3"} nan\na{x="4"} 1.50e3\na{x="5"} 1e999\n');
-    expect(parsed.families[0]!.samples.map((s) => s.value)).toEqual([
-      '+Inf',
-      '-Inf',
-      'NaN',
-      '1.50e3',
-      '+Inf',
-    ]);
+    expect(parsed.families[0]!.samples.map(valueText)).toEqual(['+Inf', '-Inf', 'NaN', '1.50e3', '+Inf']);
   });
 
   it('accepts blanks around tokens, a trailing comma, and reprints the labels canonically', () => {
     const parsed = text('  a{ b = "1" , c="x\\"y\\\\z\\n", }   7   123\n');
     const sample = parsed.families[0]!.samples[0]!;
-    expect(sample.series).toBe('a{b="1",c="x\\"y\\\\z\\n"}');
-    expect(sample.value).toBe('7');
+    expect(seriesOf(sample)).toBe('a{b="1",c="x\\"y\\\\z\\n"}');
+    expect(valueText(sample)).toBe('7');
     expect(sample.timestampMs).toBe(123);
   });
 
@@ -233,7 +227,7 @@ describe('ExpositionParser, OpenMetrics 1.0', () => {
     const total = parsed.families[1]!.samples[0]!;
     expect(total).toMatchObject({
       name: 'foo_total',
-      value: '17.0',
+      text: 'foo_total 17.0',
       timestampMs: 1520879607789,
       exemplar: ' # {trace_id="KOO5S4vxi0o"} 0.67',
     });
@@ -388,17 +382,26 @@ describe('text 0.0.4 _created gauges', () => {
     ].join('\n');
     const families = parseExposition(body, 'text').families;
     expect(families.map((f) => f.name)).toEqual(['c', 'h']);
-    expect(families[0]!.samples.map((s) => s.series)).toEqual([
+    expect(families[0]!.samples.map(seriesOf)).toEqual([
       'c_total{r="a"}',
       'c_created{r="a"}',
       'c_total{r="b"}',
       'c_created{r="b"}',
     ]);
-    expect(families[1]!.samples.at(-1)!.series).toBe('h_created{r="a"}');
+    expect(seriesOf(families[1]!.samples.at(-1)!)).toBe('h_created{r="a"}');
   });
 
   it('leaves a _created gauge alone when it has no owner family', () => {
     const families = parseExposition('# TYPE x_created gauge\nx_created 1\n', 'text').families;
     expect(families.map((f) => [f.name, f.type])).toEqual([['x_created', 'gauge']]);
+  });
+});
+
+describe('seriesKey', () => {
+  it('sorts labels by name and leaves sorted or label-less series alone', () => {
+    expect(seriesKey('a')).toBe('a');
+    expect(seriesKey('a{x="1",y="2"}')).toBe('a{x="1",y="2"}');
+    expect(seriesKey('a{y="2",x="1"}')).toBe('a{x="1",y="2"}');
+    expect(seriesKey('a{z="\\"}",b="x,y=\\"z"}')).toBe('a{b="x,y=\\"z",z="\\"}"}');
   });
 });

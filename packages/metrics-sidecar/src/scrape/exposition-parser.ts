@@ -1,4 +1,11 @@
-import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snapshot.js';
+import {
+  type ExpositionFormat,
+  type MetricFamily,
+  type MetricType,
+  type Sample,
+  seriesKey,
+  seriesOf,
+} from './snapshot.js';
 
 export type ExpositionErrorKind = 'parse' | 'sample_limit';
 
@@ -33,6 +40,8 @@ interface FamilyBuilder {
   help: string | undefined;
   unit: string | undefined;
   readonly samples: Sample[];
+  /** The last sample name, shared by the samples that repeat it rather than copied for each. */
+  lastName: string;
 }
 
 const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
@@ -96,7 +105,11 @@ export class ExpositionParser {
   readonly #sampleLimit: number;
   readonly #families: FamilyBuilder[] = [];
   readonly #byName = new Map<string, FamilyBuilder>();
-  readonly #series = new Map<string, number>();
+  /**
+   * Samples by a 30-bit hash of their identity (name and labels in any order): hashing spans of the line
+   * costs no allocation, and the rare equal hashes are told apart by comparing the series exactly.
+   */
+  readonly #series = new Map<number, Sample | Sample[]>();
   #current: FamilyBuilder | undefined;
   #pending = '';
   #lineNo = 0;
@@ -104,9 +117,11 @@ export class ExpositionParser {
   #eof = false;
   #ended = false;
   // Scratch space for the labels of the line being parsed, reused to spare allocations.
-  #labelNames: string[] = [];
-  #labelValues: string[] = [];
+  /** Per label k of the line being parsed: name start, name end, value start, value end (escaped). */
+  readonly #spans: number[] = [];
+  readonly #order: number[] = [];
   #labelsCanonical = true;
+  #sampleLine = '';
   #labelsEnd = 0;
 
   constructor(format: ExpositionFormat, options: ExpositionParserOptions) {
@@ -247,6 +262,7 @@ export class ExpositionParser {
       help: undefined,
       unit: undefined,
       samples: [],
+      lastName: '',
     };
     this.#families.push(family);
     this.#byName.set(name, family);
@@ -263,7 +279,8 @@ export class ExpositionParser {
 
   #familyForSample(name: string): FamilyBuilder {
     const current = this.#current;
-    if (current !== undefined && this.#fits(current, name)) return current;
+    // The same name as the previous sample (the same string, shared above) fits as it did then.
+    if (current !== undefined && (name === current.lastName || this.#fits(current, name))) return current;
     const owner = this.#byName.get(name);
     if (owner !== undefined) {
       if (this.#fits(owner, name)) {
@@ -286,38 +303,44 @@ export class ExpositionParser {
   }
 
   #sample(line: string): void {
+    this.#sampleLine = line;
     const om = this.#om;
     const length = line.length;
-    let i = 0;
     if (!isNameStart(line.charCodeAt(0))) this.#fail(`"${clip(line)}" does not start with a metric name`);
-    i = 1;
+    let i = 1;
     while (i < length && isNameChar(line.charCodeAt(i))) i++;
-    const name = line.slice(0, i);
+    // Samples of a family mostly repeat one name: share that string rather than keep a copy per sample.
+    const current = this.#current;
+    const name =
+      current !== undefined && current.lastName.length === i && line.startsWith(current.lastName)
+        ? current.lastName
+        : line.slice(0, i);
     const family = this.#familyForSample(name);
+    family.lastName = name;
 
-    let series = name;
-    let key = name;
+    // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.
+    let series: string | undefined;
+    let seriesEnd = i;
+    let hash = hashSpan(line, 0, i, FNV_OFFSET);
     let labelCount = 0;
     if (line.charCodeAt(i) === 123 /* { */) {
       labelCount = this.#labels(line, i, false);
-      const end = this.#labelsEnd;
-      if (this.#labelsCanonical) {
-        series = line.slice(0, end);
-      } else {
-        series = name + renderLabels(this.#labelNames, this.#labelValues, labelCount, false);
-      }
-      key =
-        labelCount > 1 && !isSorted(this.#labelNames, labelCount)
-          ? name + renderLabels(this.#labelNames, this.#labelValues, labelCount, true)
-          : series;
-      i = end;
+      seriesEnd = this.#labelsEnd;
+      if (!this.#labelsCanonical) series = name + this.#renderLabels(line, labelCount, false);
+      hash = this.#labelsHash(line, labelCount, hash);
+      i = seriesEnd;
     }
 
     // Value.
-    if (!this.#skipSeparator(line, i)) this.#fail(`expected a space and a value after ${clip(series)}`);
-    i = this.#separatorEnd;
-    const valueEnd = tokenEnd(line, i);
-    const value = this.#value(line.slice(i, valueEnd), 'value');
+    if (!this.#skipSeparator(line, i)) {
+      this.#fail(`expected a space and a value after ${clip(line.slice(0, seriesEnd))}`);
+    }
+    const valueStart = this.#separatorEnd;
+    const valueEnd = tokenEnd(line, valueStart);
+    const rawValue = line.slice(valueStart, valueEnd);
+    const value = this.#value(rawValue, 'value');
+    // The line can be served as is when one space separates series and value and nothing was rewritten.
+    const plain = series === undefined && valueStart === seriesEnd + 1 && value === rawValue;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
     this.#checkSample(family, name, value, labelCount);
@@ -326,29 +349,30 @@ export class ExpositionParser {
     let timestampMs: number | undefined;
     let exemplar: string | undefined;
     if (i < length) {
-      if (!this.#skipSeparator(line, i)) this.#fail(`unexpected text after the value of ${clip(series)}`);
+      if (!this.#skipSeparator(line, i)) this.#fail(`unexpected text after the value in "${clip(line)}"`);
       i = this.#separatorEnd;
       if (i < length && line.charCodeAt(i) !== 35 /* # */) {
         const tsEnd = tokenEnd(line, i);
         timestampMs = this.#timestamp(line.slice(i, tsEnd));
         i = tsEnd;
         if (i < length) {
-          if (!this.#skipSeparator(line, i))
-            this.#fail(`unexpected text after the timestamp of ${clip(series)}`);
+          if (!this.#skipSeparator(line, i)) {
+            this.#fail(`unexpected text after the timestamp in "${clip(line)}"`);
+          }
           i = this.#separatorEnd;
         }
       }
       if (i < length) {
         if (!om) {
-          this.#fail(`unexpected text "${clip(line.slice(i))}" after the value of ${clip(series)}`);
+          this.#fail(
+            `unexpected text "${clip(line.slice(i))}" after the value of ${clip(line.slice(0, seriesEnd))}`,
+          );
         }
         exemplar = this.#exemplar(line, i, family, name);
       }
     }
 
-    const first = this.#series.get(key);
-    if (first !== undefined) this.#fail(`duplicate series ${clip(series)}, first on line ${first}`);
-    this.#series.set(key, this.#lineNo);
+    const seriesText = series ?? line.slice(0, seriesEnd);
     if (++this.#sampleCount > this.#sampleLimit) {
       throw new ExpositionError(
         'sample_limit',
@@ -356,7 +380,40 @@ export class ExpositionParser {
         `more than ${this.#sampleLimit} samples (--sample-limit)`,
       );
     }
-    family.samples.push({ name, series, key, value, timestampMs, exemplar, line: this.#lineNo });
+    const sample: Sample = {
+      name,
+      text: !plain ? `${seriesText} ${value}` : valueEnd === length ? line : line.slice(0, valueEnd),
+      seriesLength: seriesText.length,
+      timestampMs,
+      exemplar,
+      line: this.#lineNo,
+    };
+    if (labelCount === 0) hash = fmix(hash) & 0x3fffffff;
+    const same = this.#series.get(hash);
+    if (same === undefined) {
+      this.#series.set(hash, sample);
+    } else {
+      const earlier = Array.isArray(same) ? same : [same];
+      const key = seriesKey(seriesText);
+      for (const other of earlier) {
+        if (seriesKey(seriesOf(other)) === key) {
+          this.#fail(`duplicate series ${clip(seriesText)}, first on line ${other.line}`);
+        }
+      }
+      this.#series.set(hash, [...earlier, sample]);
+    }
+    family.samples.push(sample);
+  }
+
+  /** Mixes the labels into `hash` independently of their order (a sum of per-label hashes). */
+  #labelsHash(line: string, count: number, hash: number): number {
+    const spans = this.#spans;
+    let sum = 0;
+    for (let k = 0; k < count; k++) {
+      // name="value, quote included: the escaped value is canonical, so equal labels hash equally.
+      sum = (sum + fmix(hashSpan(line, spans[k * 4]!, spans[k * 4 + 3]!, FNV_OFFSET))) | 0;
+    }
+    return fmix(hash ^ sum) & 0x3fffffff;
   }
 
   #separatorEnd = 0;
@@ -383,19 +440,14 @@ export class ExpositionParser {
   #labels(line: string, start: number, exemplar: boolean): number {
     const om = this.#om;
     const length = line.length;
-    const names = this.#labelNames;
-    const values = this.#labelValues;
+    const spans = this.#spans;
     let count = 0;
     let canonical = true;
     let i = start + 1;
-    const skipBlanks = () => {
-      if (om) return;
-      while (i < length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) {
-        i++;
-        canonical = false;
-      }
-    };
-    skipBlanks();
+    // Blanks around label tokens: text 0.0.4 only, and they make the label text non-canonical.
+    let j = om ? i : skipBlanks(line, i);
+    if (j !== i) canonical = false;
+    i = j;
     while (true) {
       if (i >= length) this.#fail('unterminated label set; expected "}"');
       if (line.charCodeAt(i) === 125 /* } */) {
@@ -415,26 +467,39 @@ export class ExpositionParser {
       }
       i++;
       while (i < length && isLabelChar(line.charCodeAt(i))) i++;
-      const labelName = line.slice(nameStart, i);
-      if (om ? labelName.startsWith('__') : labelName === '__name__') {
-        this.#fail(`label name ${labelName} is reserved`);
+      const nameEnd = i;
+      if (line.charCodeAt(nameStart) === 95 && line.charCodeAt(nameStart + 1) === 95) {
+        const labelName = line.slice(nameStart, nameEnd);
+        if (om || labelName === '__name__') this.#fail(`label name ${labelName} is reserved`);
       }
-      skipBlanks();
-      if (line.charCodeAt(i) !== 61 /* = */) this.#fail(`expected "=" after label name ${labelName}`);
+      if (!om) {
+        j = skipBlanks(line, i);
+        if (j !== i) canonical = false;
+        i = j;
+      }
+      if (line.charCodeAt(i) !== 61 /* = */) {
+        this.#fail(`expected "=" after label name ${line.slice(nameStart, nameEnd)}`);
+      }
       i++;
-      skipBlanks();
-      if (line.charCodeAt(i) !== 34 /* " */) this.#fail(`expected a quoted value for label ${labelName}`);
+      if (!om) {
+        j = skipBlanks(line, i);
+        if (j !== i) canonical = false;
+        i = j;
+      }
+      if (line.charCodeAt(i) !== 34 /* " */) {
+        this.#fail(`expected a quoted value for label ${line.slice(nameStart, nameEnd)}`);
+      }
       i++;
       const valueStart = i;
       while (true) {
-        if (i >= length) this.#fail(`unterminated value for label ${labelName}`);
+        if (i >= length) this.#fail(`unterminated value for label ${line.slice(nameStart, nameEnd)}`);
         const c = line.charCodeAt(i);
         if (c === 34) break;
         if (c === 92 /* \ */) {
           const next = line.charCodeAt(i + 1);
           if (next !== 92 && next !== 34 && next !== 110 /* n */) {
             this.#fail(
-              `invalid escape "\\${line.charAt(i + 1)}" in the value of label ${labelName}; use \\\\, \\" or \\n`,
+              `invalid escape "\\${line.charAt(i + 1)}" in the value of label ${line.slice(nameStart, nameEnd)}; use \\\\, \\" or \\n`,
             );
           }
           i += 2;
@@ -442,30 +507,48 @@ export class ExpositionParser {
         }
         i++;
       }
-      names[count] = labelName;
-      values[count] = line.slice(valueStart, i);
+      const base = count * 4;
+      spans[base] = nameStart;
+      spans[base + 1] = nameEnd;
+      spans[base + 2] = valueStart;
+      spans[base + 3] = i;
       count++;
       i++;
-      skipBlanks();
+      if (!om) {
+        j = skipBlanks(line, i);
+        if (j !== i) canonical = false;
+        i = j;
+      }
       const c = line.charCodeAt(i);
       if (c === 44 /* , */) {
         i++;
-        skipBlanks();
+        if (!om) {
+          j = skipBlanks(line, i);
+          if (j !== i) canonical = false;
+          i = j;
+        }
         continue;
       }
-      if (c !== 125) this.#fail(`expected "," or "}" after the value of label ${labelName}`);
+      if (c !== 125) {
+        this.#fail(`expected "," or "}" after the value of label ${line.slice(nameStart, nameEnd)}`);
+      }
       i++;
       break;
     }
     // Duplicate label names: sort-free check for the usual handful of labels.
     for (let a = 1; a < count; a++) {
       for (let b = 0; b < a; b++) {
-        if (names[a] === names[b]) this.#fail(`label ${names[a]} appears twice in one label set`);
+        if (compareSpans(line, spans[a * 4]!, spans[a * 4 + 1]!, spans[b * 4]!, spans[b * 4 + 1]!) === 0) {
+          this.#fail(`label ${line.slice(spans[a * 4]!, spans[a * 4 + 1]!)} appears twice in one label set`);
+        }
       }
     }
     if (exemplar) {
       let runes = 0;
-      for (let k = 0; k < count; k++) runes += [...names[k]!].length + [...values[k]!].length;
+      for (let k = 0; k < count; k++) {
+        runes += [...line.slice(spans[k * 4]!, spans[k * 4 + 1]!)].length;
+        runes += [...line.slice(spans[k * 4 + 2]!, spans[k * 4 + 3]!)].length;
+      }
       if (runes > EXEMPLAR_LABELS_MAX) {
         this.#fail(`exemplar labels are ${runes} characters long; OpenMetrics allows ${EXEMPLAR_LABELS_MAX}`);
       }
@@ -567,10 +650,8 @@ export class ExpositionParser {
         if (value !== '0' && value !== '1' && Number(value) !== 0 && Number(value) !== 1) {
           this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
         }
-        const names = this.#labelNames;
-        let found = false;
-        for (let k = 0; k < labelCount; k++) if (names[k] === family.declaredName) found = true;
-        if (!found) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
+        if (this.#labelIndex(family.declaredName, labelCount) < 0)
+          this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
         return;
       }
       case 'info':
@@ -587,16 +668,56 @@ export class ExpositionParser {
   }
 
   #requireNumericLabel(label: string, labelCount: number, name: string): void {
-    for (let k = 0; k < labelCount; k++) {
-      if (this.#labelNames[k] === label) {
-        const raw = this.#labelValues[k]!;
-        if (!DECIMAL.test(raw) && !/^[+-]?(inf|infinity|nan)$/i.test(raw)) {
-          this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
-        }
-        return;
-      }
+    const k = this.#labelIndex(label, labelCount);
+    if (k < 0) this.#fail(`${name} has no ${label} label`);
+    const raw = this.#sampleLine.slice(this.#spans[k * 4 + 2]!, this.#spans[k * 4 + 3]!);
+    if (!DECIMAL.test(raw) && !/^[+-]?(inf|infinity|nan)$/i.test(raw)) {
+      this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
     }
-    this.#fail(`${name} has no ${label} label`);
+  }
+
+  /** Index of the label called `label` among the current line's labels, or -1. */
+  #labelIndex(label: string, labelCount: number): number {
+    const spans = this.#spans;
+    const line = this.#sampleLine;
+    for (let k = 0; k < labelCount; k++) {
+      const start = spans[k * 4]!;
+      if (spans[k * 4 + 1]! - start === label.length && line.startsWith(label, start)) return k;
+    }
+    return -1;
+  }
+
+  /** `{a="1",b="2"}` from the current spans, in line order or sorted by label name. */
+  #renderLabels(line: string, count: number, sorted: boolean): string {
+    const spans = this.#spans;
+    const order = this.#order;
+    for (let k = 0; k < count; k++) {
+      let at = k;
+      if (sorted) {
+        // Insertion sort: label sets are small.
+        while (
+          at > 0 &&
+          compareSpans(
+            line,
+            spans[order[at - 1]! * 4]!,
+            spans[order[at - 1]! * 4 + 1]!,
+            spans[k * 4]!,
+            spans[k * 4 + 1]!,
+          ) > 0
+        ) {
+          order[at] = order[at - 1]!;
+          at--;
+        }
+      }
+      order[at] = k;
+    }
+    let text = '{';
+    for (let k = 0; k < count; k++) {
+      const base = order[k]! * 4;
+      if (k > 0) text += ',';
+      text += `${line.slice(spans[base]!, spans[base + 1]!)}="${line.slice(spans[base + 2]!, spans[base + 3]!)}"`;
+    }
+    return `${text}}`;
   }
 
   /** Names families as OpenMetrics does and freezes them. */
@@ -681,7 +802,7 @@ function foldCreatedGauges(families: MetricFamily[]): MetricFamily[] {
 
 /** A sample's label set without `le` and `quantile`, in sorted order: what OpenMetrics groups by. */
 function groupOf(sample: Sample, name: string): string {
-  const labels = sample.key.slice(name.length);
+  const labels = seriesKey(sample.text.slice(0, sample.seriesLength)).slice(name.length);
   if (labels === '') return '';
   const group = labels.replace(/(?<=[{,])(?:le|quantile)="[^"]*"(?:,|(?=\}))/, '').replace(/,\}$/, '}');
   return group === '{}' ? '' : group;
@@ -709,24 +830,43 @@ function tokenEnd(line: string, start: number): number {
   return end;
 }
 
-function isSorted(names: string[], count: number): boolean {
-  for (let k = 1; k < count; k++) if (names[k - 1]! > names[k]!) return false;
-  return true;
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over line[start, end), continuing from `hash`. */
+function hashSpan(line: string, start: number, end: number, hash: number): number {
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ line.charCodeAt(i), FNV_PRIME);
+  return hash;
 }
 
-function renderLabels(names: string[], values: string[], count: number, sorted: boolean): string {
-  let order: number[] | undefined;
-  if (sorted) {
-    order = Array.from({ length: count }, (_, k) => k);
-    order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+/** murmur3's finaliser: spreads every input bit over the hash, which FNV alone does poorly. */
+function fmix(hash: number): number {
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  return hash ^ (hash >>> 16);
+}
+
+function skipBlanks(line: string, i: number): number {
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) break;
+    i++;
   }
-  let text = '{';
-  for (let k = 0; k < count; k++) {
-    const index = order ? order[k]! : k;
-    if (k > 0) text += ',';
-    text += `${names[index]}="${values[index]}"`;
+  return i;
+}
+
+/** Compares line[aStart, aEnd) with line[bStart, bEnd) by UTF-16 code unit, as `<` on strings does. */
+function compareSpans(line: string, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
+  const aLength = aEnd - aStart;
+  const bLength = bEnd - bStart;
+  const length = aLength < bLength ? aLength : bLength;
+  for (let k = 0; k < length; k++) {
+    const diff = line.charCodeAt(aStart + k) - line.charCodeAt(bStart + k);
+    if (diff !== 0) return diff;
   }
-  return `${text}}`;
+  return aLength - bLength;
 }
 
 /** HELP escapes `\\` and `\n` (and `\"` in OpenMetrics); any other backslash is kept, as Prometheus does. */

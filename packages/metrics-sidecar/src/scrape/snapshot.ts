@@ -12,22 +12,63 @@ export type MetricType =
   | 'stateset'
   | 'unknown';
 
-/** One line of an exposition, kept in a form both formats can print without parsing it again. */
+/**
+ * One sample, kept compact because a target may expose hundreds of thousands: its series and value as
+ * one string, printable as is in both formats (usually the scraped line itself, so nothing is copied).
+ */
 export interface Sample {
   /** Full sample name, e.g. `http_requests_total`. */
   readonly name: string;
-  /** Name and labels as printed, e.g. `http_requests_total{code="200"}` (label values stay escaped). */
-  readonly series: string;
-  /** The series' identity: name and labels sorted by label name, for duplicate detection. */
-  readonly key: string;
-  /** The value as text valid in both formats (`1.5`, `+Inf`, `NaN`). */
-  readonly value: string;
+  /** `<series> <value>`, e.g. `http_requests_total{code="200"} 1027` (label values stay escaped). */
+  readonly text: string;
+  /** Length of the series part of `text`. */
+  readonly seriesLength: number;
   /** The target's own timestamp in milliseconds, if it gave one; the sidecar never adds one. */
   readonly timestampMs: number | undefined;
   /** An OpenMetrics exemplar, printed as ` # {trace_id="abc"} 1 1700000000.1`; dropped in text 0.0.4. */
   readonly exemplar: string | undefined;
   /** 1-based line in the scraped body, for messages about conflicts. */
   readonly line: number;
+}
+
+/** Name and labels as printed, e.g. `http_requests_total{code="200"}`. */
+export function seriesOf(sample: Sample): string {
+  return sample.text.slice(0, sample.seriesLength);
+}
+
+/** The value as printed: valid in both formats (`1.5`, `+Inf`, `NaN`). */
+export function valueText(sample: Sample): string {
+  return sample.text.slice(sample.seriesLength + 1);
+}
+
+/**
+ * A series' identity: its name and labels sorted by name (`a{x="1",y="2"}` for `a{y="2",x="1"}`), from
+ * the canonical series text a Sample holds.
+ */
+export function seriesKey(series: string): string {
+  const open = series.indexOf('{');
+  if (open < 0) return series;
+  const labels: string[] = [];
+  let i = open + 1;
+  while (i < series.length && series.charCodeAt(i) !== 125 /* } */) {
+    const start = i;
+    i = series.indexOf('"', i) + 1;
+    // Skip the escaped value up to its closing quote.
+    while (series.charCodeAt(i) !== 34) i += series.charCodeAt(i) === 92 ? 2 : 1;
+    labels.push(series.slice(start, i + 1));
+    i += 2;
+    if (series.charCodeAt(i - 1) === 125) break;
+  }
+  let sorted = true;
+  for (let k = 1; k < labels.length && sorted; k++)
+    sorted = labelName(labels[k - 1]!) <= labelName(labels[k]!);
+  if (sorted) return series;
+  labels.sort((a, b) => (labelName(a) < labelName(b) ? -1 : 1));
+  return `${series.slice(0, open)}{${labels.join(',')}}`;
+}
+
+function labelName(pair: string): string {
+  return pair.slice(0, pair.indexOf('='));
 }
 
 /** A metric family as OpenMetrics names it (a counter's name has no `_total`). */
