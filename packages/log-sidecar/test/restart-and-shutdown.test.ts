@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
@@ -67,6 +67,38 @@ describe('log-sidecar restarts and shutdown (built binary)', () => {
     } finally {
       clearInterval(writer);
     }
+  });
+
+  it('after kill -9, finishes a file that was renamed away (rename + create) while it was down', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'app.log');
+    writeFileSync(log, lines(0, 1000));
+    const args = ['--path', join(dir, '*.log'), '--batch-timeout', '20ms'];
+    const first = processes.start(args);
+    await first.ready();
+    await waitFor('a checkpoint', () => {
+      try {
+        return readFileSync(join(dir, '.log-sidecar', 'checkpoints.json'), 'utf8').includes('"stdout"');
+      } catch {
+        return false;
+      }
+    });
+    first.signal('SIGKILL');
+    await first.exited;
+    // Written while the sidecar is down, then rotated away under a name --path does not match.
+    appendFileSync(log, lines(1000, 3000));
+    renameSync(log, join(dir, 'app.log.1'));
+    writeFileSync(log, lines(3000, 3500));
+    const second = processes.start(args);
+    await second.ready();
+    await waitFor(
+      'every line of both files',
+      () => new Set([...seqOf(first), ...seqOf(second)]).size >= 3500,
+    );
+    expect(await second.stop()).toBe(0);
+    expect(second.logged('Found a rotated file left unfinished; reading it to its end.')).toHaveLength(1);
+    const seen = new Set([...seqOf(first), ...seqOf(second)]);
+    for (let n = 0; n < 3500; n++) if (!seen.has(n)) throw new Error(`line ${n} was lost`);
   });
 
   it('on SIGTERM emits the partial last line, delivers everything and exits 0', async () => {
