@@ -7,7 +7,6 @@ import {
   Lifecycle,
   loadConfigOrExit,
 } from '@agent-sidecars/shared';
-import { Agent } from 'undici';
 import { configInput, settingsOf } from './config.js';
 import { createMetricsRoute } from './expose/exposition-server.js';
 import { MetricsSidecar } from './metrics-sidecar.js';
@@ -26,8 +25,6 @@ const lifecycle = new Lifecycle({
 });
 lifecycle.installProcessHandlers(process);
 
-// One keep-alive connection per target is all a scrape every few seconds needs.
-const dispatcher = new Agent({ connections: 1, keepAliveTimeout: config.interval + 5_000, pipelining: 1 });
 const registry = createMetricsRegistry('metrics_sidecar_');
 const sidecar = new MetricsSidecar({
   targets: config.target,
@@ -38,7 +35,6 @@ const sidecar = new MetricsSidecar({
   sampleLimit: config.sampleLimit,
   registry,
   logger,
-  dispatcher,
   userAgent: `metrics-sidecar/${version}`,
 });
 const server = new HealthServer({
@@ -51,7 +47,6 @@ const server = new HealthServer({
 
 lifecycle.addShutdownStep('stop scraping', () => sidecar.stop());
 lifecycle.addShutdownStep('close the listener', () => server.close());
-lifecycle.addShutdownStep('close target connections', () => dispatcher.close());
 
 try {
   await server.start();

@@ -1,6 +1,5 @@
 import type { Logger } from '@agent-sidecars/shared';
 import type { Registry } from 'prom-client';
-import type { Dispatcher } from 'undici';
 import { ExpositionCache } from './expose/exposition-cache.js';
 import { type MergeConflict, type MergeSource, mergeSources } from './expose/exposition-merge.js';
 import { parseExposition } from './scrape/exposition-parser.js';
@@ -24,7 +23,6 @@ export interface MetricsSidecarOptions {
   /** The sidecar's own registry (Node defaults under metrics_sidecar_); its series are served first. */
   readonly registry: Registry;
   readonly logger: Logger;
-  readonly dispatcher: Dispatcher;
   readonly userAgent: string;
   readonly gzipLevel?: number;
   readonly now?: () => number;
@@ -36,6 +34,7 @@ const MAX_SERIES_CONFLICT_LOGS = 5;
 
 interface TargetState {
   readonly target: Target;
+  readonly client: ScrapeClient;
   readonly loop: ScrapeLoop;
   snapshot: Snapshot | undefined;
   expiry: NodeJS.Timeout | undefined;
@@ -71,7 +70,6 @@ export class MetricsSidecar {
       const client = new ScrapeClient({
         target: target.name,
         url: target.url,
-        dispatcher: options.dispatcher,
         timeoutMs: options.timeoutMs,
         bodyLimit: options.bodyLimit,
         sampleLimit: options.sampleLimit,
@@ -80,6 +78,7 @@ export class MetricsSidecar {
       });
       const state: TargetState = {
         target,
+        client,
         snapshot: undefined,
         expiry: undefined,
         lastFailure: undefined,
@@ -102,10 +101,13 @@ export class MetricsSidecar {
     for (const state of this.#states) state.loop.start();
   }
 
-  /** Stops scraping (aborting scrapes in flight); the last exposition stays servable. */
+  /** Stops scraping (aborting scrapes in flight) and closes target connections; the last exposition stays servable. */
   async stop(): Promise<void> {
     await Promise.all(this.#states.map((state) => state.loop.stop()));
-    for (const state of this.#states) clearTimeout(state.expiry);
+    for (const state of this.#states) {
+      clearTimeout(state.expiry);
+      state.client.close();
+    }
   }
 
   #record(state: TargetState, result: ScrapeResult, durationMs: number): void {

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { Agent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScrapeClient, type ScrapeResult } from './scrape-client.js';
 
@@ -10,7 +9,7 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 let server: Server;
 let handler: Handler;
 let connections = 0;
-let agent: Agent;
+const clients: ScrapeClient[] = [];
 let url: URL;
 
 beforeEach(async () => {
@@ -19,25 +18,25 @@ beforeEach(async () => {
   server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`);
-  agent = new Agent({ connections: 1 });
 });
 
 afterEach(async () => {
-  await agent.close();
+  for (const client of clients.splice(0)) client.close();
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
 
 function client(overrides: { timeoutMs?: number; bodyLimit?: number; sampleLimit?: number; url?: URL } = {}) {
-  return new ScrapeClient({
+  const scraper = new ScrapeClient({
     target: 'app',
     url: overrides.url ?? url,
-    dispatcher: agent,
     timeoutMs: overrides.timeoutMs ?? 2_000,
     bodyLimit: overrides.bodyLimit ?? 1024 * 1024,
     sampleLimit: overrides.sampleLimit ?? 1_000,
     userAgent: 'metrics-sidecar/test',
   });
+  clients.push(scraper);
+  return scraper;
 }
 
 function failure(result: ScrapeResult) {

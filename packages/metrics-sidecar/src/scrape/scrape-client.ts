@@ -1,7 +1,8 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { SCRAPE_ACCEPT } from '../expose/content-negotiation.js';
 import { ExpositionError, ExpositionParser } from './exposition-parser.js';
 import type { ExpositionFormat, Snapshot } from './snapshot.js';
@@ -30,8 +31,6 @@ export type ScrapeResult =
 export interface ScrapeClientOptions {
   readonly target: string;
   readonly url: URL;
-  /** Keeps one connection alive per target between scrapes. */
-  readonly dispatcher: Dispatcher;
   readonly timeoutMs: number;
   /** Limit on the decompressed body, enforced while it streams in. */
   readonly bodyLimit: number;
@@ -59,10 +58,21 @@ export class ScrapeClient {
   readonly #options: ScrapeClientOptions;
   readonly #headers: Record<string, string>;
   readonly #now: () => number;
+  /**
+   * One keep-alive connection per target, reused scrape after scrape. node:http's Agent rather than
+   * undici's: loading undici costs 12 to 21 MiB of RSS, a third of the sidecar's memory budget.
+   */
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
 
   constructor(options: ScrapeClientOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    const https = options.url.protocol === 'https:';
+    this.#agent = https
+      ? new HttpsAgent({ keepAlive: true, maxSockets: 1 })
+      : new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    this.#request = https ? httpsRequest : httpRequest;
     this.#headers = {
       accept: SCRAPE_ACCEPT,
       'accept-encoding': 'gzip',
@@ -114,19 +124,31 @@ export class ScrapeClient {
     }
   }
 
-  async #scrape(signal: AbortSignal): Promise<Snapshot> {
-    const { url, dispatcher, bodyLimit, sampleLimit } = this.#options;
-    const response = await dispatcher.request({
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method: 'GET',
-      headers: this.#headers,
-      signal,
+  /** Closes the kept-alive connection. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #get(signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const request = this.#request(
+        this.#options.url,
+        { method: 'GET', headers: this.#headers, agent: this.#agent, signal },
+        resolve,
+      );
+      request.on('error', reject);
+      request.end();
     });
-    const body = response.body;
+  }
+
+  async #scrape(signal: AbortSignal): Promise<Snapshot> {
+    const { bodyLimit, sampleLimit } = this.#options;
+    const response = await this.#get(signal);
+    const body = response;
     try {
-      if (response.statusCode < 200 || response.statusCode > 299) {
-        throw new ScrapeFailure('status', `answered HTTP ${response.statusCode}; expected 200`);
+      const status = response.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        throw new ScrapeFailure('status', `answered HTTP ${status}; expected 200`);
       }
       const format = formatOf(header(response.headers, 'content-type'));
       const encoding = (header(response.headers, 'content-encoding') ?? 'identity').trim().toLowerCase();
@@ -162,9 +184,8 @@ export class ScrapeClient {
         scrapedAt: this.#now(),
       });
     } finally {
-      // Unread bytes would keep the connection busy; destroying drops it, the pool opens a new one.
+      // Unread bytes would keep the connection busy; destroying drops it, the agent opens a new one.
       if (!body.readableEnded) {
-        // Destroying an unfinished undici body emits an AbortError nobody else listens for.
         body.on('error', () => {});
         body.destroy();
       }
