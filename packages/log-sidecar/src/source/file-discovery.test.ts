@@ -12,7 +12,9 @@ function discovery(patterns: string[], excludes: string[] = []) {
   const errors: ErrorKind[] = [];
   let found: ReadonlyMap<string, Stats> = new Map();
   const logger = createLogger({ name: 'test', level: 'silent' });
-  logger.warn = ((_fields: unknown, msg: string) => warnings.push(msg)) as typeof logger.warn;
+  logger.warn = ((_fields: unknown, msg: string) => {
+    warnings.push(msg);
+  }) as unknown as typeof logger.warn;
   const d = new FileDiscovery({
     patterns,
     excludes,
