@@ -121,6 +121,8 @@ export class ExpositionParser {
   readonly #spans: number[] = [];
   readonly #order: number[] = [];
   #labelsCanonical = true;
+  /** Order-independent hash of the last label set parsed. */
+  #labelsHash = 0;
   #sampleLine = '';
   #labelsEnd = 0;
 
@@ -307,8 +309,14 @@ export class ExpositionParser {
     const om = this.#om;
     const length = line.length;
     if (!isNameStart(line.charCodeAt(0))) this.#fail(`"${clip(line)}" does not start with a metric name`);
+    let hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
     let i = 1;
-    while (i < length && isNameChar(line.charCodeAt(i))) i++;
+    while (i < length) {
+      const c = line.charCodeAt(i);
+      if (!isNameChar(c)) break;
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+      i++;
+    }
     // Samples of a family mostly repeat one name: share that string rather than keep a copy per sample.
     const current = this.#current;
     const name =
@@ -321,13 +329,12 @@ export class ExpositionParser {
     // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.
     let series: string | undefined;
     let seriesEnd = i;
-    let hash = hashSpan(line, 0, i, FNV_OFFSET);
     let labelCount = 0;
     if (line.charCodeAt(i) === 123 /* { */) {
       labelCount = this.#labels(line, i, false);
       seriesEnd = this.#labelsEnd;
       if (!this.#labelsCanonical) series = name + this.#renderLabels(line, labelCount, false);
-      hash = this.#labelsHash(line, labelCount, hash);
+      hash ^= this.#labelsHash;
       i = seriesEnd;
     }
 
@@ -372,7 +379,6 @@ export class ExpositionParser {
       }
     }
 
-    const seriesText = series ?? line.slice(0, seriesEnd);
     if (++this.#sampleCount > this.#sampleLimit) {
       throw new ExpositionError(
         'sample_limit',
@@ -382,18 +388,23 @@ export class ExpositionParser {
     }
     const sample: Sample = {
       name,
-      text: !plain ? `${seriesText} ${value}` : valueEnd === length ? line : line.slice(0, valueEnd),
-      seriesLength: seriesText.length,
+      text: plain
+        ? valueEnd === length
+          ? line
+          : line.slice(0, valueEnd)
+        : `${series ?? line.slice(0, seriesEnd)} ${value}`,
+      seriesLength: series === undefined ? seriesEnd : series.length,
       timestampMs,
       exemplar,
       line: this.#lineNo,
     };
-    if (labelCount === 0) hash = fmix(hash) & 0x3fffffff;
+    hash = fmix(hash) & 0x3fffffff;
     const same = this.#series.get(hash);
     if (same === undefined) {
       this.#series.set(hash, sample);
     } else {
       const earlier = Array.isArray(same) ? same : [same];
+      const seriesText = seriesOf(sample);
       const key = seriesKey(seriesText);
       for (const other of earlier) {
         if (seriesKey(seriesOf(other)) === key) {
@@ -403,17 +414,6 @@ export class ExpositionParser {
       this.#series.set(hash, [...earlier, sample]);
     }
     family.samples.push(sample);
-  }
-
-  /** Mixes the labels into `hash` independently of their order (a sum of per-label hashes). */
-  #labelsHash(line: string, count: number, hash: number): number {
-    const spans = this.#spans;
-    let sum = 0;
-    for (let k = 0; k < count; k++) {
-      // name="value, quote included: the escaped value is canonical, so equal labels hash equally.
-      sum = (sum + fmix(hashSpan(line, spans[k * 4]!, spans[k * 4 + 3]!, FNV_OFFSET))) | 0;
-    }
-    return fmix(hash ^ sum) & 0x3fffffff;
   }
 
   #separatorEnd = 0;
@@ -443,6 +443,7 @@ export class ExpositionParser {
     const spans = this.#spans;
     let count = 0;
     let canonical = true;
+    let sum = 0;
     let i = start + 1;
     // Blanks around label tokens: text 0.0.4 only, and they make the label text non-canonical.
     let j = om ? i : skipBlanks(line, i);
@@ -465,8 +466,16 @@ export class ExpositionParser {
           `"${clip(line.slice(i))}" does not start with a label name (letters, digits, _; not a digit first)`,
         );
       }
+      // Each label is hashed while scanned; the sum of the hashes identifies the set in any order.
+      let labelHash = Math.imul(FNV_OFFSET ^ line.charCodeAt(i), FNV_PRIME);
       i++;
-      while (i < length && isLabelChar(line.charCodeAt(i))) i++;
+      while (i < length) {
+        const c = line.charCodeAt(i);
+        if (!isLabelChar(c)) break;
+        labelHash = Math.imul(labelHash ^ c, FNV_PRIME);
+        i++;
+      }
+      labelHash = Math.imul(labelHash ^ 61, FNV_PRIME);
       const nameEnd = i;
       if (line.charCodeAt(nameStart) === 95 && line.charCodeAt(nameStart + 1) === 95) {
         const labelName = line.slice(nameStart, nameEnd);
@@ -502,11 +511,14 @@ export class ExpositionParser {
               `invalid escape "\\${line.charAt(i + 1)}" in the value of label ${line.slice(nameStart, nameEnd)}; use \\\\, \\" or \\n`,
             );
           }
+          labelHash = Math.imul(Math.imul(labelHash ^ 92, FNV_PRIME) ^ next, FNV_PRIME);
           i += 2;
           continue;
         }
+        labelHash = Math.imul(labelHash ^ c, FNV_PRIME);
         i++;
       }
+      sum = (sum + fmix(labelHash)) | 0;
       const base = count * 4;
       spans[base] = nameStart;
       spans[base + 1] = nameEnd;
@@ -555,6 +567,7 @@ export class ExpositionParser {
     }
     this.#labelsCanonical = canonical;
     this.#labelsEnd = i;
+    this.#labelsHash = sum;
     return count;
   }
 
@@ -832,12 +845,6 @@ function tokenEnd(line: string, start: number): number {
 
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-
-/** FNV-1a over line[start, end), continuing from `hash`. */
-function hashSpan(line: string, start: number, end: number, hash: number): number {
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ line.charCodeAt(i), FNV_PRIME);
-  return hash;
-}
 
 /** murmur3's finaliser: spreads every input bit over the hash, which FNV alone does poorly. */
 function fmix(hash: number): number {
