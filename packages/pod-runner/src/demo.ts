@@ -213,12 +213,13 @@ function printTermination(
 ): void {
   say(`the Pod terminated in ${(report.tookMs / 1000).toFixed(1)} s:`);
   for (const container of report.containers) {
-    const how = container.killed
-      ? 'did not stop within its grace period: SIGKILL'
-      : describeExit(container.exit);
-    say(
-      `  ${container.name}: SIGTERM, then ${how} after ${(container.tookMs / 1000).toFixed(1)} s; its last lines:`,
-    );
+    const took = `${(container.tookMs / 1000).toFixed(1)} s`;
+    const what = container.alreadyExited
+      ? `had already ${describeExit(container.exit).replace('was ', 'been ')}`
+      : container.killed
+        ? `SIGTERM, then SIGKILL when the grace period ran out after ${took}`
+        : `SIGTERM, then ${describeExit(container.exit)} after ${took}`;
+    say(`  ${container.name}: ${what}; its last lines:`);
     for (const line of container.lastLines) say(`      ${format.render(line)}`);
   }
 }

@@ -43,6 +43,8 @@ export interface ContainerTermination {
   readonly exit: ExitStatus;
   /** The grace period ran out and the container got SIGKILL. */
   readonly killed: boolean;
+  /** It had exited (crashed, or was killed) before the termination reached it: no signal was sent. */
+  readonly alreadyExited: boolean;
   /** From SIGTERM to exit. */
   readonly tookMs: number;
   /** The container's last lines on stderr (its own log), what it said on its way out. */
@@ -134,6 +136,7 @@ export class Pod {
       const process = this.#current.get(spec.name);
       if (!process) continue;
       const graceMs = Math.max(deadline - Date.now(), MINIMUM_GRACE_MS);
+      const alreadyExited = !process.running;
       if (process.running) this.#event(spec.name, 'signalled', `SIGTERM, ${graceMs} ms of grace left`);
       const stop = await process.stop('SIGTERM', graceMs);
       if (stop.killed) this.#event(spec.name, 'killed', 'SIGKILL: the grace period ran out');
@@ -142,6 +145,7 @@ export class Pod {
         role: spec.role,
         exit: stop.exit,
         killed: stop.killed,
+        alreadyExited,
         tookMs: stop.tookMs,
         lastLines: process.tail(6, 'stderr'),
       });
