@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, InvalidValue } from './config-error.js';
 import { type ConfigOf, envName, flagName, type OptionDefs } from './option.js';
 
@@ -200,6 +200,8 @@ function readConfigFile(path: string, keys: readonly string[], options: OptionDe
       'give the path of a readable YAML or JSON file',
     );
   }
+  // Loaded only when a config file is given: the parser costs memory that a flags-only sidecar never needs.
+  const { parse: parseYaml } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   let document: unknown;
   try {
     document = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
