@@ -1,0 +1,110 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { detectAgentRuntime, INSTALL_HINT } from '../src/agent-runtime.js';
+import { AGENT_DIR } from '../src/local-pod.js';
+import { ManagedProcess } from '../src/managed-process.js';
+import { waitFor } from '../src/wait-for.js';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const runtime = detectAgentRuntime('/usr/bin/python3', AGENT_DIR);
+const runs: { demo: ManagedProcess; dir: string }[] = [];
+
+beforeAll(() => {
+  const missing = ['packages/log-sidecar', 'packages/metrics-sidecar', 'packages/pod-runner']
+    .map((pkg) => fileURLToPath(new URL(`../../../${pkg}/dist/main.js`, import.meta.url)))
+    .filter((path) => !existsSync(path));
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`pnpm build\` first`);
+});
+afterEach(async () => {
+  for (const { demo, dir } of runs.splice(0)) {
+    await demo.stop('SIGKILL', 1_000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function demo(...args: string[]): { demo: ManagedProcess; lines: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-'));
+  const lines: string[] = [];
+  const run = new ManagedProcess(
+    {
+      name: 'demo',
+      command: process.execPath,
+      args: [MAIN, '--dir', dir, '--requests', '5', '--scrape-interval', '500ms', ...args],
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1' },
+    },
+    (_stream, text) => lines.push(text),
+  );
+  runs.push({ demo: run, dir });
+  return { demo: run, lines };
+}
+
+/** The order in which the runner signalled the containers, from its `pod | <name>: signalled` lines. */
+function signalled(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => /^pod\s+\| ([a-z-]+): signalled/.exec(line)?.[1] ?? []);
+}
+
+function childPids(lines: readonly string[]): number[] {
+  return lines.flatMap((line) => {
+    const pid = /: started \(pid (\d+)\)/.exec(line)?.[1];
+    return pid ? [Number(pid)] : [];
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('pnpm demo (the pod-runner)', () => {
+  it.skipIf(runtime.kind !== 'fastapi')(
+    'runs the scripted scenario with the FastAPI agent, shows records and :9090 metrics, stops the Pod in the kubelet order, exits 0',
+    async () => {
+      const { demo: run, lines } = demo();
+      const exit = await run.exited;
+      expect(exit.code, lines.join('\n')).toBe(0);
+      const text = lines.join('\n');
+      expect(text).toContain('agent: the FastAPI example agent');
+      expect(text).toMatch(/^log-sidecar\s+\| shipped \[requests\.log /m);
+      expect(text).toMatch(/^metrics-sidecar\|\s+agent_requests_total\{.*path="\/inference".*\} 5/m);
+      expect(signalled(lines)).toEqual(['agent', 'metrics-sidecar', 'log-sidecar']);
+      expect(text).toMatch(/done: \d+ records shipped, every container exited 0/);
+    },
+  );
+
+  it('falls back to the Node stand-in agent when python3 lacks the modules, printing how to install them', async () => {
+    const { demo: run, lines } = demo('--python', '/nonexistent/python3');
+    const exit = await run.exited;
+    expect(exit.code, lines.join('\n')).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toContain('the Node stand-in agent');
+    expect(text).toContain(INSTALL_HINT);
+    expect(INSTALL_HINT).toBe(
+      'sudo apt-get install python3-fastapi python3-uvicorn python3-prometheus-client',
+    );
+    expect(signalled(lines)).toEqual(['agent', 'metrics-sidecar', 'log-sidecar']);
+  });
+
+  it('stays up with --keep-running until Ctrl-C, then terminates the Pod in order and leaves no process behind', async () => {
+    const { demo: run, lines } = demo('--keep-running');
+    await run.waitForLine('the keep-running prompt', (text) => text.includes('press Ctrl-C'), 30_000);
+    const pids = childPids(lines);
+    expect(pids).toHaveLength(3);
+    expect(pids.every(alive)).toBe(true);
+
+    run.signal('SIGINT');
+
+    const exit = await run.exited;
+    expect(exit.code, lines.join('\n')).toBe(0);
+    expect(signalled(lines)).toEqual(['agent', 'metrics-sidecar', 'log-sidecar']);
+    await waitFor('every Pod process to be gone', () => (pids.some(alive) ? undefined : true), {
+      timeoutMs: 5_000,
+    });
+  });
+});
