@@ -16,8 +16,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { targetBody } from './target-body.mjs';
 import { gzipSync } from 'node:zlib';
+import { targetBody } from './target-body.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -81,7 +81,19 @@ async function waitFor(check, timeoutMs = 20_000) {
 async function startSidecar(targetUrl, interval, timeout) {
   const child = spawn(
     process.execPath,
-    [MAIN, '--listen', '127.0.0.1:0', '--target', `app=${targetUrl}`, '--interval', interval, '--timeout', timeout, '--log-level', 'warn'],
+    [
+      MAIN,
+      '--listen',
+      '127.0.0.1:0',
+      '--target',
+      `app=${targetUrl}`,
+      '--interval',
+      interval,
+      '--timeout',
+      timeout,
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   // The listen line is at info; learn the port from a startup probe of /proc instead of logs.
@@ -192,7 +204,10 @@ for (let run = 0; run < RUNS; run++) {
       if (targetRequests !== seen) {
         seen = targetRequests;
         await sleep(20);
-        await get(`${base}/metrics`, { Accept: 'application/openmetrics-text;version=1.0.0', 'Accept-Encoding': 'gzip' });
+        await get(`${base}/metrics`, {
+          Accept: 'application/openmetrics-text;version=1.0.0',
+          'Accept-Encoding': 'gzip',
+        });
       }
       await sleep(10);
     }
@@ -231,22 +246,78 @@ for (let run = 0; run < RUNS; run++) {
 target.close();
 target.closeAllConnections();
 
+// In-process breakdown of the same work on the same body, single-threaded, after warm-up.
+const { parseExposition, mergeSources, renderOpenMetrics, renderText } = await import(
+  '../../packages/metrics-sidecar/dist/index.js'
+);
+function cpuOf(fn, rounds = 30) {
+  for (let i = 0; i < 5; i++) fn();
+  const start = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / rounds;
+}
+const { gunzipSync } = await import('node:zlib');
+const parsed = parseExposition(omBody, 'openmetrics');
+const merged = mergeSources([{ name: 'app', families: parsed.families }]).families;
+const renderedOm = renderOpenMetrics(merged);
+const breakdown = {
+  gunzip: cpuOf(() => gunzipSync(omGzip).toString('latin1')),
+  parse: cpuOf(() => parseExposition(omBody, 'openmetrics')),
+  merge: cpuOf(() => mergeSources([{ name: 'app', families: parsed.families }])),
+  renderOm: cpuOf(() => Buffer.from(renderOpenMetrics(merged))),
+  renderText: cpuOf(() => Buffer.from(renderText(merged))),
+  gzip: cpuOf(() => gzipSync(renderedOm, { level: 1 })),
+};
+
 const cpu = median(results.cpu);
 const rss = median(results.rss);
-const row = (name, xs) => `| ${name} | ${median(xs.map((x) => x.rps)).toFixed(0)} | ${median(xs.map((x) => x.p99)).toFixed(1)} |`;
+const row = (name, xs) =>
+  `| ${name} | ${median(xs.map((x) => x.rps)).toFixed(0)} | ${median(xs.map((x) => x.p99)).toFixed(1)} |`;
 const ratio = (a, b) => (median(a.map((x) => x.rps)) / median(b.map((x) => x.rps))).toFixed(2);
-console.log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-console.log(`Command: node bench/metrics-sidecar/run.mjs --runs ${RUNS} --duration ${DURATION} --connections ${CONNECTIONS} --scrapes ${SCRAPES}`);
+console.log(
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
+console.log(
+  `Command: node bench/metrics-sidecar/run.mjs --runs ${RUNS} --duration ${DURATION} --connections ${CONNECTIONS} --scrapes ${SCRAPES}`,
+);
 console.log(
   `Target: ${seriesCount} series, ${(omBody.length / 1e6).toFixed(2)} MB OpenMetrics (${(omGzip.length / 1e3).toFixed(0)} kB gzipped); served text ${(results.textBytes / 1e6).toFixed(2)} MB, gzip ${(results.gzipBytes / 1e3).toFixed(0)} kB`,
 );
 console.log('');
 console.log('| Measure (median of runs) | Value | Target |');
 console.log('|---|---|---|');
-console.log(`| CPU per scrape (fetch + gunzip + parse + validate + render + gzip + one answer) | ${cpu.toFixed(1)} ms (runs: ${results.cpu.map((x) => x.toFixed(1)).join(', ')}) | <= 20 ms |`);
-console.log(`| Idle RSS with the snapshot and all bodies cached | ${rss.toFixed(1)} MiB (runs: ${results.rss.map((x) => x.toFixed(1)).join(', ')}) | <= 70 MiB |`);
-console.log(`| /metrics text, sidecar / plain node:http | ${ratio(results.text, results.plainText)}x | >= 0.9x |`);
-console.log(`| /metrics gzip, sidecar / plain node:http | ${ratio(results.gzip, results.plainGzip)}x | >= 0.9x |`);
+console.log(
+  `| CPU per scrape (fetch + gunzip + parse + validate + render + gzip + one answer) | ${cpu.toFixed(1)} ms (runs: ${results.cpu.map((x) => x.toFixed(1)).join(', ')}) | <= 20 ms |`,
+);
+console.log(
+  `| Idle RSS with the snapshot and all bodies cached | ${rss.toFixed(1)} MiB (runs: ${results.rss.map((x) => x.toFixed(1)).join(', ')}) | <= 70 MiB |`,
+);
+console.log(
+  `| /metrics text, sidecar / plain node:http | ${ratio(results.text, results.plainText)}x | >= 0.9x |`,
+);
+console.log(
+  `| /metrics gzip, sidecar / plain node:http | ${ratio(results.gzip, results.plainGzip)}x | >= 0.9x |`,
+);
+console.log('');
+console.log('In-process breakdown (ms of CPU, this process, same body):');
+console.log('');
+console.log(
+  '| gunzip + decode | parse + validate | merge | render OpenMetrics | render text | gzip (level 1) |',
+);
+console.log('|---|---|---|---|---|---|');
+console.log(
+  `| ${[
+    breakdown.gunzip,
+    breakdown.parse,
+    breakdown.merge,
+    breakdown.renderOm,
+    breakdown.renderText,
+    breakdown.gzip,
+  ]
+    .map((x) => x.toFixed(1))
+    .join(' | ')} |`,
+);
 console.log('');
 console.log(`wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency on 127.0.0.1:`);
 console.log('');

@@ -2,8 +2,32 @@
 export function targetBody() {
   let out = '';
   const routes = Array.from({ length: 50 }, (_, i) => `/api/v1/resource_${i}/items`);
-  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND'];
-  const buckets = ['0.005', '0.01', '0.025', '0.05', '0.075', '0.1', '0.25', '0.5', '1.0', '2.5', '5.0', '+Inf'];
+  const methods = [
+    'GET',
+    'POST',
+    'PUT',
+    'DELETE',
+    'PATCH',
+    'HEAD',
+    'OPTIONS',
+    'TRACE',
+    'CONNECT',
+    'PROPFIND',
+  ];
+  const buckets = [
+    '0.005',
+    '0.01',
+    '0.025',
+    '0.05',
+    '0.075',
+    '0.1',
+    '0.25',
+    '0.5',
+    '1.0',
+    '2.5',
+    '5.0',
+    '+Inf',
+  ];
   out += '# TYPE agent_request_duration_seconds histogram\n';
   out += '# HELP agent_request_duration_seconds Time spent handling a request.\n';
   for (const route of routes) {

@@ -83,10 +83,13 @@ export class FakeTarget {
   body = '';
   contentType = 'text/plain; version=0.0.4; charset=utf-8';
   status = 200;
+  /** Requests answered, to wait for scrapes without sleeping. */
+  requests = 0;
   readonly #server: Server;
 
   constructor() {
     this.#server = createServer((_request, response) => {
+      this.requests++;
       response.writeHead(this.status, { 'Content-Type': this.contentType });
       response.end(this.body);
     });
