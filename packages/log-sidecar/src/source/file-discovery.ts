@@ -76,9 +76,15 @@ export class FileDiscovery {
     this.#timer = setInterval(() => void this.scan(), this.#options.intervalMs);
   }
 
+  /**
+   * Stops scanning after one last listing: a native sidecar gets SIGTERM only after the agent has exited,
+   * so files the agent created since the previous scan are final and must still be read to their end.
+   */
   async stop(): Promise<void> {
-    this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#started && !this.#stopped) await this.scan();
+    this.#stopped = true;
     await this.#scanning;
   }
 
