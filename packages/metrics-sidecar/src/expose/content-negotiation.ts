@@ -57,7 +57,7 @@ export function acceptsGzip(acceptEncoding: string | undefined): boolean {
 
 /** Remembers the answers for the few distinct header pairs a deployment's scrapers send. */
 export class ContentNegotiator {
-  readonly #cache = new Map<string, Negotiated>();
+  readonly #cache = new Map<string, Map<string, Negotiated>>();
   readonly #maxEntries: number;
 
   constructor(maxEntries = 64) {
@@ -65,12 +65,17 @@ export class ContentNegotiator {
   }
 
   negotiate(accept: string | undefined, acceptEncoding: string | undefined): Negotiated {
-    const key = `${accept ?? ''}\n${acceptEncoding ?? ''}`;
-    const cached = this.#cache.get(key);
+    // Nested maps: no key string to build per request.
+    let byEncoding = this.#cache.get(accept ?? '');
+    const cached = byEncoding?.get(acceptEncoding ?? '');
     if (cached !== undefined) return cached;
     const answer = Object.freeze({ format: negotiateFormat(accept), gzip: acceptsGzip(acceptEncoding) });
     if (this.#cache.size >= this.#maxEntries) this.#cache.clear();
-    this.#cache.set(key, answer);
+    if (byEncoding === undefined || byEncoding.size >= this.#maxEntries) {
+      byEncoding = new Map();
+      this.#cache.set(accept ?? '', byEncoding);
+    }
+    byEncoding.set(acceptEncoding ?? '', answer);
     return answer;
   }
 }
