@@ -42,13 +42,7 @@ export function createMetricsRoute(cache: ExpositionCache): RouteHandler {
 function headersFor(body: Buffer, format: ExpositionFormat, gzip: boolean): string[] {
   const headers = ['Content-Type', CONTENT_TYPES[format]];
   if (gzip) headers.push('Content-Encoding', 'gzip');
-  headers.push(
-    'Content-Length',
-    String(body.length),
-    'Vary',
-    'Accept, Accept-Encoding',
-    'Cache-Control',
-    'no-store',
-  );
+  // No Cache-Control: nothing caches /metrics, and each header costs every answer.
+  headers.push('Content-Length', String(body.length), 'Vary', 'Accept, Accept-Encoding');
   return headers;
 }
