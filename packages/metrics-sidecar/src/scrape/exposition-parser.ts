@@ -868,7 +868,7 @@ function skipBlanks(line: string, i: number): number {
 function compareSpans(line: string, aStart: number, aEnd: number, bStart: number, bEnd: number): number {
   const aLength = aEnd - aStart;
   const bLength = bEnd - bStart;
-  const length = aLength < bLength ? aLength : bLength;
+  const length = Math.min(aLength, bLength);
   for (let k = 0; k < length; k++) {
     const diff = line.charCodeAt(aStart + k) - line.charCodeAt(bStart + k);
     if (diff !== 0) return diff;
