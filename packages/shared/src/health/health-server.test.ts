@@ -101,6 +101,8 @@ describe('HealthServer', () => {
     expect(reply.body).toContain('test_sidecar_things_total 3');
     expect(reply.body).toContain('test_sidecar_process_resident_memory_bytes');
     expect(reply.body).not.toMatch(/^process_resident_memory_bytes/m);
+    expect(reply.body).toContain('test_sidecar_nodejs_active_handles ');
+    expect(reply.body).not.toContain('nodejs_active_handles_total');
   });
 
   it('answers HEAD without a body, 405 for other methods and 404 elsewhere', async () => {

@@ -1,5 +1,11 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
+const GAUGES_NAMED_LIKE_COUNTERS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 /**
  * A component's own registry, never prom-client's global one (a known source of "already registered"
  * errors when modules are loaded twice), with Node's default metrics under the component's prefix so
@@ -13,5 +19,8 @@ export function createMetricsRegistry(prefix: string): Registry {
   // The event-loop-delay monitor samples every 10 ms by default: 100 wake-ups a second that an idle sidecar
   // does not need; 100 ms still resolves the stalls worth alerting on.
   collectDefaultMetrics({ register: registry, prefix, eventLoopMonitoringPrecision: 100 });
+  // These three are gauges named like counters, which `promtool check metrics` flags; the per-type gauges
+  // without the suffix (`nodejs_active_handles` and friends) carry the same information.
+  for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(`${prefix}${name}`);
   return registry;
 }
