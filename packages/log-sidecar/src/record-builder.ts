@@ -8,22 +8,40 @@ export interface RecordSource {
   readonly path: string;
 }
 
-/** A plain class so every record has one hidden class: the hot path stays monomorphic. */
+/**
+ * A plain class so every record has one hidden class: the hot path stays monomorphic.
+ *
+ * A record is held in memory from read to the last sink's ack, so it keeps as little as it can: a JSON
+ * line's parsed object (several times the size of its text, and old-generation garbage once promoted) is
+ * not kept; the validated text is, and `fields` parses it again for the sinks that need an object (Loki
+ * label fields, OTLP). The id and byte count are derived on demand for the same reason.
+ */
 class Record implements LogRecord {
   constructor(
-    readonly id: string,
     readonly fileKey: string,
     readonly path: string,
     readonly offset: number,
     readonly endOffset: number,
     readonly time: number,
     readonly message: string,
-    readonly fields: Readonly<globalThis.Record<string, unknown>> | undefined,
+    /** True when `message` is a JSON object (checked by parsing it once, when the record was built). */
+    readonly isJson: boolean,
     readonly labels: Readonly<globalThis.Record<string, string>>,
     readonly truncated: boolean,
     readonly readAt: number,
-    readonly bytes: number,
   ) {}
+
+  get id(): string {
+    return recordId(this.fileKey, this.offset);
+  }
+
+  get bytes(): number {
+    return this.endOffset - this.offset;
+  }
+
+  get fields(): Readonly<globalThis.Record<string, unknown>> | undefined {
+    return this.isJson ? (JSON.parse(this.message) as globalThis.Record<string, unknown>) : undefined;
+  }
 }
 
 /**
@@ -48,25 +66,26 @@ export class RecordBuilder {
     truncated: boolean,
     readAt: number,
   ): LogRecord {
-    let fields: globalThis.Record<string, unknown> | undefined;
+    let isJson = false;
     let time = readAt;
     if (this.#json && !truncated) {
-      fields = parseObject(message);
-      if (fields !== undefined) time = eventTime(fields) ?? readAt;
+      const fields = parseObject(message);
+      if (fields !== undefined) {
+        isJson = true;
+        time = eventTime(fields) ?? readAt;
+      }
     }
     return new Record(
-      recordId(source.fileKey, offset),
       source.fileKey,
       source.path,
       offset,
       endOffset,
       time,
       message,
-      fields,
+      isJson,
       this.#labels,
       truncated,
       readAt,
-      endOffset - offset,
     );
   }
 }

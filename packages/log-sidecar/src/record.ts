@@ -20,8 +20,16 @@ export interface LogRecord {
   readonly time: number;
   /** The text of the line(s), newline stripped, invalid UTF-8 replaced; multiline groups joined by '\n'. */
   readonly message: string;
-  /** With `--format json` and a line that is a JSON object: its fields. Otherwise undefined. */
+  /**
+   * With `--format json` and a line that is a JSON object: its fields. Otherwise undefined. May parse
+   * `message` on each access (records built by the RecordBuilder keep the text, not the object): read once.
+   */
   readonly fields: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * True when `message` is the JSON text of `fields` (a JSON object), so a sink can embed it without
+   * parsing. Absent means "look at `fields`".
+   */
+  readonly isJson?: boolean;
   /** Static labels (`--label`, Downward API) shared by every record of the process. */
   readonly labels: Readonly<Record<string, string>>;
   /** True when the line was longer than `--max-line-bytes` and was cut. */

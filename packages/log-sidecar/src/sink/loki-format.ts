@@ -53,7 +53,8 @@ export class LokiFormat implements WireFormat {
 
   private labelsOf(record: LogRecord): Record<string, string> {
     const labels: Record<string, string> = { ...record.labels, filename: record.path };
-    const fields = record.fields;
+    // `fields` parses the line on each access: only when there are label fields to look up.
+    const fields = this.options.labelFields.length === 0 ? undefined : record.fields;
     if (fields !== undefined) {
       for (const name of this.options.labelFields) {
         const value = fields[name];

@@ -144,13 +144,14 @@ export class OtlpFormat implements WireFormat {
       timeUnixNano: nanos,
       observedTimeUnixNano: unixNanos(record.readAt),
     };
-    const level = record.fields === undefined ? undefined : levelOf(record.fields);
+    const fields = record.fields; // parsed on each access: once here
+    const level = fields === undefined ? undefined : levelOf(fields);
     if (level !== undefined) {
       const number = SEVERITY[level.toLowerCase()];
       if (number !== undefined) out.severityNumber = number;
       out.severityText = level;
     }
-    out.body = record.fields === undefined ? { stringValue: record.message } : anyValue(record.fields, 0);
+    out.body = fields === undefined ? { stringValue: record.message } : anyValue(fields, 0);
     out.attributes = attributes;
     return out;
   }

@@ -36,12 +36,15 @@ export class RecordLineEncoder {
   /** One record as a JSON object, without the newline. */
   line(record: LogRecord): string {
     let out = `${this.timeOpen}${this.isoTime(record.time)}","path":${this.pathText(record.path)}`;
-    if (this.includeId) out += `,"id":${JSON.stringify(record.id)}`;
+    if (this.includeId) out += `,"id":${jsonString(record.id)}`;
     out += this.labelsText(record.labels);
     if (record.truncated) out += ',"truncated":true';
-    const fields = record.fields;
-    if (fields === undefined) return `${out},"message":${JSON.stringify(record.message)}}`;
-    return `${out},"fields":${embeddableJson(record.message) ? record.message : JSON.stringify(fields)}}`;
+    const message = record.message;
+    // A JSON record's text is valid JSON (it was parsed when the record was built): embed it verbatim.
+    if (record.isJson === true && embeddableJson(message)) return `${out},"fields":${message}}`;
+    const fields = record.isJson === false ? undefined : record.fields;
+    if (fields === undefined) return `${out},"message":${jsonString(message)}}`;
+    return `${out},"fields":${embeddableJson(message) ? message : JSON.stringify(fields)}}`;
   }
 
   /** Records as lines, each ending in '\n', in one string so a batch is one write. */
@@ -49,6 +52,11 @@ export class RecordLineEncoder {
     let out = '';
     for (const record of records) out += `${this.line(record)}\n`;
     return out;
+  }
+
+  /** Records as lines in one UTF-8 buffer: the single encoding pass a write or request body needs. */
+  bytes(records: readonly LogRecord[]): Buffer {
+    return Buffer.from(this.lines(records), 'utf8');
   }
 
   isoTime(timeMs: number): string {
@@ -87,4 +95,15 @@ export class RecordLineEncoder {
  */
 function embeddableJson(message: string): boolean {
   return message.charCodeAt(0) === 0x7b && message.indexOf('\n') === -1 && message.indexOf('\r') === -1;
+}
+
+/**
+ * What JSON.stringify would escape in a string: '"', '\\', control characters, and (well-formed
+ * JSON.stringify) lone surrogates; a surrogate pair is rare enough in logs to take the slow path too.
+ */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without its cost when nothing needs escaping (nearly every log line). */
+export function jsonString(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }

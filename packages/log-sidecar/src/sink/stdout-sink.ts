@@ -11,7 +11,7 @@ export interface StdoutSinkOptions {
 
 /**
  * One JSON object a line on stdout, where `kubectl logs` and the node's collector read it. A batch is
- * encoded into one string and written once; it counts as delivered only when the write callback fires
+ * encoded into one UTF-8 buffer (one encoding pass; its length is the byte count) and written once; it counts as delivered only when the write callback fires
  * (the bytes left the process), and, when the stream's buffer is over its high-water mark, once it has
  * drained, so a slow reader slows delivery down instead of growing memory.
  */
@@ -27,7 +27,7 @@ export class StdoutSink implements Sink {
 
   send(records: readonly LogRecord[], signal: AbortSignal): Promise<SendResult> {
     if (records.length === 0) return Promise.resolve({ outcome: 'delivered', bytes: 0 });
-    const text = this.encoder.lines(records);
+    const bytes = this.encoder.bytes(records);
     const stream = this.stream;
     if (stream.destroyed || stream.writableEnded) {
       return Promise.resolve({ outcome: 'retryable', reason: 'stdout is closed' });
@@ -45,7 +45,7 @@ export class StdoutSink implements Sink {
         resolve(result);
       };
       const maybeDone = () => {
-        if (written && drained) finish({ outcome: 'delivered', bytes: Buffer.byteLength(text) });
+        if (written && drained) finish({ outcome: 'delivered', bytes: bytes.length });
       };
       const onDrain = () => {
         drained = true;
@@ -56,7 +56,7 @@ export class StdoutSink implements Sink {
       const onAbort = () => finish({ outcome: 'retryable', reason: 'aborted while writing to stdout' });
       signal.addEventListener('abort', onAbort, { once: true });
       stream.on('error', onError);
-      const ok = stream.write(text, (error) => {
+      const ok = stream.write(bytes, (error) => {
         if (error) return onError(error);
         written = true;
         maybeDone();
