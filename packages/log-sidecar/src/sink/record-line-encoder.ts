@@ -101,6 +101,7 @@ function embeddableJson(message: string): boolean {
  * What JSON.stringify would escape in a string: '"', '\\', control characters, and (well-formed
  * JSON.stringify) lone surrogates; a surrogate pair is rare enough in logs to take the slow path too.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what JSON escapes
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** JSON.stringify of a string, without its cost when nothing needs escaping (nearly every log line). */
