@@ -20,7 +20,7 @@ import {
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import type { RecordFormat } from './record-builder.js';
-import { sinkOptions, validateSinkConfig } from './sink/index.js';
+import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
 /** `none`, `python`, or a regular expression that matches the first line of a record. */

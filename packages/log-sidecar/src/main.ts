@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import {
+  ConfigError,
   createLogger,
   createMetricsRegistry,
   HealthServer,
@@ -14,7 +15,7 @@ import type { DrainReport } from './delivery/delivery.js';
 import { createDelivery } from './delivery/index.js';
 import { Pipeline } from './pipeline.js';
 import { RecordBuilder } from './record-builder.js';
-import { createSinks } from './sink/index.js';
+import { createSinks } from './sink/sink-factory.js';
 import { FileDiscovery } from './source/file-discovery.js';
 import { SourceMetrics } from './source-metrics.js';
 
@@ -52,7 +53,14 @@ const lifecycle = new Lifecycle({
 });
 lifecycle.installProcessHandlers(process);
 
-const sinks = createSinks(config, { stdout: process.stdout, logger, env: process.env });
+const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
+  (error: unknown) => {
+    // Like every other config error (loadConfigOrExit): one plain line, exit 2.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`log-sidecar: config error: ${error.message}\n`);
+    return process.exit(2);
+  },
+);
 const delivery = createDelivery({
   sinks,
   logger,
@@ -141,11 +149,13 @@ lifecycle.addShutdownStep('write the final checkpoint', () => {
   if (!source.writeCheckpoint()) throw new Error('the final checkpoint could not be written');
 });
 lifecycle.addShutdownStep('report', () => {
+  // The one deadline report: per sink and file, the records read but not settled and the bytes past the
+  // settled offset (unread ones included). The delivery adds one line if it wrote records to stdout.
   const shortfall = source.shortfall(drainReport);
   if (shortfall.length === 0 && drainReport?.complete !== false) return;
   for (const file of shortfall) {
     logger.error(
-      { path: file.path, sink: file.sink, records: file.records, bytes: file.bytes },
+      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes },
       'Not delivered before the shutdown deadline.',
     );
   }

@@ -151,9 +151,10 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     const stopped = Date.now();
     expect(await sidecar.stop()).toBe(1);
     expect(Date.now() - stopped).toBeLessThan(3000 + 1500);
-    const report = sidecar.logged('Records not delivered by the shutdown deadline; writing them to stdout.');
+    const report = sidecar.logged('Not delivered before the shutdown deadline.');
     expect(report).toHaveLength(1);
-    expect(report[0]).toMatchObject({ sink: 'ndjson', file: join(dir, 'app.log'), records: 300 });
+    expect(report[0]).toMatchObject({ sink: 'ndjson', path: join(dir, 'app.log'), records: 300 });
+    expect(sidecar.logged('Wrote undelivered records to stdout.')).toMatchObject([{ records: 300 }]);
     expect(sidecar.messages()).toEqual(lines(0, 300).trim().split('\n'));
   }, 30_000);
 

@@ -39,7 +39,10 @@ export interface Delivery {
   onAck(listener: (ack: Acknowledgement) => void): void;
   /** Names of the configured sinks, in configuration order. */
   readonly sinkNames: readonly string[];
-  /** Bytes of records held (accepted and not yet settled by every sink). */
+  /**
+   * Estimated memory of the records held (accepted and not yet settled by every sink): their bytes plus a
+   * fixed per-record overhead.
+   */
   readonly bufferedBytes: number;
   /**
    * Shutdown: stop waiting for batch timeouts, send everything now, retry at once without backoff sleeps
