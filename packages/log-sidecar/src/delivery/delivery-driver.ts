@@ -233,7 +233,7 @@ class DeliveryDriver implements Delivery {
   private async spill(held: readonly HeldRecord[], deadline: number): Promise<void> {
     const stdout = this.options.stdout!;
     const encoder = new RecordLineEncoder();
-    const text = encoder.lines(held.map((h) => h.record));
+    const text = encoder.bytes(held.map((h) => h.record));
     let timer: NodeJS.Timeout | undefined;
     const written = await Promise.race([
       new Promise<boolean>((resolve) => {

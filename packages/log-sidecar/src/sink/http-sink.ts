@@ -92,10 +92,12 @@ export class HttpSink implements Sink {
       secret = credential.secret;
     }
     const secrets = secret === undefined ? [] : [secret];
-    const text = this.options.format.encode(records);
+    const encoded = this.options.format.encode(records);
     const body = this.options.gzip
-      ? await gzip(text, { level: zlibConstants.Z_BEST_SPEED })
-      : Buffer.from(text, 'utf8');
+      ? await gzip(encoded, { level: zlibConstants.Z_BEST_SPEED })
+      : typeof encoded === 'string'
+        ? Buffer.from(encoded, 'utf8')
+        : encoded;
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     try {

@@ -26,7 +26,7 @@ describe('NdjsonFormat', () => {
       ...sampleRecords(1),
       ...sampleRecords(1, { id: 'k1-20', message: json, fields: JSON.parse(json), labels: {} }),
     ];
-    expect(new NdjsonFormat().encode(records)).toBe(
+    expect(new NdjsonFormat().encode(records).toString()).toBe(
       '{"time":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","id":"k1-0","labels":{"pod":"agent-0","namespace":"prod"},"message":"line 0 \\"quoted\\" é"}\n' +
         '{"time":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","id":"k1-20","fields":{"level":"info","msg":"hi"}}\n',
     );

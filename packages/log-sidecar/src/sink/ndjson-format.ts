@@ -8,7 +8,7 @@ export class NdjsonFormat implements WireFormat {
   readonly contentType = 'application/x-ndjson';
   private readonly encoder = new RecordLineEncoder();
 
-  encode(records: readonly LogRecord[]): string {
-    return this.encoder.lines(records);
+  encode(records: readonly LogRecord[]): Buffer {
+    return this.encoder.bytes(records);
   }
 }

@@ -8,7 +8,8 @@ import type { SendResult } from './sink.js';
 export interface WireFormat {
   readonly name: string;
   readonly contentType: string;
-  encode(records: readonly LogRecord[]): string;
+  /** The request body, uncompressed (a Buffer when the format encodes straight to UTF-8). */
+  encode(records: readonly LogRecord[]): string | Buffer;
   /**
    * Reads a 2xx answer's body. Absent when a 2xx always means every record was taken (the body is then
    * discarded unread).
