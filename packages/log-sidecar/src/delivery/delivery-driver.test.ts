@@ -253,6 +253,36 @@ describe('delivery driver', () => {
     expect(acks.filter((a) => a.sink === 'slow')).toEqual([{ sink: 'slow', fileKey: 'a', endOffset: 30 }]);
   });
 
+  it('pauses reading while every sink has enough batches waiting, below the memory bound too', async () => {
+    const answers: ReturnType<typeof deferred<SendResult>>[] = [];
+    const sink = new FakeSink('slow', () => {
+      const answer = deferred<SendResult>();
+      answers.push(answer);
+      return answer.promise;
+    });
+    const { delivery, acks } = setup([sink], {
+      batchMaxRecords: 1,
+      maxInFlight: 1,
+      readAheadBatches: 2,
+    });
+    expect(delivery.accept(record('a', 0))).toBe(true); // in flight
+    expect(delivery.accept(record('a', 1))).toBe(true); // 1 waiting
+    expect(delivery.accept(record('a', 2))).toBe(false); // 2 waiting: enough
+    expect(delivery.bufferedBytes).toBeLessThan(1_000_000);
+    let writable = false;
+    void delivery.whenWritable().then(() => {
+      writable = true;
+    });
+    await until(() => answers.length === 1);
+    expect(writable).toBe(false);
+    answers[0]!.resolve({ outcome: 'delivered' });
+    // The next batch takes the free slot: one waiting again, so the reader may go on.
+    await until(() => writable);
+    expect(acks).toEqual([{ sink: 'slow', fileKey: 'a', endOffset: 10 }]);
+    expect(delivery.accept(record('a', 3))).toBe(false);
+    await delivery.close();
+  });
+
   it('accepts a record for some sinks only', async () => {
     const one = new FakeSink('one');
     const two = new FakeSink('two');

@@ -34,6 +34,10 @@ export interface SinkLaneOptions {
   readonly batchTimeoutMs: number;
   readonly maxInFlight: number;
   readonly retry: RetryPolicy;
+  /** Sealed batches waiting for a free request slot below which the lane wants more records. */
+  readonly readAheadBatches: number;
+  /** Called when the lane started a batch and wants more records (see `hungry`). */
+  readonly onHungry: () => void;
   /** Called when a record's last sink settled it: it no longer counts against the buffer. */
   readonly release: (held: HeldRecord) => void;
   readonly ack: (ack: Acknowledgement) => void;
@@ -114,6 +118,16 @@ export class SinkLane {
     this.clearTimer();
     this.wake.abort();
     this.stop.abort();
+    this.options.onHungry();
+  }
+
+  /**
+   * True while fewer than `readAheadBatches` sealed batches wait for a request slot (or the lane gave up):
+   * records read now would soon be sent. Reading further ahead than that only holds records longer,
+   * in memory and through garbage collections, without sending anything sooner.
+   */
+  get hungry(): boolean {
+    return this.queued.length < this.options.readAheadBatches || this.stopped;
   }
 
   get idle(): boolean {
@@ -154,11 +168,14 @@ export class SinkLane {
   }
 
   private pump(): void {
+    let started = false;
     while (this.inFlight < this.options.maxInFlight && this.queued.length > 0 && !this.stopped) {
       const batch = this.queued.shift()!;
       this.inFlight++;
+      started = true;
       void this.run(batch);
     }
+    if (started && this.hungry) this.options.onHungry();
   }
 
   private async run(batch: Batch): Promise<void> {
