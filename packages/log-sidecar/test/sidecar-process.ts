@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,14 +33,30 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
   }
 }
 
+const IS_ROOT = process.getuid?.() === 0;
+const CAPS = '-dac_override,-dac_read_search';
+/** Drops the capabilities from the inheritable and bounding sets: root's exec then never regains them. */
+const SETPRIV_NO_READ_OVERRIDE = ['setpriv', `--inh-caps=${CAPS}`, `--bounding-set=${CAPS}`];
+
+/** Whether `withoutReadOverride` can work here: not root, or root with setpriv available. */
+export function canDropReadOverride(): boolean {
+  if (!IS_ROOT) return true;
+  return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 export function tempDir(prefix = 'log-sidecar-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export interface StartOptions {
   readonly env?: Record<string, string>;
-  readonly uid?: number;
-  readonly gid?: number;
+  /**
+   * Run without the capabilities that let root read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so
+   * file permissions apply to it. Unlike running as another user, the process can still read the
+   * repository wherever it was cloned (CI clones under a `mktemp -d` directory, mode 0700). Needs
+   * util-linux's `setpriv`; a no-op when not root.
+   */
+  readonly withoutReadOverride?: boolean;
   /** Leave stdout unread (to make the stdout sink block). */
   readonly stdoutUnread?: boolean;
 }
@@ -58,11 +74,12 @@ export class SidecarProcess {
   #stderrRest = '';
 
   constructor(args: readonly string[], options: StartOptions = {}) {
-    this.child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', ...args], {
+    const command = [process.execPath, MAIN, '--listen', '127.0.0.1:0', ...args];
+    // setpriv execs node in place: the child's pid is the sidecar's, so signals reach it directly.
+    if (options.withoutReadOverride && IS_ROOT) command.unshift(...SETPRIV_NO_READ_OVERRIDE);
+    this.child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', ...options.env },
-      uid: options.uid,
-      gid: options.gid,
     });
     if (!options.stdoutUnread) {
       this.child.stdout!.setEncoding('utf8');
