@@ -74,6 +74,30 @@ describe('ExpositionParser, text 0.0.4', () => {
     expect(parsed.families[0]!.samples.map(valueText)).toEqual(['+Inf', '-Inf', 'NaN', '1.50e3', '+Inf']);
   });
 
+  it('checks decimals in place: every form of the grammar, overflow, and what is not a float', () => {
+    const values = ['1.', '.5', '+1', '-0', '5.e3', '1E-2', '007', '9'.repeat(301), '-1e999', '2e+308'];
+    const parsed = text(values.map((value, k) => `a{x="${k}"} ${value}`).join('\n'));
+    expect(parsed.families[0]!.samples.map(valueText)).toEqual([
+      ...values.slice(0, 7),
+      '9'.repeat(301),
+      '-Inf',
+      '+Inf',
+    ]);
+    for (const bad of ['.', '+', '1e', '1e+', '1.2.3', '1_0', '0x10', '--1', 'e5', '1ee5']) {
+      rejects('text', `a ${bad}\n`, 1, /is not a valid value/);
+    }
+    rejects('text', '# TYPE h histogram\nh_bucket{le="1e"} 1\n', 2, /le must be a float/);
+    expect(om('# TYPE c counter\nc_total -0\nc_total{a="b"} 1e3\n# EOF\n').sampleCount).toBe(2);
+    rejects('openmetrics', '# TYPE c counter\nc_total -0.5\n# EOF\n', 2, /must be a number >= 0/);
+    rejects('openmetrics', '# TYPE c counter\nc_total -1e999\n# EOF\n', 2, /must be a number >= 0/);
+  });
+
+  it('finds a duplicate among many series (the series table grows past its first size)', () => {
+    const lines = Array.from({ length: 5000 }, (_, k) => `a{x="${k}",y="${k % 7}"} 1`);
+    expect(text(`${lines.join('\n')}\n`).sampleCount).toBe(5000);
+    rejects('text', `${lines.join('\n')}\na{y="3",x="4000"} 2\n`, 5001, /duplicate series .*line 4001/);
+  });
+
   it('accepts blanks around tokens, a trailing comma, and reprints the labels canonically', () => {
     const parsed = text('  a{ b = "1" , c="x\\"y\\\\z\\n", }   7   123\n');
     const sample = parsed.families[0]!.samples[0]!;

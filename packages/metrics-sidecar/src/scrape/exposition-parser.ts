@@ -42,6 +42,8 @@ interface FamilyBuilder {
   readonly samples: Sample[];
   /** The last sample name, shared by the samples that repeat it rather than copied for each. */
   lastName: string;
+  /** What `lastName` adds to the family name (`_bucket`), computed once per run of that name. */
+  lastSuffix: string;
 }
 
 const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
@@ -106,10 +108,13 @@ export class ExpositionParser {
   readonly #families: FamilyBuilder[] = [];
   readonly #byName = new Map<string, FamilyBuilder>();
   /**
-   * Samples by a 30-bit hash of their identity (name and labels in any order): hashing spans of the line
-   * costs no allocation, and the rare equal hashes are told apart by comparing the series exactly.
+   * Samples by a 32-bit hash of their identity (name and labels in any order), in an open-addressing table
+   * of two typed arrays (hash, 1 + index in #samples; 0 is free) rather than a Map: hashing spans of the
+   * line costs no allocation, and the rare equal hashes are told apart by comparing the series exactly.
    */
-  readonly #series = new Map<number, Sample | Sample[]>();
+  #slotHashes = new Int32Array(1024);
+  #slotSamples = new Int32Array(1024);
+  readonly #samples: Sample[] = [];
   #current: FamilyBuilder | undefined;
   #pending = '';
   #lineNo = 0;
@@ -265,6 +270,7 @@ export class ExpositionParser {
       unit: undefined,
       samples: [],
       lastName: '',
+      lastSuffix: '',
     };
     this.#families.push(family);
     this.#byName.set(name, family);
@@ -318,13 +324,16 @@ export class ExpositionParser {
       i++;
     }
     // Samples of a family mostly repeat one name: share that string rather than keep a copy per sample.
+    // (A slice compared with === is cheaper than startsWith on a sliced line.)
     const current = this.#current;
-    const name =
-      current !== undefined && current.lastName.length === i && line.startsWith(current.lastName)
-        ? current.lastName
-        : line.slice(0, i);
+    const sliced = line.slice(0, i);
+    const name = current !== undefined && sliced === current.lastName ? current.lastName : sliced;
     const family = this.#familyForSample(name);
-    family.lastName = name;
+    if (family.lastName !== name) {
+      family.lastName = name;
+      const base = family.declaredName.length;
+      family.lastSuffix = name.length === base ? '' : name.slice(base);
+    }
 
     // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.
     let series: string | undefined;
@@ -344,13 +353,14 @@ export class ExpositionParser {
     }
     const valueStart = this.#separatorEnd;
     const valueEnd = tokenEnd(line, valueStart);
-    const rawValue = line.slice(valueStart, valueEnd);
-    const value = this.#value(rawValue, 'value');
+    // Most values are plain decimals printed as scraped: checked in place, no string made for them.
+    const kind = decimalKind(line, valueStart, valueEnd);
+    const rewritten = kind === 1 ? undefined : this.#rewrittenValue(line, valueStart, valueEnd, kind);
     // The line can be served as is when one space separates series and value and nothing was rewritten.
-    const plain = series === undefined && valueStart === seriesEnd + 1 && value === rawValue;
+    const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
-    this.#checkSample(family, name, value, labelCount);
+    this.#checkSample(family, name, rewritten, kind !== 0, valueStart, valueEnd, labelCount);
 
     // Optional timestamp, then (OpenMetrics) an optional exemplar.
     let timestampMs: number | undefined;
@@ -392,28 +402,55 @@ export class ExpositionParser {
         ? valueEnd === length
           ? line
           : line.slice(0, valueEnd)
-        : `${series ?? line.slice(0, seriesEnd)} ${value}`,
+        : `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`,
       seriesLength: series === undefined ? seriesEnd : series.length,
       timestampMs,
       exemplar,
       line: this.#lineNo,
     };
-    hash = fmix(hash) & 0x3fffffff;
-    const same = this.#series.get(hash);
-    if (same === undefined) {
-      this.#series.set(hash, sample);
-    } else {
-      const earlier = Array.isArray(same) ? same : [same];
-      const seriesText = seriesOf(sample);
-      const key = seriesKey(seriesText);
-      for (const other of earlier) {
+    this.#addSeries(fmix(hash), sample);
+    family.samples.push(sample);
+  }
+
+  /** Records the sample under its identity hash; a second sample of the same series fails the body. */
+  #addSeries(hash: number, sample: Sample): void {
+    const samples = this.#samples;
+    if ((samples.length + 1) * 2 > this.#slotHashes.length) this.#growSeries();
+    const hashes = this.#slotHashes;
+    const indexes = this.#slotSamples;
+    const mask = hashes.length - 1;
+    let slot = hash & mask;
+    let key: string | undefined;
+    while (indexes[slot] !== 0) {
+      if (hashes[slot] === hash) {
+        const other = samples[indexes[slot]! - 1]!;
+        key ??= seriesKey(seriesOf(sample));
         if (seriesKey(seriesOf(other)) === key) {
-          this.#fail(`duplicate series ${clip(seriesText)}, first on line ${other.line}`);
+          this.#fail(`duplicate series ${clip(seriesOf(sample))}, first on line ${other.line}`);
         }
       }
-      this.#series.set(hash, [...earlier, sample]);
+      slot = (slot + 1) & mask;
     }
-    family.samples.push(sample);
+    samples.push(sample);
+    hashes[slot] = hash;
+    indexes[slot] = samples.length;
+  }
+
+  #growSeries(): void {
+    const oldHashes = this.#slotHashes;
+    const oldIndexes = this.#slotSamples;
+    const hashes = new Int32Array(oldHashes.length * 2);
+    const indexes = new Int32Array(oldHashes.length * 2);
+    const mask = hashes.length - 1;
+    for (let k = 0; k < oldIndexes.length; k++) {
+      if (oldIndexes[k] === 0) continue;
+      let slot = oldHashes[k]! & mask;
+      while (indexes[slot] !== 0) slot = (slot + 1) & mask;
+      hashes[slot] = oldHashes[k]!;
+      indexes[slot] = oldIndexes[k]!;
+    }
+    this.#slotHashes = hashes;
+    this.#slotSamples = indexes;
   }
 
   #separatorEnd = 0;
@@ -571,6 +608,20 @@ export class ExpositionParser {
     return count;
   }
 
+  /**
+   * A sample value that is not printed as scraped (an out-of-range decimal, `inf`, `nan` spelt otherwise),
+   * as it is served; undefined when the scraped token is served as is.
+   */
+  #rewrittenValue(line: string, start: number, end: number, kind: number): string | undefined {
+    const token = line.slice(start, end);
+    if (kind === 2) {
+      const number = Number(token);
+      return Number.isFinite(number) ? undefined : number > 0 ? '+Inf' : '-Inf';
+    }
+    const value = this.#value(token, 'value');
+    return value === token ? undefined : value;
+  }
+
   #value(token: string, what: string): string {
     if (DECIMAL.test(token)) {
       // Out-of-range decimals would be rejected by Go's ParseFloat in Prometheus; print them as infinities.
@@ -642,40 +693,60 @@ export class ExpositionParser {
     return text;
   }
 
-  /** What the specs require of a sample given its family's type. */
-  #checkSample(family: FamilyBuilder, name: string, value: string, labelCount: number): void {
-    const suffix = name.length === family.declaredName.length ? '' : name.slice(family.declaredName.length);
+  /**
+   * What the specs require of a sample given its family's type. The value is `rewritten`, or when that is
+   * undefined the scraped token at line[valueStart, valueEnd) (`decimal` if it is a decimal number, not
+   * NaN or an infinity), sliced only for the checks that read it.
+   */
+  #checkSample(
+    family: FamilyBuilder,
+    name: string,
+    rewritten: string | undefined,
+    decimal: boolean,
+    valueStart: number,
+    valueEnd: number,
+    labelCount: number,
+  ): void {
+    const suffix = family.lastSuffix;
+    // A decimal served as scraped and not starting with "-" is >= 0 ("-0" goes the slow way and passes).
+    const nonNegative = decimal && rewritten === undefined && this.#sampleLine.charCodeAt(valueStart) !== 45;
     switch (family.type) {
       case 'histogram':
       case 'gaugehistogram':
         if (suffix === '_bucket') this.#requireNumericLabel('le', labelCount, name);
-        else if (this.#om && (suffix === '_count' || suffix === '_gcount'))
-          this.#requireNonNegative(name, value);
+        else if (this.#om && !nonNegative && (suffix === '_count' || suffix === '_gcount'))
+          this.#requireNonNegative(name, rewritten, valueStart, valueEnd);
         return;
       case 'summary':
         if (suffix === '') this.#requireNumericLabel('quantile', labelCount, name);
-        else if (this.#om && suffix === '_count') this.#requireNonNegative(name, value);
+        else if (this.#om && !nonNegative && suffix === '_count')
+          this.#requireNonNegative(name, rewritten, valueStart, valueEnd);
         return;
       case 'counter':
-        if (this.#om && suffix === '_total') this.#requireNonNegative(name, value);
+        if (this.#om && !nonNegative && suffix === '_total')
+          this.#requireNonNegative(name, rewritten, valueStart, valueEnd);
         return;
       case 'stateset': {
-        if (value !== '0' && value !== '1' && Number(value) !== 0 && Number(value) !== 1) {
-          this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
+        const text = rewritten ?? this.#sampleLine.slice(valueStart, valueEnd);
+        if (text !== '0' && text !== '1' && Number(text) !== 0 && Number(text) !== 1) {
+          this.#fail(`stateset sample ${name} has value ${text}; use 0 or 1`);
         }
         if (this.#labelIndex(family.declaredName, labelCount) < 0)
           this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
         return;
       }
-      case 'info':
-        if (Number(value) !== 1) this.#fail(`info sample ${name} has value ${value}; it must be 1`);
+      case 'info': {
+        const text = rewritten ?? this.#sampleLine.slice(valueStart, valueEnd);
+        if (Number(text) !== 1) this.#fail(`info sample ${name} has value ${text}; it must be 1`);
         return;
+      }
       default:
         return;
     }
   }
 
-  #requireNonNegative(name: string, value: string): void {
+  #requireNonNegative(name: string, rewritten: string | undefined, start: number, end: number): void {
+    const value = rewritten ?? this.#sampleLine.slice(start, end);
     const number = Number(value);
     if (!(number >= 0)) this.#fail(`${name} is ${value}; it must be a number >= 0`);
   }
@@ -683,8 +754,11 @@ export class ExpositionParser {
   #requireNumericLabel(label: string, labelCount: number, name: string): void {
     const k = this.#labelIndex(label, labelCount);
     if (k < 0) this.#fail(`${name} has no ${label} label`);
-    const raw = this.#sampleLine.slice(this.#spans[k * 4 + 2]!, this.#spans[k * 4 + 3]!);
-    if (!DECIMAL.test(raw) && !/^[+-]?(inf|infinity|nan)$/i.test(raw)) {
+    const start = this.#spans[k * 4 + 2]!;
+    const end = this.#spans[k * 4 + 3]!;
+    if (decimalKind(this.#sampleLine, start, end) !== 0) return;
+    const raw = this.#sampleLine.slice(start, end);
+    if (!/^[+-]?(inf|infinity|nan)$/i.test(raw)) {
       this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
     }
   }
@@ -695,7 +769,7 @@ export class ExpositionParser {
     const line = this.#sampleLine;
     for (let k = 0; k < labelCount; k++) {
       const start = spans[k * 4]!;
-      if (spans[k * 4 + 1]! - start === label.length && line.startsWith(label, start)) return k;
+      if (spans[k * 4 + 1]! - start === label.length && equalAt(line, start, label)) return k;
     }
     return -1;
   }
@@ -830,6 +904,42 @@ export function parseExposition(
   const parser = new ExpositionParser(format, options);
   parser.push(text);
   return parser.end();
+}
+
+/**
+ * Whether text[start, end) matches DECIMAL, without making a string: 0 if not, 1 if it is and is
+ * certainly finite, 2 if it is but may overflow to an infinity (an exponent or over 300 characters).
+ */
+function decimalKind(text: string, start: number, end: number): number {
+  let i = start;
+  let c = text.charCodeAt(i);
+  if (c === 43 /* + */ || c === 45 /* - */) c = text.charCodeAt(++i);
+  let digits = 0;
+  while (i < end && c >= 48 && c <= 57) {
+    digits++;
+    c = text.charCodeAt(++i);
+  }
+  if (i < end && c === 46 /* . */) {
+    c = text.charCodeAt(++i);
+    while (i < end && c >= 48 && c <= 57) {
+      digits++;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return 0;
+  if (i === end) return end - start > 300 ? 2 : 1;
+  if (c !== 101 /* e */ && c !== 69 /* E */) return 0;
+  c = text.charCodeAt(++i);
+  if (c === 43 || c === 45) c = text.charCodeAt(++i);
+  if (i >= end || !(c >= 48 && c <= 57)) return 0;
+  while (i < end && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  return i === end ? 2 : 0;
+}
+
+/** Whether `text` has `word` at `start` (a loop: startsWith costs more on sliced strings). */
+function equalAt(text: string, start: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if (text.charCodeAt(start + k) !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 /** Index of the first space or tab from `start`, or the line's length. */
