@@ -75,6 +75,8 @@ export class FileTailer {
   readonly #framer: LineFramer;
   readonly #multiline: Multiline | undefined;
   #multilineTimer: NodeJS.Timeout | undefined;
+  /** The last read found the end of the file (a read that fills the whole buffer may not have). */
+  #readToEnd = false;
   #readAt = 0;
   #chunkRecords = 0;
   #chunkTruncated = 0;
@@ -112,6 +114,7 @@ export class FileTailer {
   async readChunk(buffer: Buffer, final = false): Promise<ReadOutcome> {
     if (this.identity === undefined && !(await this.#identify(final))) return 'wait';
     const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position);
+    this.#readToEnd = bytes < buffer.length;
     if (bytes === 0) return 'eof';
     this.#readAt = this.#host.now();
     this.lastDataAt = this.#readAt;
@@ -239,13 +242,37 @@ export class FileTailer {
     }
     this.#multilineTimer = setTimeout(() => {
       this.#multilineTimer = undefined;
-      if (!this.#multiline?.pending || this.closed) return;
-      this.#readAt = this.#host.now();
-      this.#chunkRecords = 0;
-      this.#chunkTruncated = 0;
-      this.#multiline.flush();
-      this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
+      void this.#multilineTimeout();
     }, this.#host.multilineTimeoutMs);
+  }
+
+  /**
+   * `--multiline-timeout` counts quiet time of the file, not time spent not reading it: while reading is
+   * paused (backpressure) or the file waits for its turn, the group's last lines may be in the file
+   * unread. So the group is emitted only when everything the file holds has been read; otherwise the
+   * timer starts again and the lines decide once they are read.
+   */
+  async #multilineTimeout(): Promise<void> {
+    if (!this.#multiline?.pending || this.closed) return;
+    let unread = !this.#readToEnd;
+    if (!unread) {
+      try {
+        unread = (await fstatFile(this.#fd)).size > this.#framer.position;
+      } catch {
+        // Cannot tell: treat the file as quiet, as before this check existed.
+      }
+      // A read during the stat started the timer again (or ended the group): it decides now.
+      if (this.#multilineTimer !== undefined || !this.#multiline.pending || this.closed) return;
+    }
+    if (unread) {
+      this.#armMultilineTimer();
+      return;
+    }
+    this.#readAt = this.#host.now();
+    this.#chunkRecords = 0;
+    this.#chunkTruncated = 0;
+    this.#multiline.flush();
+    this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
   }
 
   #clearMultilineTimer(): void {

@@ -1,0 +1,70 @@
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LogRecord } from '../record.js';
+import { RecordBuilder } from '../record-builder.js';
+import { FileTailer, fstatFile, type TailerHost } from './file-tailer.js';
+
+const TIMEOUT_MS = 1000;
+const dirs: string[] = [];
+
+afterEach(() => {
+  vi.useRealTimers();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function tailerOf(text: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'file-tailer-'));
+  dirs.push(dir);
+  const path = join(dir, 'app.log');
+  writeFileSync(path, text);
+  const fd = openSync(path, 'r');
+  const records: LogRecord[] = [];
+  const host: TailerHost = {
+    builder: new RecordBuilder('raw', {}),
+    sinkNames: ['stdout'],
+    maxLineBytes: 64 * 1024,
+    multiline: { kind: 'python' },
+    multilineTimeoutMs: TIMEOUT_MS,
+    accept: (record) => records.push(record),
+    identified: () => new Map([['stdout', 0]]),
+    counted: () => {},
+    now: Date.now,
+  };
+  const tailer = new FileTailer(host, fd, path, await fstatFile(fd));
+  return { tailer, records };
+}
+
+describe('FileTailer multiline timeout', () => {
+  const head = 'ERROR:agent:failed\nTraceback (most recent call last):\n  File "/app/x.py", line 1, in f\n';
+  const tail = 'ValueError: boom\nINFO:agent:next\n';
+
+  it('does not emit a pending group while the rest of the file is unread (reading paused)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { tailer, records } = await tailerOf(head + tail);
+    // A buffer the size of the head: the first read stops before the traceback's last line, as when
+    // the pipeline pauses reading on backpressure after this chunk.
+    expect(await tailer.readChunk(Buffer.alloc(Buffer.byteLength(head)))).toBe('more');
+    expect(records).toEqual([]);
+    for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(TIMEOUT_MS);
+    expect(records).toEqual([]);
+
+    const buffer = Buffer.alloc(64 * 1024);
+    expect(await tailer.readChunk(buffer)).toBe('more');
+    expect(records.map((r) => r.message)).toEqual([`${head}ValueError: boom`]);
+    await tailer.close();
+  });
+
+  it('emits a pending group after the timeout once the file is read to its end and quiet', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { tailer, records } = await tailerOf(head + tail);
+    const buffer = Buffer.alloc(64 * 1024);
+    expect(await tailer.readChunk(buffer)).toBe('more');
+    expect(await tailer.readChunk(buffer)).toBe('eof');
+    expect(records).toHaveLength(1);
+    await vi.waitFor(() => expect(records).toHaveLength(2), { timeout: 10 * TIMEOUT_MS, interval: 100 });
+    expect(records[1]!.message).toBe('INFO:agent:next');
+    await tailer.close();
+  });
+});
