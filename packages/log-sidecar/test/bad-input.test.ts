@@ -129,6 +129,18 @@ describe('log-sidecar bad input (built binary)', () => {
       '--shutdown-timeout: "soon" is not a duration',
     ],
     [['--path', '/tmp/x/*.log', '--buffer-max-bytes', '1KiB'], '--buffer-max-bytes'],
+    // Checked when the sinks are built, after the rest of the config: still one line and exit 2.
+    [
+      [
+        '--path',
+        '/tmp/x/*.log',
+        '--sink-url',
+        'https://logs.example.com/',
+        '--sink-ca-file',
+        '/nonexistent/ca.crt',
+      ],
+      'log-sidecar: config error: --sink-ca-file: "/nonexistent/ca.crt" cannot be read (ENOENT)',
+    ],
   ])('exits 2 naming the option for bad config %j', (args, expected) => {
     const result = spawnSync(process.execPath, [MAIN, ...args], {
       encoding: 'utf8',
@@ -136,6 +148,7 @@ describe('log-sidecar bad input (built binary)', () => {
     });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(expected);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stdout).toBe('');
   });
 });
