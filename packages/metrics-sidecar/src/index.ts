@@ -11,7 +11,12 @@ export { CONTENT_TYPES, ContentNegotiator, negotiateFormat } from './expose/cont
 export { ExpositionCache } from './expose/exposition-cache.js';
 export { mergeSources } from './expose/exposition-merge.js';
 export { createMetricsRoute } from './expose/exposition-server.js';
-export { renderOpenMetrics, renderText } from './expose/renderer.js';
+export {
+  renderOpenMetrics,
+  renderOpenMetricsBody,
+  renderText,
+  renderTextBody,
+} from './expose/renderer.js';
 export { MetricsSidecar, type MetricsSidecarOptions, type Target } from './metrics-sidecar.js';
 export { ExpositionError, ExpositionParser, parseExposition } from './scrape/exposition-parser.js';
 export { ScrapeClient, type ScrapeResult } from './scrape/scrape-client.js';

@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { ExpositionFormat, MetricFamily } from '../scrape/snapshot.js';
-import { renderOpenMetrics, renderText } from './renderer.js';
+import { renderOpenMetricsBody, renderTextBody } from './renderer.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -53,7 +53,7 @@ export class ExpositionCache {
       gzipped
         ? this.body(format, false).then((plain) => gzipAsync(plain, { level: this.#options.gzipLevel ?? 1 }))
         : this.#currentFamilies().then((families) =>
-            Buffer.from(format === 'openmetrics' ? renderOpenMetrics(families) : renderText(families)),
+            format === 'openmetrics' ? renderOpenMetricsBody(families) : renderTextBody(families),
           )
     ).then(
       (buffer) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExposition } from '../scrape/exposition-parser.js';
-import { renderOpenMetrics, renderText } from './renderer.js';
+import { renderOpenMetrics, renderOpenMetricsBody, renderText, renderTextBody } from './renderer.js';
 
 const openMetricsBody = [
   '# TYPE jobs counter',
@@ -112,5 +112,24 @@ describe('renderText', () => {
     const body = renderText(families);
     expect(body.match(/# TYPE c_created/g)).toHaveLength(1);
     expect(() => parseExposition(body, 'text')).not.toThrow();
+  });
+});
+
+describe('renderOpenMetricsBody and renderTextBody', () => {
+  it('are the UTF-8 bytes of the string renderings, timestamps, exemplars and non-ASCII included', () => {
+    const bodies = [
+      parseExposition(openMetricsBody, 'openmetrics').families,
+      parseExposition(
+        '# HELP größe Größe in €.\n# TYPE größe gauge\ngröße{ort="Zürich",x="日本🙂"} 1 1700000000123\n'.replace(
+          /größe/g,
+          'groesse',
+        ),
+        'text',
+      ).families,
+    ];
+    for (const families of bodies) {
+      expect(renderOpenMetricsBody(families).equals(Buffer.from(renderOpenMetrics(families)))).toBe(true);
+      expect(renderTextBody(families).equals(Buffer.from(renderText(families)))).toBe(true);
+    }
   });
 });

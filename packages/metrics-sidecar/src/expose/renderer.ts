@@ -1,4 +1,5 @@
 import type { MetricFamily, MetricType, Sample } from '../scrape/snapshot.js';
+import { BodyWriter, StringSink, type TextSink } from './body-writer.js';
 
 /** Text 0.0.4's name for each OpenMetrics type, once OpenMetrics-only samples have been split off. */
 const TEXT_TYPE: Readonly<Record<MetricType, string>> = {
@@ -27,23 +28,35 @@ const SPLIT_SUFFIXES: Readonly<Partial<Record<MetricType, readonly string[]>>> =
  * UNIT lines and exemplars are dropped, and timestamps are whole milliseconds.
  */
 export function renderText(families: readonly MetricFamily[]): string {
+  const sink = new StringSink();
+  writeText(families, sink);
+  return sink.text;
+}
+
+/** renderText as the UTF-8 body served. */
+export function renderTextBody(families: readonly MetricFamily[]): Buffer {
+  const writer = new BodyWriter(sizeOf(families));
+  writeText(families, writer);
+  return writer.finish();
+}
+
+function writeText(families: readonly MetricFamily[], out: TextSink): void {
   const names = new Set<string>();
   for (const family of families) names.add(textName(family));
-  let out = '';
   for (const family of families) {
     const name = textName(family);
-    if (family.help !== undefined) out += `# HELP ${name} ${escapeTextHelp(family.help)}\n`;
-    out += `# TYPE ${name} ${family.legacyCounter ? 'counter' : TEXT_TYPE[family.type]}\n`;
+    if (family.help !== undefined) out.line(`# HELP ${name} ${escapeTextHelp(family.help)}`);
+    out.line(`# TYPE ${name} ${family.legacyCounter ? 'counter' : TEXT_TYPE[family.type]}`);
     const split = family.legacyCounter ? undefined : SPLIT_SUFFIXES[family.type];
     if (split === undefined) {
-      for (const sample of family.samples) out += textLine(sample);
+      for (const sample of family.samples) textLine(sample, out);
       continue;
     }
     const splitNames = split.map((suffix) => family.name + suffix);
     const aside: Sample[][] = split.map(() => []);
     for (const sample of family.samples) {
       const index = sample.name.length > family.name.length ? splitNames.indexOf(sample.name) : -1;
-      if (index === -1) out += textLine(sample);
+      if (index === -1) textLine(sample, out);
       else aside[index]!.push(sample);
     }
     for (let k = 0; k < split.length; k++) {
@@ -52,12 +65,11 @@ export function renderText(families: readonly MetricFamily[]): string {
       // A family of that name elsewhere would make this a second TYPE line; its data wins.
       if (samples.length === 0 || names.has(gaugeName)) continue;
       names.add(gaugeName);
-      if (family.help !== undefined) out += `# HELP ${gaugeName} ${escapeTextHelp(family.help)}\n`;
-      out += `# TYPE ${gaugeName} gauge\n`;
-      for (const sample of samples) out += textLine(sample);
+      if (family.help !== undefined) out.line(`# HELP ${gaugeName} ${escapeTextHelp(family.help)}`);
+      out.line(`# TYPE ${gaugeName} gauge`);
+      for (const sample of samples) textLine(sample, out);
     }
   }
-  return out;
 }
 
 /**
@@ -66,21 +78,50 @@ export function renderText(families: readonly MetricFamily[]): string {
  * with exactly one `# EOF`.
  */
 export function renderOpenMetrics(families: readonly MetricFamily[]): string {
-  let out = '';
+  const sink = new StringSink();
+  writeOpenMetrics(families, sink);
+  return sink.text;
+}
+
+/** renderOpenMetrics as the UTF-8 body served. */
+export function renderOpenMetricsBody(families: readonly MetricFamily[]): Buffer {
+  const writer = new BodyWriter(sizeOf(families));
+  writeOpenMetrics(families, writer);
+  return writer.finish();
+}
+
+function writeOpenMetrics(families: readonly MetricFamily[], out: TextSink): void {
   for (const family of families) {
     const name = family.name;
     const type = family.legacyCounter ? 'unknown' : family.type;
-    out += `# TYPE ${name} ${type}\n`;
-    if (family.help !== undefined) out += `# HELP ${name} ${escapeOpenMetricsHelp(family.help)}\n`;
-    if (family.unit !== undefined) out += `# UNIT ${name} ${family.unit}\n`;
+    out.line(`# TYPE ${name} ${type}`);
+    if (family.help !== undefined) out.line(`# HELP ${name} ${escapeOpenMetricsHelp(family.help)}`);
+    if (family.unit !== undefined) out.line(`# UNIT ${name} ${family.unit}`);
     for (const sample of family.samples) {
-      out += sample.text;
-      if (sample.timestampMs !== undefined) out += ` ${sample.timestampMs / 1000}`;
-      if (sample.exemplar !== undefined) out += sample.exemplar;
-      out += '\n';
+      if (sample.timestampMs === undefined && sample.exemplar === undefined) {
+        out.line(sample.text);
+        continue;
+      }
+      out.write(sample.text);
+      if (sample.timestampMs !== undefined) out.write(` ${sample.timestampMs / 1000}`);
+      out.line(sample.exemplar ?? '');
     }
   }
-  return `${out}# EOF\n`;
+  out.line('# EOF');
+}
+
+/** About the size of either rendering, in bytes when ASCII: the writer's first capacity. */
+function sizeOf(families: readonly MetricFamily[]): number {
+  let size = 64;
+  for (const family of families) {
+    size += 3 * family.name.length + (family.help?.length ?? 0) + 64;
+    for (const sample of family.samples) {
+      size += sample.text.length + 1;
+      if (sample.timestampMs !== undefined) size += 20;
+      if (sample.exemplar !== undefined) size += sample.exemplar.length;
+    }
+  }
+  return size;
 }
 
 /** The name text 0.0.4 gives a family in its HELP and TYPE lines. */
@@ -91,10 +132,13 @@ export function textName(family: MetricFamily): string {
   return family.name;
 }
 
-function textLine(sample: Sample): string {
-  return sample.timestampMs === undefined
-    ? `${sample.text}\n`
-    : `${sample.text} ${Math.round(sample.timestampMs)}\n`;
+function textLine(sample: Sample, out: TextSink): void {
+  if (sample.timestampMs === undefined) {
+    out.line(sample.text);
+    return;
+  }
+  out.write(sample.text);
+  out.line(` ${Math.round(sample.timestampMs)}`);
 }
 
 function escapeTextHelp(help: string): string {
