@@ -140,16 +140,27 @@ export class ExpositionParser {
   /** Parses every complete line in `chunk` (with what was left over from the previous one). */
   push(chunk: string): void {
     if (this.#ended) throw new Error('push after end');
-    let text = this.#pending === '' ? chunk : this.#pending + chunk;
     let start = 0;
-    let newline = text.indexOf('\n', start);
-    while (newline !== -1) {
-      this.#line(text.slice(start, newline), true);
+    let newline = chunk.indexOf('\n');
+    if (this.#pending !== '') {
+      // Only the line cut by the chunk boundary is joined: joining whole chunks would copy each of them
+      // (a large-object allocation per 128 KiB chunk) when the concatenation is flattened.
+      if (newline === -1) {
+        this.#pending += chunk;
+        return;
+      }
+      const first = this.#pending + chunk.slice(0, newline);
+      this.#pending = '';
+      this.#line(first, true);
       start = newline + 1;
-      newline = text.indexOf('\n', start);
+      newline = chunk.indexOf('\n', start);
     }
-    text = start === 0 ? text : text.slice(start);
-    this.#pending = text;
+    while (newline !== -1) {
+      this.#line(chunk.slice(start, newline), true);
+      start = newline + 1;
+      newline = chunk.indexOf('\n', start);
+    }
+    this.#pending = start === 0 ? chunk : chunk.slice(start);
   }
 
   /** Parses the last line and checks the body as a whole; returns the families in body order. */
