@@ -1,5 +1,5 @@
 // Benchmark: log-sidecar to the ndjson HTTP sink on a counting receiver on loopback.
-//   node bench/log-sidecar-http/run.mjs [lines=2000000]
+//   node bench/log-sidecar-http/run.mjs [lines=2000000]   (BENCH_REPEAT=3 for medians of 3, the default)
 // 1. Cold file: lines/s, MiB/s, CPU s, peak RSS, for --format json|raw x gzip off|on.
 // 2. Steady 10,000 lines/s for 20 s: CPU % of one core, write-to-receiver latency p50/p99.
 // Build first (pnpm exec tsc -b). Figures go to RESULTS.md by hand.
@@ -195,9 +195,31 @@ const runs = process.env.BENCH_RUNS
       ['json', true],
       ['raw', true],
     ];
+const repeat = Number(process.env.BENCH_REPEAT ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median of each numeric field over `repeat` runs; every run is printed too. */
+async function medianOf(label, run) {
+  const results = [];
+  for (let i = 0; i < repeat; i++) {
+    const r = await run();
+    console.error(`${label} run ${i + 1}: ${JSON.stringify(r)}`);
+    results.push(r);
+  }
+  const out = {};
+  for (const key of Object.keys(results[0])) {
+    const values = results.map((r) => r[key]);
+    out[key] =
+      typeof values[0] === 'boolean' || (typeof values[0] === 'string' && Number.isNaN(Number(values[0])))
+        ? values[0]
+        : median(values.map(Number));
+  }
+  return { ...out, runs: repeat };
+}
 for (const [format, gzip] of runs) {
   if (only && only !== 'cold') break;
-  console.log(JSON.stringify(await cold(file, bytes, format, gzip)));
+  console.log(
+    JSON.stringify(await medianOf(`${format} gzip=${gzip}`, () => cold(file, bytes, format, gzip))),
+  );
 }
-if (!only || only === 'steady') console.log(JSON.stringify(await steady(1000)));
+if (!only || only === 'steady') console.log(JSON.stringify(await medianOf('steady', () => steady(1000))));
 if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
