@@ -89,7 +89,7 @@ export const logSidecarOptions = {
     defaultText: '256KiB',
   }),
   bufferMaxBytes: option(parseByteSize, {
-    description: 'bytes of records held in memory; reading pauses above it',
+    description: 'memory for records held until delivered (text + 256 B each); reading pauses above it',
     valueName: '<size>',
     default: 16 * 1024 * 1024,
     defaultText: '16MiB',
@@ -125,7 +125,7 @@ export const logSidecarOptions = {
     defaultText: 'none',
   }),
   multilineTimeout: option(parseDuration, {
-    description: 'a pending multiline record is emitted after this much quiet',
+    description: 'a pending multiline record is emitted after this much quiet in its file',
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
