@@ -92,6 +92,24 @@ describe('ExpositionParser, text 0.0.4', () => {
     rejects('openmetrics', '# TYPE c counter\nc_total -1e999\n# EOF\n', 2, /must be a number >= 0/);
   });
 
+  it('parses the same whatever sample count it is told to expect', () => {
+    const lines = Array.from({ length: 3000 }, (_, k) => `a{x="${k}"} 1`);
+    const body = `${lines.join('\n')}\n`;
+    for (const expectedSamples of [0, 10, 3000, 1e9]) {
+      const parser = new ExpositionParser('text', { sampleLimit: 10_000, expectedSamples });
+      parser.push(body);
+      expect(parser.end()).toEqual(text(body));
+    }
+  });
+
+  it('rejects names and label names with characters outside their classes', () => {
+    rejects('text', 'é 1\n', 1, /does not start with a metric name/);
+    rejects('text', 'a{é="1"} 1\n', 1, /does not start with a label name/);
+    rejects('text', 'a{1x="1"} 1\n', 1, /does not start with a label name/);
+    rejects('text', 'a{x:y="1"} 1\n', 1, /expected "="/);
+    expect(text('a:b_9{_x9="1"} 1\n').sampleCount).toBe(1);
+  });
+
   it('finds a duplicate among many series (the series table grows past its first size)', () => {
     const lines = Array.from({ length: 5000 }, (_, k) => `a{x="${k}",y="${k % 7}"} 1`);
     expect(text(`${lines.join('\n')}\n`).sampleCount).toBe(5000);

@@ -24,6 +24,8 @@ export class ExpositionError extends Error {
 export interface ExpositionParserOptions {
   /** More samples than this fail the body with kind `sample_limit`. */
   readonly sampleLimit: number;
+  /** About how many samples to expect (the previous scrape's count): sizes the series table once. */
+  readonly expectedSamples?: number;
 }
 
 export interface ParsedExposition {
@@ -112,8 +114,8 @@ export class ExpositionParser {
    * of two typed arrays (hash, 1 + index in #samples; 0 is free) rather than a Map: hashing spans of the
    * line costs no allocation, and the rare equal hashes are told apart by comparing the series exactly.
    */
-  #slotHashes = new Int32Array(1024);
-  #slotSamples = new Int32Array(1024);
+  #slotHashes: Int32Array;
+  #slotSamples: Int32Array;
   readonly #samples: Sample[] = [];
   #current: FamilyBuilder | undefined;
   #pending = '';
@@ -135,6 +137,12 @@ export class ExpositionParser {
     this.#format = format;
     this.#om = format === 'openmetrics';
     this.#sampleLimit = options.sampleLimit;
+    // At most half full: the next power of two of twice the expected count, within sane bounds.
+    const expected = Math.min(options.expectedSamples ?? 0, options.sampleLimit, 1 << 20);
+    let slots = 1024;
+    while (slots < expected * 2) slots *= 2;
+    this.#slotHashes = new Int32Array(slots);
+    this.#slotSamples = new Int32Array(slots);
   }
 
   /** Parses every complete line in `chunk` (with what was left over from the previous one). */
@@ -598,7 +606,14 @@ export class ExpositionParser {
     // Duplicate label names: sort-free check for the usual handful of labels.
     for (let a = 1; a < count; a++) {
       for (let b = 0; b < a; b++) {
-        if (compareSpans(line, spans[a * 4]!, spans[a * 4 + 1]!, spans[b * 4]!, spans[b * 4 + 1]!) === 0) {
+        const aStart = spans[a * 4]!;
+        const bStart = spans[b * 4]!;
+        const aLength = spans[a * 4 + 1]! - aStart;
+        // Names of different lengths differ: most pairs are told apart without reading them.
+        if (
+          aLength === spans[b * 4 + 1]! - bStart &&
+          compareSpans(line, aStart, aStart + aLength, bStart, bStart + aLength) === 0
+        ) {
           this.#fail(`label ${line.slice(spans[a * 4]!, spans[a * 4 + 1]!)} appears twice in one label set`);
         }
       }
@@ -1009,18 +1024,33 @@ function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** Character classes of names by ASCII code: a table lookup beats four range checks per character. */
+const NAME_START = 1;
+const NAME_CHAR = 2;
+const LABEL_START = 4;
+const LABEL_CHAR = 8;
+const CHAR_CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  const digit = c >= 48 && c <= 57;
+  CHAR_CLASS[c] =
+    (letter || c === 58 ? NAME_START | NAME_CHAR : 0) |
+    (digit ? NAME_CHAR | LABEL_CHAR : 0) |
+    (letter ? LABEL_START | LABEL_CHAR : 0);
+}
+
 function isNameStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+  return c < 128 && (CHAR_CLASS[c]! & NAME_START) !== 0;
 }
 
 function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return c < 128 && (CHAR_CLASS[c]! & NAME_CHAR) !== 0;
 }
 
 function isLabelStart(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+  return c < 128 && (CHAR_CLASS[c]! & LABEL_START) !== 0;
 }
 
 function isLabelChar(c: number): boolean {
-  return isLabelStart(c) || (c >= 48 && c <= 57);
+  return c < 128 && (CHAR_CLASS[c]! & LABEL_CHAR) !== 0;
 }

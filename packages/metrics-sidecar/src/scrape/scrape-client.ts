@@ -65,6 +65,8 @@ export class ScrapeClient {
    */
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
+  /** Samples in the last good scrape: the next parse sizes its tables for about as many. */
+  #lastSampleCount = 0;
 
   constructor(options: ScrapeClientOptions) {
     this.#options = options;
@@ -159,7 +161,7 @@ export class ScrapeClient {
           `answered with Content-Encoding ${encoding}; only gzip is asked for`,
         );
       }
-      const parser = new ExpositionParser(format, { sampleLimit });
+      const parser = new ExpositionParser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
       const decoder = new TextDecoder('utf-8', { fatal: true });
       let decoding = false;
       let bytes = 0;
@@ -188,6 +190,7 @@ export class ScrapeClient {
         if (stream !== body) stream.destroy();
       }
       const parsed = parser.end();
+      this.#lastSampleCount = parsed.sampleCount;
       return Object.freeze({
         target: this.#options.target,
         format,
