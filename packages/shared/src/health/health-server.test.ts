@@ -126,8 +126,13 @@ describe('HealthServer', () => {
       '/broken': async () => {
         throw new Error('route failed');
       },
+      '/broken-sync': () => {
+        throw new Error('route failed synchronously');
+      },
     });
     expect((await call(port, '/metrics')).body).toBe('merged 1\n');
     expect((await call(port, '/broken')).status).toBe(500);
+    expect((await call(port, '/broken-sync')).status).toBe(500);
+    expect((await call(port, '/livez')).status).toBe(200);
   });
 });

@@ -73,7 +73,9 @@ export class HealthServer {
   }
 
   #handle(request: IncomingMessage, response: ServerResponse): void {
-    const path = (request.url ?? '/').split('?', 1)[0]!;
+    const url = request.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     const route = this.#routes.get(path);
     if (!route) {
       this.#text(request, response, 404, 'not found\n');
@@ -84,11 +86,23 @@ export class HealthServer {
       this.#text(request, response, 405, 'method not allowed\n');
       return;
     }
-    Promise.resolve(route(request, response)).catch((error: unknown) => {
-      this.#options.logger.error({ err: error, path }, 'Health server route failed.');
-      if (!response.headersSent) this.#text(request, response, 500, 'internal error\n');
-      else response.destroy();
-    });
+    // A route may be synchronous (the hot /metrics path allocates no promise) or async; a failure of
+    // either kind answers 500 instead of escaping as an uncaught exception.
+    let result: void | Promise<void>;
+    try {
+      result = route(request, response);
+    } catch (error) {
+      this.#routeFailed(error, path, request, response);
+      return;
+    }
+    if (result !== undefined)
+      result.catch((error: unknown) => this.#routeFailed(error, path, request, response));
+  }
+
+  #routeFailed(error: unknown, path: string, request: IncomingMessage, response: ServerResponse): void {
+    this.#options.logger.error({ err: error, path }, 'Health server route failed.');
+    if (!response.headersSent) this.#text(request, response, 500, 'internal error\n');
+    else response.destroy();
   }
 
   #readyz(request: IncomingMessage, response: ServerResponse): void {
