@@ -1,4 +1,5 @@
-import { type MetricFamily, type MetricType, type Sample, seriesKey, seriesOf } from '../scrape/snapshot.js';
+import { OPENMETRICS_SUFFIXES } from '../scrape/exposition-parser.js';
+import { type MetricFamily, type Sample, seriesKey, seriesOf } from '../scrape/snapshot.js';
 
 /** One source of families for the merged exposition: the sidecar itself or a scraped target. */
 export interface MergeSource {
@@ -35,21 +36,9 @@ interface MergingFamily {
   keys: Map<string, string> | undefined;
 }
 
-/** The sample names a family may use, from its type (as OpenMetrics and the renderers name them). */
-const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
-  counter: ['_total', '_created'],
-  gauge: [''],
-  histogram: ['_bucket', '_count', '_sum', '_created'],
-  gaugehistogram: ['_bucket', '_gcount', '_gsum'],
-  summary: ['', '_count', '_sum', '_created'],
-  info: ['_info'],
-  stateset: [''],
-  unknown: [''],
-};
-
 function sampleNames(family: MetricFamily): readonly string[] {
   if (family.legacyCounter) return [family.name];
-  return SUFFIXES[family.type].map((suffix) => family.name + suffix);
+  return OPENMETRICS_SUFFIXES[family.type].map((suffix) => family.name + suffix);
 }
 
 /**

@@ -77,7 +77,8 @@ const TEXT_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
   stateset: [],
   unknown: [''],
 };
-const OPENMETRICS_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+/** The sample-name suffixes each family type uses in OpenMetrics (also what the renderers write). */
+export const OPENMETRICS_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
   counter: ['_total', '_created'],
   gauge: [''],
   histogram: ['_bucket', '_count', '_sum', '_created'],
