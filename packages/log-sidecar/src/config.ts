@@ -11,6 +11,7 @@ import {
   option,
   optionalOption,
   type Parser,
+  parseBoolean,
   parseByteSize,
   parseDuration,
   parseLabel,
@@ -140,6 +141,13 @@ export const logSidecarOptions = {
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
+  }),
+  followRotated: option(parseBoolean, {
+    description:
+      'also read rotated files next to matching ones (app.log.1, app.log.2026-11-21, app.log-20261121), modified within --checkpoint-grace',
+    valueName: '<true|false>',
+    default: true,
+    defaultText: 'true',
   }),
   readInterval: option(parseDuration, {
     description: 'how often open files are checked for new lines',

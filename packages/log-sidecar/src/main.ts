@@ -110,6 +110,8 @@ const discovery = new FileDiscovery({
   cwd: process.cwd(),
   onScan: source.reconcile,
   onError: (kind) => metrics.errors.inc({ kind }),
+  followRotated: config.followRotated,
+  rotatedMaxAgeMs: config.checkpointGrace,
 });
 
 const health = new HealthServer({ lifecycle, registry, logger, listen: config.listen });

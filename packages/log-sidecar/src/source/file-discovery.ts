@@ -8,6 +8,29 @@ import type { ErrorKind } from '../source-metrics.js';
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
 const MAX_RECURSIVE_DEPTH = 16;
 
+/**
+ * Scans a handed-over sibling is remembered without being listed. A listing during a rotation cascade
+ * (`.1` to `.2`, `.2` to `.3`...) misses some entries; forgetting them would hand them over again and the
+ * pipeline would open a file it had finished and let go.
+ */
+const SIBLING_MEMORY_SCANS = 10;
+
+/**
+ * Suffixes rotation adds to a file's name: `.N` (Python's RotatingFileHandler, logrotate), `.%Y-%m-%d`
+ * with optional `_%H`, `_%H-%M`, `_%H-%M-%S` (TimedRotatingFileHandler), `-%Y%m%d` (logrotate dateext).
+ * Each ends in a digit, so a compressed file (`.gz`, `.bz2`, `.xz`, `.zst`) never fits: it is not text.
+ */
+const ROTATION_SUFFIXES = [/\.\d+$/, /\.\d{4}-\d{2}-\d{2}(?:_\d{2}(?:-\d{2}){0,2})?$/, /-\d{8}$/];
+
+/** The name a rotated file had before rotation (`app.log` for `app.log.1`), or undefined if none fits. */
+export function rotatedFrom(name: string): string | undefined {
+  for (const suffix of ROTATION_SUFFIXES) {
+    const match = suffix.exec(name);
+    if (match !== null && match.index > 0) return name.slice(0, match.index);
+  }
+  return undefined;
+}
+
 export interface DiscoveryOptions {
   /** Globs (absolute or relative to `cwd`) of the files to read. */
   readonly patterns: readonly string[];
@@ -18,9 +41,28 @@ export interface DiscoveryOptions {
   readonly logger: Logger;
   /** Relative patterns are resolved against this directory. */
   readonly cwd: string;
-  /** Receives every regular file matching now, by path, after each scan. */
+  /** Receives every regular file matching now, and rotated siblings new or changed, by path, after each scan. */
   readonly onScan: (found: ReadonlyMap<string, Stats>) => Promise<void> | void;
   readonly onError: (kind: ErrorKind) => void;
+  /**
+   * Also take rotated siblings of matching names (`app.log.1`, `app.log.2026-11-21`): a file created and
+   * renamed between two scans is found only that way.
+   */
+  readonly followRotated: boolean;
+  /**
+   * A rotated sibling not modified for this long is left alone: its checkpoint entry, if it was ever read,
+   * has been forgotten by now (`--checkpoint-grace`), so reading it would ship it a second time.
+   */
+  readonly rotatedMaxAgeMs: number;
+  readonly now?: () => number;
+}
+
+/** What one scan collects. */
+interface Listing {
+  /** Files to hand to `onScan`, by path. */
+  readonly found: Map<string, Stats>;
+  /** Paths of the siblings in `found`. */
+  readonly handedOver: string[];
 }
 
 interface Root {
@@ -35,7 +77,8 @@ interface Root {
 /**
  * Finds the files the globs match: every directory under a glob's base is listed again on each scan
  * (globs are re-evaluated, so files and directories created later are found). A base directory that does
- * not exist yet is waited for, with one warning.
+ * not exist yet is waited for, with one warning. With `followRotated`, also the rotated siblings of
+ * matching names, which the pipeline then reads like files renamed away.
  *
  * There is no file-system watcher, by measurement: inotify reports every write to a watched directory, so
  * at 10,000 lines/s chokidar alone used 16.8 % of a core and a bare fs.watch 2.4 %, against a budget of
@@ -46,8 +89,17 @@ export class FileDiscovery {
   readonly #options: DiscoveryOptions;
   readonly #roots: Root[];
   readonly #isExcluded: (path: string) => boolean;
+  readonly #now: () => number;
   /** Problems already logged, by path, so each is warned about once until it goes away. */
   readonly #reported = new Map<string, string>();
+  /**
+   * Rotated siblings handed over, by `dev:ino`, with the size and times they had and the scan that last
+   * listed them. An unchanged sibling is handed over once: the next scan leaves it out, so the pipeline
+   * reads it to its end and closes it, as for any file renamed away, instead of holding every backup open
+   * for as long as it exists.
+   */
+  readonly #siblings = new Map<string, { state: string; scan: number }>();
+  #scans = 0;
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
   #rescan = false;
@@ -62,6 +114,7 @@ export class FileDiscovery {
       picomatch(glob.includes('/') ? resolve(cwd, glob) : glob, { basename: true, dot: true }),
     );
     this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
+    this.#now = options.now ?? Date.now;
   }
 
   /** True once started and until stopped: readiness depends on it, never on files existing. */
@@ -98,10 +151,15 @@ export class FileDiscovery {
     this.#scanning = (async () => {
       do {
         this.#rescan = false;
-        const found = new Map<string, Stats>();
-        for (const root of this.#roots) await this.#scanRoot(root, found);
+        this.#scans++;
+        const listing: Listing = { found: new Map(), handedOver: [] };
+        for (const root of this.#roots) await this.#scanRoot(root, listing);
         if (this.#stopped) break;
-        await this.#options.onScan(found);
+        for (const [key, { scan }] of this.#siblings) {
+          if (scan < this.#scans - SIBLING_MEMORY_SCANS) this.#siblings.delete(key);
+        }
+        await this.#options.onScan(listing.found);
+        await this.#confirmHandedOver(listing);
       } while (this.#rescan && !this.#stopped);
     })().finally(() => {
       this.#scanning = undefined;
@@ -109,8 +167,8 @@ export class FileDiscovery {
     return this.#scanning;
   }
 
-  async #scanRoot(root: Root, found: Map<string, Stats>): Promise<void> {
-    const listed = await this.#walk(root, root.base, root.depth, found);
+  async #scanRoot(root: Root, listing: Listing): Promise<void> {
+    const listed = await this.#walk(root, root.base, root.depth, listing);
     if (listed === root.present) return;
     root.present = listed;
     if (listed) {
@@ -121,7 +179,8 @@ export class FileDiscovery {
   }
 
   /** Lists `dir`, recording matching files; returns false when `dir` itself cannot be listed. */
-  async #walk(root: Root, dir: string, depth: number, found: Map<string, Stats>): Promise<boolean> {
+  async #walk(root: Root, dir: string, depth: number, listing: Listing): Promise<boolean> {
+    const found = listing.found;
     let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -133,14 +192,70 @@ export class FileDiscovery {
       const path = join(dir, entry.name);
       // Directories are descended only when real: a symlinked directory could loop back on itself.
       if (entry.isDirectory()) {
-        if (depth > 0) await this.#walk(root, path, depth - 1, found);
-        if (!root.match(path) || this.#isExcluded(path)) continue;
-      } else if (!root.match(path) || this.#isExcluded(path) || found.has(path)) {
-        continue;
+        if (depth > 0) await this.#walk(root, path, depth - 1, listing);
+        if (root.match(path) && !this.#isExcluded(path)) await this.#consider(path, found);
+      } else if (found.has(path) || this.#isExcluded(path)) {
+        // Already found by another glob, or left out.
+      } else if (root.match(path)) {
+        await this.#consider(path, found);
+      } else if (this.#isRotatedSibling(root, dir, entry.name)) {
+        await this.#considerSibling(path, listing);
       }
-      await this.#consider(path, found);
     }
     return true;
+  }
+
+  /** True when `name` is a rotated name of a file the glob would take (whether that file exists or not). */
+  #isRotatedSibling(root: Root, dir: string, name: string): boolean {
+    if (!this.#options.followRotated) return false;
+    const from = rotatedFrom(name);
+    if (from === undefined) return false;
+    const original = join(dir, from);
+    return root.match(original) && !this.#isExcluded(original);
+  }
+
+  /**
+   * Hands over a rotated sibling when it is new or changed since the last scan. Quiet about problems:
+   * a rotated file that vanishes or is not a regular file is no concern of the globs.
+   */
+  async #considerSibling(path: string, listing: Listing): Promise<void> {
+    let stats: Stats;
+    try {
+      stats = await stat(path);
+    } catch {
+      return;
+    }
+    if (!stats.isFile()) return;
+    if (this.#now() - stats.mtimeMs > this.#options.rotatedMaxAgeMs) return;
+    const key = `${stats.dev}:${stats.ino}`;
+    // No ctime: renaming `.1` to `.2` changes it, and a file already read needs no second look. An inode
+    // reused by a new file has another birth time, mtime or size.
+    const state = `${stats.size}:${stats.mtimeMs}:${stats.birthtimeMs}`;
+    const known = this.#siblings.get(key);
+    this.#siblings.set(key, { state, scan: this.#scans });
+    if (known?.state === state) return;
+    listing.found.set(path, stats);
+    listing.handedOver.push(path);
+  }
+
+  /**
+   * The pipeline opens what it is handed by path; a rotation cascade (`.1` to `.2`, `.2` to `.3`...) can
+   * move another file under that path first, so the one listed was never opened. A sibling no longer at
+   * its path is handed over again at the next scan, under its new name.
+   */
+  async #confirmHandedOver(listing: Listing): Promise<void> {
+    for (const path of listing.handedOver) {
+      const listed = listing.found.get(path)!;
+      let now: Stats | undefined;
+      try {
+        now = await stat(path);
+      } catch {
+        now = undefined;
+      }
+      if (now?.ino !== listed.ino || now.dev !== listed.dev) {
+        this.#siblings.delete(`${listed.dev}:${listed.ino}`);
+      }
+    }
   }
 
   async #consider(path: string, found: Map<string, Stats>): Promise<void> {
