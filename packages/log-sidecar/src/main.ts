@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import {
-  ConfigError,
   createLogger,
   createMetricsRegistry,
+  exitOnConfigError,
   HealthServer,
   Lifecycle,
   loadConfigOrExit,
@@ -54,12 +54,7 @@ const lifecycle = new Lifecycle({
 lifecycle.installProcessHandlers(process);
 
 const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
-  (error: unknown) => {
-    // Like every other config error (loadConfigOrExit): one plain line, exit 2.
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`log-sidecar: config error: ${error.message}\n`);
-    return process.exit(2);
-  },
+  (error: unknown) => exitOnConfigError('log-sidecar', error, process),
 );
 const delivery = createDelivery({
   sinks,

@@ -1,4 +1,9 @@
-export { EXIT_CONFIG_ERROR, loadConfigOrExit, type ProgramIo } from './config/command-line.js';
+export {
+  EXIT_CONFIG_ERROR,
+  exitOnConfigError,
+  loadConfigOrExit,
+  type ProgramIo,
+} from './config/command-line.js';
 export { ConfigError, InvalidValue } from './config/config-error.js';
 export {
   type LoadConfigInput,

@@ -27,10 +27,16 @@ export function loadConfigOrExit<O extends OptionDefs>(
     }
     return result.config;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`${input.program}: config error: ${error.message}\n`);
-      return io.exit(EXIT_CONFIG_ERROR);
-    }
-    throw error;
+    return exitOnConfigError(input.program, error, io);
   }
+}
+
+/**
+ * For config that can only be checked after loading (a CA file a sink opens, say): a ConfigError is
+ * reported exactly like one from loadConfigOrExit; anything else is rethrown.
+ */
+export function exitOnConfigError(program: string, error: unknown, io: ProgramIo): never {
+  if (!(error instanceof ConfigError)) throw error;
+  io.stderr.write(`${program}: config error: ${error.message}\n`);
+  return io.exit(EXIT_CONFIG_ERROR);
 }
