@@ -2,11 +2,11 @@
 // python3-prometheus-client): real requests on a free port, the real log file, a real rotation, SIGTERM.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../packages/pod-runner/src/index.js';
 
 const PYTHON = '/usr/bin/python3';
 const AGENT_DIR = fileURLToPath(new URL('../../examples/agent/', import.meta.url));
@@ -23,19 +23,6 @@ function missingPythonModules(): string | undefined {
 
 const skipReason = missingPythonModules();
 if (skipReason) console.warn(`skipping the example agent tests: ${skipReason}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -3,10 +3,10 @@
 // Paths, listen address and checkpoint directory are overridden by flags (flag > file) to fit this machine.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../packages/pod-runner/src/index.js';
 import { REPO_ROOT } from './rendered-manifests.js';
 
 const BINARIES = {
@@ -28,19 +28,6 @@ const unbuilt = Object.entries(BINARIES)
   .map(([name]) => name);
 if (unbuilt.length > 0)
   console.warn(`skipping the sidecar config checks: not built (${unbuilt.join(', ')}); run pnpm build`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe.skipIf(unbuilt.length > 0)('sidecar config files, loaded by the built sidecars', () => {
   let child: ChildProcess | undefined;
