@@ -1,12 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, requireTool } from '@agent-sidecars/shared/testing';
 import {
   AGENT_DIR,
   AgentClient,
   type AgentRuntime,
   detectAgentRuntime,
-  freePort,
+  INSTALL_HINT,
   type LocalPod,
   type LocalPodOptions,
   localPod,
@@ -26,11 +27,10 @@ const BUILT = [
 
 /** The real FastAPI agent, or why it cannot run here (the suite is then skipped with that reason). */
 export const agentRuntime: AgentRuntime = detectAgentRuntime(PYTHON, AGENT_DIR);
-export const noFastApiReason =
-  agentRuntime.kind === 'fastapi'
-    ? undefined
-    : `the real FastAPI agent cannot run: ${agentRuntime.reason} (${agentRuntime.installHint ?? ''})`;
-if (noFastApiReason) console.warn(`end-to-end Pod tests skipped: ${noFastApiReason}`);
+export const noFastApiReason = requireTool('the real FastAPI agent', {
+  probe: () => (agentRuntime.kind === 'fastapi' ? undefined : agentRuntime.reason),
+  install: agentRuntime.kind === 'fastapi' ? '' : (agentRuntime.installHint ?? INSTALL_HINT),
+}).missing;
 
 export function assertBuilt(): void {
   const missing = BUILT.filter((path) => !existsSync(join(REPO_ROOT, path)));

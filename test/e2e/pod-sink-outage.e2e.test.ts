@@ -1,7 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, httpGet, SteadyLoad, waitFor } from '../../packages/pod-runner/src/index.js';
+import { httpGet, SteadyLoad } from '../../packages/pod-runner/src/index.js';
 import {
   assertBuilt,
   cleanUp,

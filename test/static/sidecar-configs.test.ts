@@ -5,8 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../packages/pod-runner/src/index.js';
 import { REPO_ROOT } from './rendered-manifests.js';
 
 const BINARIES = {

@@ -12,15 +12,21 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canDropReadOverride, MAIN, ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+import { canDropReadOverride, logSidecars, MAIN, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
+// Root reads any file unless it runs without CAP_DAC_OVERRIDE, which takes util-linux's setpriv.
+const readOverride = requireTool('setpriv (to run as root without CAP_DAC_OVERRIDE)', {
+  probe: () => (canDropReadOverride() ? undefined : 'running as root and setpriv --version fails'),
+  install: 'apt-get install util-linux',
+});
 afterEach(() => processes.cleanup());
 
 describe('log-sidecar bad input (built binary)', () => {
   // Root reads any file unless it runs without CAP_DAC_OVERRIDE, which takes util-linux's setpriv.
-  it.skipIf(!canDropReadOverride())(
+  it.skipIf(!readOverride.available)(
     'warns once about an unreadable file, keeps shipping the others, and reads it once allowed',
     async () => {
       const dir = tempDir();
@@ -107,7 +113,7 @@ describe('log-sidecar bad input (built binary)', () => {
       'raw',
     ]);
     await sidecar.ready();
-    await waitFor('the line after the huge one', () => sidecar.records.length >= 2, 60_000);
+    await waitFor('the line after the huge one', () => sidecar.records.length >= 2, { timeoutMs: 60_000 });
     const [huge, after] = sidecar.records;
     expect(huge!.truncated).toBe(true);
     expect(Buffer.byteLength(huge!.message!)).toBe(64 * 1024);

@@ -1,19 +1,19 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HttpReceiver, type ReceivedRequest, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ReceivedRequest, TestReceiver } from '../src/sink/test-receiver.js';
-import { ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+import { logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
-const receivers: TestReceiver[] = [];
+const processes = logSidecars();
+const receivers: HttpReceiver[] = [];
 afterEach(async () => {
   await processes.cleanup();
   for (const r of receivers.splice(0)) await r.close();
 });
 
-function receiver(handler?: ConstructorParameters<typeof TestReceiver>[0]): TestReceiver {
-  const r = new TestReceiver(handler);
+function receiver(handler?: ConstructorParameters<typeof HttpReceiver>[0]): HttpReceiver {
+  const r = new HttpReceiver(handler);
   receivers.push(r);
   return r;
 }
@@ -83,11 +83,9 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await r.start(Number(url.port));
-    await waitFor(
-      'every line after the outage',
-      () => ndjsonIds(r.requests, accepted).size === written,
-      60_000,
-    );
+    await waitFor('every line after the outage', () => ndjsonIds(r.requests, accepted).size === written, {
+      timeoutMs: 60_000,
+    });
     expect(peakRss).toBeGreaterThan(0);
     expect(peakRss).toBeLessThan(200 * 1024 * 1024);
     expect(await sidecar.metric('log_sidecar_sink_retries_total')).toBeGreaterThan(0);
@@ -113,7 +111,9 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     answering = true;
     const second = processes.start(httpArgs(dir, url));
     await second.ready();
-    await waitFor('all 5000 lines', () => ndjsonIds(r.requests, accepted).size === 5000, 30_000);
+    await waitFor('all 5000 lines', () => ndjsonIds(r.requests, accepted).size === 5000, {
+      timeoutMs: 30_000,
+    });
     expect(await second.stop()).toBe(0);
   }, 60_000);
 
