@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, requireTool } from '@agent-sidecars/shared/testing';
@@ -128,17 +128,6 @@ export async function cleanUp(): Promise<void> {
 /** Sequential request ids for one test: `<prefix>-0001` ... */
 export function requestIds(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, n) => `${prefix}-${String(n + 1).padStart(4, '0')}`);
-}
-
-/** Resident set size of a process in bytes (Linux /proc), or undefined once it is gone. */
-export function rssBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

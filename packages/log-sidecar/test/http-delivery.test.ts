@@ -63,7 +63,8 @@ function accepting() {
 }
 
 describe('log-sidecar HTTP delivery (built binary)', () => {
-  it('delivers every line written while the server was down for 20 s, with RSS bounded', async () => {
+  // Its memory during the outage is measured by bench/log-sidecar-http (BENCH_ONLY=outage).
+  it('delivers every line written while the server was down for 20 s', async () => {
     const dir = tempDir();
     const { r, accepted } = accepting();
     const url = await r.start();
@@ -75,19 +76,15 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     await r.close();
     const downUntil = Date.now() + 20_000;
     let written = 100;
-    let peakRss = 0;
     while (Date.now() < downUntil) {
       appendFileSync(file, lines(written, 500));
       written += 500;
-      peakRss = Math.max(peakRss, await sidecar.metric('log_sidecar_process_resident_memory_bytes'));
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await r.start(Number(url.port));
     await waitFor('every line after the outage', () => ndjsonIds(r.requests, accepted).size === written, {
       timeoutMs: 60_000,
     });
-    expect(peakRss).toBeGreaterThan(0);
-    expect(peakRss).toBeLessThan(200 * 1024 * 1024);
     expect(await sidecar.metric('log_sidecar_sink_retries_total')).toBeGreaterThan(0);
     expect(await sidecar.stop()).toBe(0);
   }, 120_000);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../polling/wait-for.js';
 import { HttpReceiver, type ReceivedRequest } from './http-receiver.js';
 
 /** The part of a sink the contract drives: `send` resolves with the driver's outcome, never rejects. */
@@ -117,7 +118,7 @@ export function httpSinkContract<B>(target: HttpSinkTarget<B>): void {
       const sink = await start(60_000);
       const controller = new AbortController();
       const pending = sink.send(target.batch(1), controller.signal);
-      while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitFor('the request to arrive', () => receiver.requests.length > 0, { intervalMs: 5 });
       const aborted = Date.now();
       controller.abort();
       expect(await pending).toMatchObject({ outcome: 'retryable' });
