@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { HttpReceiver } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sampleRecords } from '../../test/sample-records.js';
-import { classifyStatus, HttpSink } from './http-sink.js';
+import { classifyStatus } from '../delivery/retry-policy.js';
+import { HttpSink } from './http-sink.js';
 import { NdjsonFormat } from './ndjson-format.js';
 
 const never = new AbortController().signal;
