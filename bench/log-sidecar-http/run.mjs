@@ -99,6 +99,14 @@ function startSidecar(dir, file, url, extra) {
   );
 }
 
+/** SIGTERM the sidecar and wait for it, close the receiver, remove the temp dir. */
+async function finish(child, r, dir) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  r.server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function until(check, timeoutMs) {
   const end = Date.now() + timeoutMs;
   while (!check()) {
@@ -123,10 +131,7 @@ async function cold(file, bytes, format, gzip) {
   const cpu = procStat(child.pid);
   rssPeak = Math.max(rssPeak, peakRss(child.pid));
   clearInterval(sampler);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   return {
     format,
     gzip,
@@ -176,10 +181,7 @@ async function steady(batchTimeoutMs) {
   const written = seq - written0;
   clearInterval(timer);
   await new Promise((resolve) => setTimeout(resolve, batchTimeoutMs + 500));
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   return {
@@ -234,10 +236,7 @@ async function outage({ bufferMaxBytes, bulkMiB }) {
   await until(() => seen.size >= written, 300_000);
   const catchUpSeconds = (Date.now() - back) / 1000;
   const hwm = peakRss(child.pid);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   return {
     buffer: bufferMaxBytes ?? 'default',
     bulkMiB: bulkMiB ?? 0,
@@ -265,10 +264,7 @@ async function hugeLine() {
   await until(() => r.count() >= 2, 300_000);
   const seconds = (Date.now() - started) / 1000;
   const hwm = peakRss(child.pid);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   return { seconds: seconds.toFixed(1), vmHwmMiB: (hwm / MiB).toFixed(1) };
 }
 
