@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../polling/wait-for.js';
-import { HttpReceiver, type ReceivedRequest } from './http-receiver.js';
+import { answering, HttpReceiver, type ReceivedRequest } from './http-receiver.js';
 
 /** The part of a sink the contract drives: `send` resolves with the driver's outcome, never rejects. */
 export interface ContractSink<B> {
@@ -55,7 +55,7 @@ export function httpSinkContract<B>(target: HttpSinkTarget<B>): void {
     });
 
     it('is retryable on 429 and carries Retry-After', async () => {
-      receiver.setHandler((_req, res) => res.writeHead(429, { 'retry-after': '7' }).end('slow down'));
+      receiver.setHandler(answering([], { status: 429, headers: { 'retry-after': '7' }, body: 'slow down' }));
       const result = await (await start()).send(target.batch(1), never);
       expect(result).toEqual({
         outcome: 'retryable',
@@ -66,8 +66,7 @@ export function httpSinkContract<B>(target: HttpSinkTarget<B>): void {
     });
 
     it('is retryable on 503 and 408 but rejected on 501', async () => {
-      const statuses = [503, 408, 501];
-      receiver.setHandler((_req, res) => res.writeHead(statuses.shift()!).end());
+      receiver.setHandler(answering([{ status: 503 }, { status: 408 }, { status: 501 }]));
       const sink = await start();
       expect(await sink.send(target.batch(1), never)).toMatchObject({ outcome: 'retryable', status: 503 });
       expect(await sink.send(target.batch(1), never)).toMatchObject({ outcome: 'retryable', status: 408 });
@@ -75,7 +74,7 @@ export function httpSinkContract<B>(target: HttpSinkTarget<B>): void {
     });
 
     it('is too-large on 413', async () => {
-      receiver.setHandler((_req, res) => res.writeHead(413).end());
+      receiver.setHandler(answering([], { status: 413 }));
       expect(await (await start()).send(target.batch(2), never)).toMatchObject({
         outcome: 'too-large',
         status: 413,
