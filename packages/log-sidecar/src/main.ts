@@ -4,13 +4,24 @@ import {
   createLogger,
   createMetricsRegistry,
   exitOnConfigError,
+  exitOnListenFailure,
   HealthServer,
   Lifecycle,
-  loadConfigOrExit,
   type ShutdownContext,
+  StepFailure,
+  sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { checkpointDirOf, labelsOf, logSidecarOptions, validateConfig } from './config.js';
+import {
+  checkpointDirOf,
+  LOG_SIDECAR_GROUPS,
+  LOG_SIDECAR_HELP_FOOTER,
+  labelSourcesOf,
+  labelsOf,
+  logSidecarOptions,
+  validateConfig,
+} from './config.js';
+import { checkConfigFiles } from './config-check.js';
 import type { DrainReport } from './delivery/delivery.js';
 import { createDelivery } from './delivery/index.js';
 import { Pipeline } from './pipeline.js';
@@ -27,7 +38,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-const config = loadConfigOrExit(
+const config = await sidecarConfigOrExit(
   {
     program: 'log-sidecar',
     version,
@@ -38,10 +49,12 @@ const config = loadConfigOrExit(
     argv: process.argv.slice(2),
     env: process.env,
     validate: validateConfig,
-    helpFooter:
-      'Exit codes: 0 everything delivered; 1 shutdown deadline passed with records undelivered (logged per file); 2 bad config.',
+    groups: LOG_SIDECAR_GROUPS,
+    helpWidth: process.stdout.columns,
+    helpFooter: LOG_SIDECAR_HELP_FOOTER,
   },
   process,
+  checkConfigFiles,
 );
 
 const logger = createLogger({ name: 'log-sidecar', level: config.logLevel });
@@ -56,6 +69,9 @@ lifecycle.installProcessHandlers(process);
 const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
   (error: unknown) => exitOnConfigError('log-sidecar', error, process),
 );
+// Labels land on every record: say which were taken from where (an unrelated CONTAINER_NAME in a shell
+// would otherwise be a silent surprise).
+logger.info({ labels: labelSourcesOf(config, process.env) }, 'Labels added to every record.');
 const delivery = createDelivery({
   sinks,
   logger,
@@ -156,7 +172,15 @@ lifecycle.addShutdownStep('report', () => {
       'Not delivered before the shutdown deadline.',
     );
   }
-  throw new Error(`${shortfall.length} file(s) not fully delivered before the shutdown deadline`);
+  const files = new Set(shortfall.map((file) => file.path)).size;
+  const sinkCount = new Set(shortfall.map((file) => file.sink)).size;
+  const what =
+    files === 0
+      ? 'Records were'
+      : `${files} ${files === 1 ? 'file was' : 'files were'} not fully delivered to ${sinkCount} ${sinkCount === 1 ? 'sink' : 'sinks'}`;
+  throw new StepFailure(
+    `${files === 0 ? `${what} not fully delivered` : what} before the shutdown deadline (see above); exit code 1. Raise --shutdown-timeout (below the Pod's terminationGracePeriodSeconds) or fix the sink.`,
+  );
 });
 lifecycle.addShutdownStep('close', async () => {
   await source.close();
@@ -166,6 +190,10 @@ lifecycle.addShutdownStep('close', async () => {
 
 try {
   await health.start();
+} catch (error) {
+  exitOnListenFailure('log-sidecar', error, config.listen, logger, process);
+}
+try {
   await discovery.start();
   lifecycle.markReady();
 } catch (error) {
