@@ -25,6 +25,7 @@ import {
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import type { RecordFormat } from './record-builder.js';
+import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
@@ -74,7 +75,8 @@ export const LOG_SIDECAR_HELP_FOOTER = [
   'Exit codes: 0 every record delivered; 1 the shutdown deadline passed with records undelivered (logged per file), or a runtime failure such as a port in use; 2 bad config.',
   '',
   'Example:',
-  '  log-sidecar --path "/var/log/agent/*.log" --multiline python --sink-url http://loki:3100 --sink-format loki',
+  '  log-sidecar --path "/var/log/agent/*.log" --multiline python \\',
+  '    --sink-url http://loki:3100 --sink-format loki',
   '  log-sidecar validate --config /etc/log-sidecar/config.yaml',
 ].join('\n');
 
@@ -82,7 +84,7 @@ export const LOG_SIDECAR_HELP_FOOTER = [
 export const LOG_SIDECAR_GROUPS = {
   source: 'Source (which files, how they are followed):',
   parsing: 'Parsing (lines into records):',
-  sinks: 'Sinks (one HTTP sink by flags; several with the sinks: list of the --config file):',
+  sinks: 'Sinks (flags set one; a sinks: list in --config sets several):',
   delivery: 'Delivery (batching, retries, the shutdown deadline):',
   runtime: 'Runtime:',
 } as const;
@@ -92,11 +94,16 @@ function grouped<O extends OptionDefs>(
   options: O,
   group: string,
   overrides: Partial<Record<keyof O, string>>,
+  show: Partial<Record<keyof O, (value: never) => unknown>>,
 ): O {
   return Object.fromEntries(
     Object.entries(options).map(([key, def]) => [
       key,
-      Object.freeze({ ...def, group: def.group ?? overrides[key as keyof O] ?? group }),
+      Object.freeze({
+        ...def,
+        group: def.group ?? overrides[key as keyof O] ?? group,
+        show: def.show ?? show[key as keyof O],
+      }),
     ]),
   ) as O;
 }
@@ -113,11 +120,16 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
-  ...grouped(sinkOptions, 'sinks', {
-    sinkRetryLimit: 'delivery',
-    maxInFlight: 'delivery',
-    onDeadline: 'delivery',
-  }),
+  ...grouped(
+    sinkOptions,
+    'sinks',
+    { sinkRetryLimit: 'delivery', maxInFlight: 'delivery', onDeadline: 'delivery' },
+    // --print-config never shows a credential.
+    {
+      sinkHeader: maskHeader,
+      sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
+    },
+  ),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',

@@ -190,7 +190,8 @@ export function configInput(
       'Exit codes: 0 clean shutdown; 1 a runtime failure (logged); 2 bad config, or an address that cannot be listened on.',
       '',
       'Example:',
-      '  metrics-sidecar --target app=http://127.0.0.1:8000/metrics --interval 15s --listen :9090',
+      '  metrics-sidecar --target app=http://127.0.0.1:8000/metrics \\',
+      '    --interval 15s --listen :9090',
       '  metrics-sidecar validate --config /etc/metrics-sidecar/config.yaml',
     ].join('\n'),
   };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createLogger } from '@agent-sidecars/shared';
 import { describe, expect, it } from 'vitest';
 import type { ErrorKind } from '../source-metrics.js';
-import { FileDiscovery, rotatedFrom } from './file-discovery.js';
+import { FileDiscovery } from './file-discovery.js';
+import { rotatedFrom } from './rotation.js';
 
 function discovery(
   patterns: string[],

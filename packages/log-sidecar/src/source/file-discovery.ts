@@ -4,32 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import type { ErrorKind } from '../source-metrics.js';
+import { RotatedSiblings, rotatedFrom } from './rotation.js';
 
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
 const MAX_RECURSIVE_DEPTH = 16;
-
-/**
- * Scans a handed-over sibling is remembered without being listed. A listing during a rotation cascade
- * (`.1` to `.2`, `.2` to `.3`...) misses some entries; forgetting them would hand them over again and the
- * pipeline would open a file it had finished and let go.
- */
-const SIBLING_MEMORY_SCANS = 10;
-
-/**
- * Suffixes rotation adds to a file's name: `.N` (Python's RotatingFileHandler, logrotate), `.%Y-%m-%d`
- * with optional `_%H`, `_%H-%M`, `_%H-%M-%S` (TimedRotatingFileHandler), `-%Y%m%d` (logrotate dateext).
- * Each ends in a digit, so a compressed file (`.gz`, `.bz2`, `.xz`, `.zst`) never fits: it is not text.
- */
-const ROTATION_SUFFIXES = [/\.\d+$/, /\.\d{4}-\d{2}-\d{2}(?:_\d{2}(?:-\d{2}){0,2})?$/, /-\d{8}$/];
-
-/** The name a rotated file had before rotation (`app.log` for `app.log.1`), or undefined if none fits. */
-export function rotatedFrom(name: string): string | undefined {
-  for (const suffix of ROTATION_SUFFIXES) {
-    const match = suffix.exec(name);
-    if (match !== null && match.index > 0) return name.slice(0, match.index);
-  }
-  return undefined;
-}
 
 export interface DiscoveryOptions {
   /** Globs (absolute or relative to `cwd`) of the files to read. */
@@ -78,27 +56,20 @@ interface Root {
  * Finds the files the globs match: every directory under a glob's base is listed again on each scan
  * (globs are re-evaluated, so files and directories created later are found). A base directory that does
  * not exist yet is waited for, with one warning. With `followRotated`, also the rotated siblings of
- * matching names, which the pipeline then reads like files renamed away.
+ * matching names, which the file server then reads like files renamed away (`rotation.ts` has the rules).
  *
  * There is no file-system watcher, by measurement: inotify reports every write to a watched directory, so
  * at 10,000 lines/s chokidar alone used 16.8 % of a core and a bare fs.watch 2.4 %, against a budget of
- * 5 % for the whole sidecar. Scans (every second) and the pipeline's read ticks cost a fraction of that and
+ * 5 % for the whole sidecar. Scans (every second) and the file server's read ticks cost a fraction of that and
  * see the same files; Vector's file source polls the same way.
  */
 export class FileDiscovery {
   readonly #options: DiscoveryOptions;
   readonly #roots: Root[];
   readonly #isExcluded: (path: string) => boolean;
-  readonly #now: () => number;
   /** Problems already logged, by path, so each is warned about once until it goes away. */
   readonly #reported = new Map<string, string>();
-  /**
-   * Rotated siblings handed over, by `dev:ino`, with the size and times they had and the scan that last
-   * listed them. An unchanged sibling is handed over once: the next scan leaves it out, so the pipeline
-   * reads it to its end and closes it, as for any file renamed away, instead of holding every backup open
-   * for as long as it exists.
-   */
-  readonly #siblings = new Map<string, { state: string; scan: number }>();
+  readonly #siblings: RotatedSiblings;
   #scans = 0;
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
@@ -114,7 +85,7 @@ export class FileDiscovery {
       picomatch(glob.includes('/') ? resolve(cwd, glob) : glob, { basename: true, dot: true }),
     );
     this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
-    this.#now = options.now ?? Date.now;
+    this.#siblings = new RotatedSiblings(options.rotatedMaxAgeMs, options.now ?? Date.now);
   }
 
   /** True once started and until stopped: readiness depends on it, never on files existing. */
@@ -155,9 +126,7 @@ export class FileDiscovery {
         const listing: Listing = { found: new Map(), handedOver: [] };
         for (const root of this.#roots) await this.#scanRoot(root, listing);
         if (this.#stopped) break;
-        for (const [key, { scan }] of this.#siblings) {
-          if (scan < this.#scans - SIBLING_MEMORY_SCANS) this.#siblings.delete(key);
-        }
+        this.#siblings.expire(this.#scans);
         await this.#options.onScan(listing.found);
         await this.#confirmHandedOver(listing);
       } while (this.#rescan && !this.#stopped);
@@ -225,36 +194,21 @@ export class FileDiscovery {
     } catch {
       return;
     }
-    if (!stats.isFile()) return;
-    if (this.#now() - stats.mtimeMs > this.#options.rotatedMaxAgeMs) return;
-    const key = `${stats.dev}:${stats.ino}`;
-    // No ctime: renaming `.1` to `.2` changes it, and a file already read needs no second look. An inode
-    // reused by a new file has another birth time, mtime or size.
-    const state = `${stats.size}:${stats.mtimeMs}:${stats.birthtimeMs}`;
-    const known = this.#siblings.get(key);
-    this.#siblings.set(key, { state, scan: this.#scans });
-    if (known?.state === state) return;
+    if (!this.#siblings.offer(stats, this.#scans)) return;
     listing.found.set(path, stats);
     listing.handedOver.push(path);
   }
 
-  /**
-   * The pipeline opens what it is handed by path; a rotation cascade (`.1` to `.2`, `.2` to `.3`...) can
-   * move another file under that path first, so the one listed was never opened. A sibling no longer at
-   * its path is handed over again at the next scan, under its new name.
-   */
+  /** Checks each sibling handed over is still at its path (see RotatedSiblings.confirm). */
   async #confirmHandedOver(listing: Listing): Promise<void> {
     for (const path of listing.handedOver) {
-      const listed = listing.found.get(path)!;
       let now: Stats | undefined;
       try {
         now = await stat(path);
       } catch {
         now = undefined;
       }
-      if (now?.ino !== listed.ino || now.dev !== listed.dev) {
-        this.#siblings.delete(`${listed.dev}:${listed.ino}`);
-      }
+      this.#siblings.confirm(listing.found.get(path)!, now);
     }
   }
 
