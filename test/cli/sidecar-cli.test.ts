@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references in config files are the subject here.
 // The command line of both built sidecars, as a user meets it: --dry-run / validate, --print-config,
 // --help, bounds, ${VAR} in files, and the one-line start-up failures. Every case spawns the binary.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
