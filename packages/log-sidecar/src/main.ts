@@ -4,12 +4,24 @@ import {
   createLogger,
   createMetricsRegistry,
   exitOnConfigError,
+  exitOnListenFailure,
   HealthServer,
   Lifecycle,
-  loadConfigOrExit,
+  sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
+
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { checkpointDirOf, labelsOf, logSidecarOptions, validateConfig } from './config.js';
+import {
+  checkpointDirOf,
+  LOG_SIDECAR_GROUPS,
+  LOG_SIDECAR_HELP_FOOTER,
+  labelSourcesOf,
+  labelsOf,
+  logSidecarOptions,
+  validateConfig,
+} from './config.js';
+import { checkConfigFiles } from './config-check.js';
+
 import { createDelivery } from './delivery/index.js';
 import { Pipeline } from './pipeline.js';
 import { RecordBuilder } from './record-builder.js';
@@ -23,7 +35,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-const config = loadConfigOrExit(
+const config = await sidecarConfigOrExit(
   {
     program: 'log-sidecar',
     version,
@@ -34,10 +46,12 @@ const config = loadConfigOrExit(
     argv: process.argv.slice(2),
     env: process.env,
     validate: validateConfig,
-    helpFooter:
-      'Exit codes: 0 everything delivered; 1 shutdown deadline passed with records undelivered (logged per file); 2 bad config.',
+    groups: LOG_SIDECAR_GROUPS,
+    helpWidth: process.stdout.columns,
+    helpFooter: LOG_SIDECAR_HELP_FOOTER,
   },
   process,
+  checkConfigFiles,
 );
 
 const logger = createLogger({ name: 'log-sidecar', level: config.logLevel });
@@ -52,6 +66,9 @@ lifecycle.installProcessHandlers(process);
 const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
   (error: unknown) => exitOnConfigError('log-sidecar', error, process),
 );
+// Labels land on every record: say which were taken from where (an unrelated CONTAINER_NAME in a shell
+// would otherwise be a silent surprise).
+logger.info({ labels: labelSourcesOf(config, process.env) }, 'Labels added to every record.');
 const delivery = createDelivery({
   sinks,
   logger,
@@ -111,6 +128,10 @@ lifecycle.addShutdownStep('close', async () => {
 
 try {
   await health.start();
+} catch (error) {
+  exitOnListenFailure('log-sidecar', error, config.listen, logger, process);
+}
+try {
   await pipeline.start();
   lifecycle.markReady();
 } catch (error) {

@@ -1,7 +1,8 @@
-import type { Lifecycle, Logger, ShutdownContext } from '@agent-sidecars/shared';
+import { type Lifecycle, type Logger, type ShutdownContext, StepFailure } from '@agent-sidecars/shared';
 import type { Registry } from 'prom-client';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
+import { deadlineSummary } from './deadline-summary.js';
 import type { Delivery, DrainReport } from './delivery/delivery.js';
 import { SourceEvents } from './events.js';
 import type { RecordBuilder } from './record-builder.js';
@@ -122,7 +123,8 @@ export class Pipeline {
       const shortfall = this.#checkpointer.shortfall(this.#server.openFiles(), drainReport);
       if (shortfall.length === 0 && drainReport?.complete !== false) return;
       for (const file of shortfall) this.#events.notDelivered(file);
-      throw new Error(`${shortfall.length} file(s) not fully delivered before the shutdown deadline`);
+      // Expected and documented: its own line, exit 1, no stack trace.
+      throw new StepFailure(deadlineSummary(shortfall));
     });
   }
 
