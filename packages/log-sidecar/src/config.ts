@@ -20,6 +20,7 @@ import {
   parseString,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
+import { deliveryOptions } from './delivery/delivery-options.js';
 import type { RecordFormat } from './record-builder.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
@@ -66,6 +67,7 @@ export const logSidecarOptions = {
     valueName: '<glob>',
   }),
   ...sinkOptions,
+  ...deliveryOptions,
   checkpointDir: optionalOption(parseString, {
     description: 'directory for the checkpoint file',
     valueName: '<dir>',

@@ -21,7 +21,10 @@ export interface LoadConfigInput<O extends OptionDefs> {
   readonly helpFooter?: string;
 }
 
-/** How each option is called on the command line and in the environment, for error messages. */
+/**
+ * Each option as the user set it, for cross-field error messages: its flag (`--sink-url`), its env var
+ * (`LOG_SIDECAR_SINK_URL`) or its file field (`sinkUrl (in /etc/config.yaml)`); the flag when not set.
+ */
 export type OptionNames<O extends OptionDefs> = { readonly [K in keyof O]: string };
 
 export type LoadConfigResult<O extends OptionDefs> =
@@ -49,18 +52,22 @@ export function loadConfig<O extends OptionDefs>(input: LoadConfigInput<O>): Loa
     configFile === undefined ? new Map<string, unknown>() : readConfigFile(configFile, keys, options);
 
   const config: Record<string, unknown> = {};
+  const setAs: Record<string, string> = {};
   for (const key of keys) {
     const def = options[key]!;
     const flag = flagName(key);
     const env = envName(envPrefix, key);
     const fromFlag = flags.values.get(key);
     const fromEnv = def.fileOnly ? undefined : input.env[env];
+    setAs[key] = flag;
     if (fromFlag !== undefined) {
       config[key] = parseTexts(def, flag, fromFlag);
     } else if (fromEnv !== undefined && fromEnv !== '') {
+      setAs[key] = env;
       config[key] = parseTexts(def, env, def.repeatable ? splitList(fromEnv) : [fromEnv]);
     } else if (fileValues.has(key)) {
-      config[key] = parseFileValue(def, `${key} (in ${configFile})`, fileValues.get(key));
+      setAs[key] = `${key} (in ${configFile})`;
+      config[key] = parseFileValue(def, setAs[key], fileValues.get(key));
     } else if (def.required) {
       const where = def.fileOnly
         ? `field ${key} in the --config file`
@@ -73,8 +80,7 @@ export function loadConfig<O extends OptionDefs>(input: LoadConfigInput<O>): Loa
 
   const frozen = Object.freeze(config) as ConfigOf<O>;
   if (input.validate) {
-    const names = Object.fromEntries(keys.map((key) => [key, flagName(key)])) as OptionNames<O>;
-    input.validate(frozen, names);
+    input.validate(frozen, Object.freeze(setAs) as OptionNames<O>);
   }
   return { action: 'run', config: frozen, configFile };
 }
