@@ -4,6 +4,7 @@ import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import { Checkpointer } from './checkpoint/checkpointer.js';
 import { deadlineSummary } from './deadline-summary.js';
 import type { Delivery, DrainReport } from './delivery/delivery.js';
+import { SourceEvents } from './events.js';
 import type { RecordBuilder } from './record-builder.js';
 import { FileDiscovery } from './source/file-discovery.js';
 import { FileServer } from './source/file-server.js';
@@ -43,7 +44,7 @@ export interface PipelineOptions {
  */
 export class Pipeline {
   readonly #delivery: Delivery;
-  readonly #logger: Logger;
+  readonly #events: SourceEvents;
   readonly #checkpointer: Checkpointer;
   readonly #server: FileServer;
   readonly #discovery: FileDiscovery;
@@ -56,23 +57,22 @@ export class Pipeline {
     const { delivery, logger } = options;
     this.#options = options;
     this.#delivery = delivery;
-    this.#logger = logger;
     const metrics = new SourceMetrics(options.registry, () => this.#server.files());
+    const events = new SourceEvents(logger, metrics);
+    this.#events = events;
     this.#checkpointer = new Checkpointer({
       store: options.store,
       sinkNames: delivery.sinkNames,
-      metrics,
-      logger,
+      events,
       graceMs: options.checkpointGraceMs,
       now,
     });
     delivery.onAck(this.#checkpointer.onAck);
-    this.#server = new FileServer({ ...options, checkpointer: this.#checkpointer, metrics, now });
+    this.#server = new FileServer({ ...options, checkpointer: this.#checkpointer, events, now });
     this.#discovery = new FileDiscovery({
       ...options.discovery,
-      logger,
+      events,
       onScan: this.#server.reconcile,
-      onError: (kind) => metrics.errors.inc({ kind }),
       rotatedMaxAgeMs: options.checkpointGraceMs,
       now,
     });
@@ -122,12 +122,7 @@ export class Pipeline {
       // the settled offset (unread ones included). The delivery adds one line if it wrote records to stdout.
       const shortfall = this.#checkpointer.shortfall(this.#server.openFiles(), drainReport);
       if (shortfall.length === 0 && drainReport?.complete !== false) return;
-      for (const file of shortfall) {
-        this.#logger.error(
-          { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes },
-          'Not delivered before the shutdown deadline.',
-        );
-      }
+      for (const file of shortfall) this.#events.notDelivered(file);
       // Expected and documented: its own line, exit 1, no stack trace.
       throw new StepFailure(deadlineSummary(shortfall));
     });

@@ -1,14 +1,12 @@
-import type { Logger } from '@agent-sidecars/shared';
 import type { Acknowledgement, DrainReport } from '../delivery/delivery.js';
-import type { SourceMetrics } from '../source-metrics.js';
+import type { SourceEvents } from '../events.js';
 import { AckTracker, type TrackedFile } from './ack-tracker.js';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
 
 export interface CheckpointerOptions {
   readonly store: CheckpointStore;
   readonly sinkNames: readonly string[];
-  readonly metrics: SourceMetrics;
-  readonly logger: Logger;
+  readonly events: SourceEvents;
   /** Checkpoint entries of files not seen for this long are removed. */
   readonly graceMs: number;
   readonly now: () => number;
@@ -39,22 +37,20 @@ export class Checkpointer {
   readonly #store: CheckpointStore;
   readonly #tracker: AckTracker;
   readonly #sinkNames: readonly string[];
-  readonly #metrics: SourceMetrics;
-  readonly #log: Logger;
+  readonly #events: SourceEvents;
   readonly #graceMs: number;
   readonly #now: () => number;
 
   constructor(options: CheckpointerOptions) {
     this.#store = options.store;
     this.#sinkNames = options.sinkNames;
-    this.#metrics = options.metrics;
-    this.#log = options.logger;
+    this.#events = options.events;
     this.#graceMs = options.graceMs;
     this.#now = options.now;
     this.#tracker = new AckTracker(
       options.store,
       options.sinkNames,
-      (sink, records) => this.#metrics.recordsDelivered.inc({ sink }, records),
+      (sink, records) => this.#events.delivered(sink, records),
       options.now,
     );
   }
@@ -76,7 +72,7 @@ export class Checkpointer {
     const offsets = new Map<string, number>();
     for (const sink of this.#sinkNames) offsets.set(sink, this.#store.offset(file.key, sink));
     const resume = Math.min(...offsets.values());
-    if (resume > 0) this.#log.info({ path: file.path, offset: resume }, 'Resuming file from its checkpoint.');
+    if (resume > 0) this.#events.resuming(file.path, resume);
     return offsets;
   }
 
@@ -118,18 +114,15 @@ export class Checkpointer {
         else keep.add(key);
       }
       const removed = this.#store.collectGarbage(this.#now(), this.#graceMs, keep);
-      if (removed.length > 0)
-        this.#log.info({ paths: removed }, 'Forgot checkpoints of files gone for good.');
+      if (removed.length > 0) this.#events.checkpointsForgotten(removed);
     }
     if (!this.#store.dirty) return true;
     try {
       this.#store.write();
-      this.#metrics.checkpointWrites.inc();
+      this.#events.checkpointWritten();
       return true;
     } catch (error) {
-      this.#metrics.checkpointWriteFailures.inc();
-      this.#metrics.errors.inc({ kind: 'checkpoint' });
-      this.#log.warn({ path: this.#store.path, err: error }, 'Cannot write the checkpoint; retrying.');
+      this.#events.checkpointWriteFailed(this.#store.path, error);
       return false;
     }
   }

@@ -1,9 +1,8 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Logger } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
-import type { ErrorKind } from '../source-metrics.js';
+import type { SourceEvents } from '../events.js';
 import { RotatedSiblings, rotatedFrom } from './rotation.js';
 
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
@@ -16,12 +15,12 @@ export interface DiscoveryOptions {
   readonly excludes: readonly string[];
   /** How often the globs are listed again. */
   readonly intervalMs: number;
-  readonly logger: Logger;
+  /** Where problems are reported (each once per path until it goes away). */
+  readonly events: SourceEvents;
   /** Relative patterns are resolved against this directory. */
   readonly cwd: string;
   /** Receives every regular file matching now, and rotated siblings new or changed, by path, after each scan. */
   readonly onScan: (found: ReadonlyMap<string, Stats>) => Promise<void> | void;
-  readonly onError: (kind: ErrorKind) => void;
   /**
    * Also take rotated siblings of matching names (`app.log.1`, `app.log.2026-11-21`): a file created and
    * renamed between two scans is found only that way.
@@ -67,8 +66,6 @@ export class FileDiscovery {
   readonly #options: DiscoveryOptions;
   readonly #roots: Root[];
   readonly #isExcluded: (path: string) => boolean;
-  /** Problems already logged, by path, so each is warned about once until it goes away. */
-  readonly #reported = new Map<string, string>();
   readonly #siblings: RotatedSiblings;
   #scans = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -140,11 +137,7 @@ export class FileDiscovery {
     const listed = await this.#walk(root, root.base, root.depth, listing);
     if (listed === root.present) return;
     root.present = listed;
-    if (listed) {
-      if (this.#reported.delete(`dir:${root.base}`)) {
-        this.#options.logger.info({ directory: root.base }, 'Directory appeared; reading its files.');
-      }
-    }
+    if (listed) this.#options.events.directoryListed(root.base);
   }
 
   /** Lists `dir`, recording matching files; returns false when `dir` itself cannot be listed. */
@@ -154,7 +147,9 @@ export class FileDiscovery {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if (dir === root.base) this.#reportDirectory(root.base, error as NodeJS.ErrnoException);
+      if (dir === root.base) {
+        this.#options.events.directoryUnlistable(dir, (error as NodeJS.ErrnoException).code ?? 'unknown');
+      }
       return false;
     }
     for (const entry of entries) {
@@ -220,54 +215,16 @@ export class FileDiscovery {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
       // ENOENT: deleted between listing and stat, or a dangling symlink: nothing to read, nothing to say.
       if (code === 'ENOENT') return;
-      this.#reportOnce(path, code, () => {
-        this.#options.onError(code === 'ELOOP' ? 'not_a_file' : 'stat');
-        this.#options.logger.warn(
-          { path, code },
-          code === 'ELOOP'
-            ? 'Path is a symlink loop; skipping it.'
-            : 'Cannot stat a matching path; retrying.',
-        );
-      });
+      this.#options.events.pathUnstatable(path, code);
       return;
     }
     if (stats.isFile()) {
-      this.#clearReport(path);
+      this.#options.events.pathIsFile(path);
       found.set(path, stats);
       return;
     }
     const kind = stats.isDirectory() ? 'directory' : 'special file';
-    this.#reportOnce(path, kind, () => {
-      this.#options.onError('not_a_file');
-      this.#options.logger.warn(
-        { path, kind },
-        'Path matches --path but is not a regular file; skipping it.',
-      );
-    });
-  }
-
-  #reportDirectory(dir: string, error: NodeJS.ErrnoException): void {
-    const code = error.code ?? 'unknown';
-    this.#reportOnce(`dir:${dir}`, code, () => {
-      this.#options.onError(
-        code === 'ENOENT' ? 'directory_missing' : code === 'EACCES' ? 'permission' : 'stat',
-      );
-      if (code === 'ENOENT') {
-        this.#options.logger.warn({ directory: dir }, 'Directory does not exist yet; waiting for it.');
-      } else {
-        this.#options.logger.warn({ directory: dir, code }, 'Cannot list directory; retrying.');
-      }
-    });
-  }
-
-  #reportOnce(key: string, problem: string, report: () => void): void {
-    if (this.#reported.get(key) === problem) return;
-    this.#reported.set(key, problem);
-    report();
-  }
-
-  #clearReport(key: string): void {
-    this.#reported.delete(key);
+    this.#options.events.pathNotAFile(path, kind);
   }
 }
 

@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
-import type { Logger } from '@agent-sidecars/shared';
 import type { Checkpointer, OpenFileExtent } from '../checkpoint/checkpointer.js';
 import type { Delivery } from '../delivery/delivery.js';
+import type { SourceEvents } from '../events.js';
 import type { RecordBuilder } from '../record-builder.js';
-import type { FileLag, SourceMetrics } from '../source-metrics.js';
+import type { FileLag } from '../source-metrics.js';
 import { closeFile, fstatFile, openFile } from './file-handle.js';
 import { FileTailer, type ReadOutcome, type TailerOptions } from './file-tailer.js';
 import type { MultilineMode } from './multiline.js';
@@ -13,8 +13,7 @@ export interface FileServerOptions {
   readonly delivery: Delivery;
   readonly checkpointer: Checkpointer;
   readonly builder: RecordBuilder;
-  readonly metrics: SourceMetrics;
-  readonly logger: Logger;
+  readonly events: SourceEvents;
   readonly maxLineBytes: number;
   readonly multiline: MultilineMode;
   readonly multilineTimeoutMs: number;
@@ -37,8 +36,7 @@ function inodeKey(dev: number, ino: number): string {
 export class FileServer {
   readonly #delivery: Delivery;
   readonly #checkpointer: Checkpointer;
-  readonly #log: Logger;
-  readonly #metrics: SourceMetrics;
+  readonly #events: SourceEvents;
   readonly #rotation: Rotation;
   readonly #tailerOptions: TailerOptions;
   readonly #buffer: Buffer;
@@ -47,8 +45,6 @@ export class FileServer {
   /** Files with something to do, in the order they get a turn. */
   readonly #dirty = new Set<FileTailer>();
   readonly #needsCheck = new Set<FileTailer>();
-  /** Open failures already logged, by path. */
-  readonly #openProblems = new Map<string, string>();
   #loop: Promise<void> | undefined;
   #paused = false;
   #stopReading = false;
@@ -60,17 +56,14 @@ export class FileServer {
   constructor(options: FileServerOptions) {
     this.#delivery = options.delivery;
     this.#checkpointer = options.checkpointer;
-    this.#log = options.logger;
-    this.#metrics = options.metrics;
+    this.#events = options.events;
     this.#buffer = Buffer.allocUnsafe(options.readBufferBytes);
     this.#rotation = new Rotation({
       checkpointer: options.checkpointer,
-      metrics: options.metrics,
-      logger: options.logger,
+      events: options.events,
       rotateWaitMs: options.rotateWaitMs,
       now: options.now,
     });
-    const metrics = options.metrics;
     this.#tailerOptions = {
       builder: options.builder,
       sinkNames: options.delivery.sinkNames,
@@ -89,24 +82,20 @@ export class FileServer {
           dev: tailer.dev,
           ino: tailer.ino,
         }),
-      counted: (bytes, records, truncated) => {
-        if (bytes > 0) metrics.bytesRead.inc(bytes);
-        if (records > 0) metrics.recordsRead.inc(records);
-        if (truncated > 0) metrics.recordsTruncated.inc(truncated);
-      },
+      counted: (bytes, records, truncated) => this.#events.chunkRead(bytes, records, truncated),
     };
   }
 
   /** Reconciles open files with what discovery found: new files, renames, rotations, deletions. */
   readonly reconcile = async (found: ReadonlyMap<string, Stats>): Promise<void> => {
-    this.#metrics.scans.inc();
+    this.#events.scanned();
     const byInode = new Map<string, string>();
     for (const [path, stats] of found) byInode.set(inodeKey(stats.dev, stats.ino), path);
     for (const [key, tailer] of this.#tailers) this.#rotation.observe(tailer, byInode.get(key));
     for (const [path, stats] of found) {
       if (!this.#tailers.has(inodeKey(stats.dev, stats.ino))) await this.#open(path, false);
     }
-    for (const path of this.#openProblems.keys()) if (!found.has(path)) this.#openProblems.delete(path);
+    this.#events.openProblemsGone(found);
     if (!this.#recovered) {
       this.#recovered = true;
       await this.#rotation.recover(
@@ -161,15 +150,10 @@ export class FileServer {
       fd = await openFile(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-      if (code === 'ENOENT') return undefined;
-      if (this.#openProblems.get(path) !== code) {
-        this.#openProblems.set(path, code);
-        this.#metrics.errors.inc({ kind: code === 'EACCES' || code === 'EPERM' ? 'permission' : 'open' });
-        this.#log.warn({ path, code }, 'Cannot open file; retrying at every scan and shipping the others.');
-      }
+      if (code !== 'ENOENT') this.#events.cannotOpen(path, code);
       return undefined;
     }
-    if (this.#openProblems.delete(path)) this.#log.info({ path }, 'File can be read now.');
+    this.#events.opened(path);
     try {
       const stats = await fstatFile(fd);
       const key = inodeKey(stats.dev, stats.ino);
@@ -179,11 +163,10 @@ export class FileServer {
       }
       const tailer = new FileTailer(this.#tailerOptions, fd, path, stats);
       this.#tailers.set(key, tailer);
-      if (!recovering) this.#log.info({ path, size: stats.size }, 'Reading file.');
+      if (!recovering) this.#events.reading(path, stats.size);
       return tailer;
     } catch (error) {
-      this.#metrics.errors.inc({ kind: 'stat' });
-      this.#log.warn({ path, err: error }, 'Cannot stat an open file; retrying.');
+      this.#events.cannotStatOpenFile(path, error);
       return undefined;
     }
   }
@@ -215,16 +198,11 @@ export class FileServer {
       let outcome: ReadOutcome;
       try {
         if (this.#needsCheck.delete(tailer) && (await tailer.checkTruncation())) {
-          this.#metrics.fileTruncations.inc();
-          this.#log.warn(
-            { path: tailer.path },
-            'File truncated or rewritten; reading it again from the start.',
-          );
+          this.#events.truncated(tailer.path);
         }
         outcome = await tailer.readChunk(this.#buffer, this.#final);
       } catch (error) {
-        this.#metrics.errors.inc({ kind: 'read' });
-        this.#log.warn({ path: tailer.path, err: error }, 'Cannot read file; retrying at the next scan.');
+        this.#events.cannotRead(tailer.path, error);
         continue;
       }
       if (outcome === 'more') this.#dirty.add(tailer);
@@ -244,7 +222,7 @@ export class FileServer {
     this.#tailers.delete(inodeKey(tailer.dev, tailer.ino));
     this.#rotation.released(tailer);
     await tailer.close();
-    this.#log.info({ path: tailer.path }, 'Rotated file read to its end; closed it.');
+    this.#events.rotatedFileClosed(tailer.path);
   }
 
   /**

@@ -1,9 +1,8 @@
 import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Logger } from '@agent-sidecars/shared';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
-import type { SourceMetrics } from '../source-metrics.js';
+import type { SourceEvents } from '../events.js';
 import { closeFile, openFile } from './file-handle.js';
 import { readIdentity } from './file-identity.js';
 import type { FileTailer } from './file-tailer.js';
@@ -87,8 +86,7 @@ export class RotatedSiblings {
 
 export interface RotationOptions {
   readonly checkpointer: Checkpointer;
-  readonly metrics: SourceMetrics;
-  readonly logger: Logger;
+  readonly events: SourceEvents;
   /** A renamed or deleted file is let go once read to its end and quiet for this long. */
   readonly rotateWaitMs: number;
   readonly now: () => number;
@@ -111,21 +109,14 @@ export class Rotation {
   observe(tailer: FileTailer, path: string | undefined): void {
     if (path !== undefined) {
       if (path !== tailer.path) {
-        this.#options.logger.info(
-          { from: tailer.path, to: path },
-          'File renamed; still reading it under its new name.',
-        );
+        this.#options.events.renamed(tailer.path, path);
         tailer.renamed(path);
         if (tailer.identity !== undefined) this.#options.checkpointer.renamed(tailer.identity.key, path);
       }
       this.#rotatedAt.delete(tailer);
     } else if (!this.#rotatedAt.has(tailer)) {
       this.rotatedAway(tailer);
-      this.#options.metrics.rotations.inc();
-      this.#options.logger.info(
-        { path: tailer.path },
-        'File renamed away or deleted; reading it to its end.',
-      );
+      this.#options.events.rotatedAway(tailer.path);
     }
   }
 
@@ -191,10 +182,7 @@ export class Rotation {
         const tailer = await open(path);
         if (tailer === undefined) continue;
         this.rotatedAway(tailer);
-        this.#options.logger.info(
-          { path, was: want.path, offset },
-          'Found a rotated file left unfinished; reading it to its end.',
-        );
+        this.#options.events.rotatedFileFound(path, want.path, offset);
       }
     }
   }
