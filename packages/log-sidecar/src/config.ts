@@ -109,6 +109,8 @@ function grouped<O extends OptionDefs>(
   ) as O;
 }
 
+const { sinks: sinksList, ...sinkFlags } = sinkOptions;
+
 export const logSidecarOptions = {
   path: listOption(parseGlob, {
     group: 'source',
@@ -121,17 +123,18 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
+  // --print-config never shows a credential.
+  ...grouped(sinkFlags, 'sinks', {}, { sinkHeader: maskHeader }),
+  ...grouped(deliveryOptions, 'delivery', {}, {}),
+  // After the delivery options, where it always was in --help and the schema.
   ...grouped(
-    sinkOptions,
+    { sinks: sinksList },
     'sinks',
     {},
-    // --print-config never shows a credential.
     {
-      sinkHeader: maskHeader,
       sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
     },
   ),
-  ...grouped(deliveryOptions, 'delivery', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',
