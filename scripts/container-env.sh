@@ -82,15 +82,20 @@ start() {
   data=$CACHE/engine
   # One dockerd per data root. flock holds the lock for as long as dockerd (which inherits it) runs; a
   # second engine at the same time gets a data root of its own under its run directory (a cold one).
-  if command -v flock >/dev/null 2>&1 && ! flock -n "$CACHE/engine.lock" true; then
+  lock="flock $CACHE/engine.lock"
+  if ! command -v flock >/dev/null 2>&1; then
+    lock=''
+  elif ! flock -n "$CACHE/engine.lock" true; then
     log "the cached data root is in use by another private engine; using $RUN_DIR/data"
     data=$RUN_DIR/data
+    lock=''
   fi
   # An empty config file: the machine's /etc/docker/daemon.json is not this engine's business.
   printf '{}\n' >"$RUN_DIR/daemon.json"
   log "starting dockerd on $SOCK (data root $data)"
   # No bridge, no iptables: this engine creates no network; containers use none, host or another's.
-  nohup flock "$CACHE/engine.lock" dockerd --config-file "$RUN_DIR/daemon.json" --data-root "$data" \
+  # shellcheck disable=SC2086
+  nohup $lock dockerd --config-file "$RUN_DIR/daemon.json" --data-root "$data" \
     -H "unix://$SOCK" --pidfile "$PIDFILE" --exec-root "$RUN_DIR/exec" --bridge=none \
     --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
     >"$RUN_DIR/dockerd.log" 2>&1 </dev/null &

@@ -25,8 +25,8 @@ export const POD_LABEL = 'agent-sidecars.pod';
 
 export interface ContainerPodOptions {
   readonly engine: DockerEngine;
-  /** Output of `kubectl kustomize`: the workload, its ConfigMaps and Secrets. */
-  readonly manifest: string;
+  /** Output of `kubectl kustomize` (the workload, its ConfigMaps and Secrets), or that read already. */
+  readonly manifest: string | RenderedPod;
   /** The workload's kind when the manifest holds several. */
   readonly kind?: string;
   /** Host directory for the ConfigMap/Secret files and the forwarder's sockets; removed by dispose(). */
@@ -59,6 +59,8 @@ export class ContainerPod {
   readonly pod: Pod<DockerContainerSpec, DockerContainer>;
   readonly manifest: RenderedPod;
   readonly podName: string;
+  /** `--network container:<pause>`: what joins a container to the Pod's namespace. */
+  readonly networkArgs: readonly string[];
   readonly #options: ContainerPodOptions;
   readonly #forwards: PortForwards;
   readonly #containers: string[];
@@ -73,6 +75,7 @@ export class ContainerPod {
     containers: string[],
     volumes: string[],
   ) {
+    this.networkArgs = ['--network', `container:${containers[0]}`];
     this.#options = options;
     this.manifest = manifest;
     this.podName = podName;
@@ -87,7 +90,10 @@ export class ContainerPod {
    * containers. On failure everything created so far is removed again.
    */
   static async create(options: ContainerPodOptions): Promise<ContainerPod> {
-    const manifest = podFromManifest(options.manifest, options.kind);
+    const manifest =
+      typeof options.manifest === 'string'
+        ? podFromManifest(options.manifest, options.kind)
+        : options.manifest;
     const runId = randomBytes(4).toString('hex');
     const podName = options.podName ?? `${manifest.name}-${runId}`;
     const containers: string[] = [];
@@ -221,6 +227,13 @@ export class ContainerPod {
     return this.pod.terminate();
   }
 
+  /** `docker run` of another container in the Pod's namespace (a test's helper), removed by dispose(). */
+  async runInPod(args: readonly string[]): Promise<string> {
+    const id = await docker(this.#options.engine, ['run', '--detach', ...this.networkArgs, ...args]);
+    this.#containers.push(id);
+    return id;
+  }
+
   /** Every container and volume this Pod created, removed by id (also after a failure). */
   async dispose(): Promise<void> {
     this.pod.kill();
@@ -324,12 +337,7 @@ async function containerSpec(
   const where = `container ${container.name} of ${context.manifest.source}`;
   const pod = context.manifest.spec.securityContext ?? {};
   const own: K8sSecurityContext = container.securityContext ?? {};
-  const args: string[] = [
-    ...context.label,
-    ...context.namespace,
-    '--name',
-    `${context.podName}-${container.name}-${randomBytes(3).toString('hex')}`,
-  ];
+  const args: string[] = [...context.label, ...context.namespace];
 
   const uid = own.runAsUser ?? pod.runAsUser;
   const gid = own.runAsGroup ?? pod.runAsGroup;
@@ -384,6 +392,7 @@ async function containerSpec(
     name: container.name,
     role,
     image: container.image,
+    baseName: `${context.podName}-${container.name}`,
     runArgs: args,
     argv,
     ...(gate ? probeTiming(gate, container, context) : {}),

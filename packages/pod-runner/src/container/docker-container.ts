@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ExitStatus, LineListener, OutputStream, StopReport } from '../managed-process.js';
 import { ManagedProcess } from '../managed-process.js';
@@ -7,6 +8,8 @@ import { type DockerEngine, docker } from './docker-cli.js';
 /** One container of the Pod as `docker run` arguments, translated from the manifest. */
 export interface DockerContainerSpec extends PodContainer {
   readonly image: string;
+  /** Each instance is named this plus a random suffix (a restart is a new container, as on the kubelet). */
+  readonly baseName: string;
   /** Everything between `docker run -d` and the image: user, mounts, env, hardening, namespace. */
   readonly runArgs: readonly string[];
   /** After the image: the manifest's command (after the first word) and args. */
@@ -59,7 +62,16 @@ export class DockerContainer implements RunningContainer {
     onLine: LineListener | undefined,
     track: (id: string) => void,
   ): Promise<DockerContainer> {
-    const id = await docker(engine, ['run', '--detach', ...spec.runArgs, spec.image, ...spec.argv]);
+    const name = `${spec.baseName}-${randomBytes(3).toString('hex')}`;
+    const id = await docker(engine, [
+      'run',
+      '--detach',
+      '--name',
+      name,
+      ...spec.runArgs,
+      spec.image,
+      ...spec.argv,
+    ]);
     track(id);
     return new DockerContainer(engine, id, spec.name, onLine);
   }
