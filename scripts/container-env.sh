@@ -16,6 +16,9 @@
 # AGENT_SIDECARS_CACHE       rootfs tarball, Node binary, the engine's data root (default ~/.cache/agent-sidecars)
 # AGENT_SIDECARS_PULL        auto (default: try the registry once, then stand-ins) or never
 # AGENT_SIDECARS_CA_BUNDLE   CA bundle handed to the builds as the BuildKit secret `ca` (default: the system's)
+# AGENT_SIDECARS_ENGINE      private (default) or existing: use the engine DOCKER_HOST (or the default
+#                            context) names instead; then nothing is installed, started or stopped,
+#                            and no stand-in is ever made (base images come from its registry)
 # Every step is idempotent; a warm `up` only checks and reuses what is there.
 set -eu
 cd "$(dirname "$0")/.."
@@ -25,8 +28,14 @@ RUN_DIR=${AGENT_SIDECARS_ENGINE_DIR:-/tmp/asc-engine}
 CACHE=${AGENT_SIDECARS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/agent-sidecars}
 SOCK=$RUN_DIR/docker.sock
 PIDFILE=$RUN_DIR/docker.pid
-DOCKER_HOST=unix://$SOCK
-export DOCKER_HOST DOCKER_BUILDKIT=1
+EXISTING=''
+if [ "${AGENT_SIDECARS_ENGINE:-private}" = existing ]; then
+  EXISTING=1
+else
+  DOCKER_HOST=unix://$SOCK
+  export DOCKER_HOST
+fi
+export DOCKER_BUILDKIT=1
 # Debian's docker.io CLI (with its built-in BuildKit client) rather than whatever else is first on PATH.
 if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=docker; fi
 DEBIAN_MIRROR=${AGENT_SIDECARS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -72,10 +81,11 @@ install() {
   apt-get install -y -qq --no-install-recommends $missing >&2
 }
 
-engine_answers() { [ -S "$SOCK" ] && docker_ version >/dev/null 2>&1; }
+engine_answers() { { [ -n "$EXISTING" ] || [ -S "$SOCK" ]; } && docker_ version >/dev/null 2>&1; }
 
 start() {
   if engine_answers; then return 0; fi
+  [ -z "$EXISTING" ] || die "the engine ${DOCKER_HOST:-of the default context} does not answer"
   [ "$(id -u)" = 0 ] || die 'starting a private dockerd needs root'
   command -v dockerd >/dev/null 2>&1 || die 'dockerd is missing (scripts/container-env.sh install)'
   mkdir -p "$RUN_DIR" "$CACHE"
@@ -112,6 +122,7 @@ start() {
 }
 
 stop() {
+  [ -z "$EXISTING" ] || return 0
   [ -f "$PIDFILE" ] || return 0
   pid=$(cat "$PIDFILE")
   if kill -0 "$pid" 2>/dev/null; then
@@ -127,7 +138,14 @@ stop() {
   rm -f "$PIDFILE"
 }
 
-have_image() { docker_ image inspect "$1" >/dev/null 2>&1; }
+# The stand-ins' sources (and the Node line), so a changed stand-in is made again on the next run.
+SOURCE_HASH=$( (cat images/stand-ins/*; echo "$NODE_MAJOR") | sha256sum | cut -c1-16)
+# True when image $1 must be made: it is missing, or it is a stand-in made from other sources.
+need() {
+  made_from=$(docker_ image inspect --format "{{index .Config.Labels \"$STAND_IN_LABEL-source\"}}" "$1" \
+    2>/dev/null) || return 0
+  [ -n "$made_from" ] && [ "$made_from" != '<no value>' ] && [ "$made_from" != "$SOURCE_HASH" ]
+}
 
 # Set once a pull has failed: no registry answers here, so every other base is a stand-in at once.
 NO_REGISTRY=${NO_REGISTRY:-}
@@ -146,7 +164,8 @@ try_pull() {
 build_stand_in() {
   name=$1 context=$2 dockerfile=$3
   shift 3
-  docker_ build -q --network none -f "$dockerfile" --label "$STAND_IN_LABEL=$name" -t "$name" "$@" \
+  docker_ build -q --network none -f "$dockerfile" --label "$STAND_IN_LABEL=$name" \
+    --label "$STAND_IN_LABEL-source=$SOURCE_HASH" -t "$name" "$@" \
     "$context" >/dev/null
   log "made stand-in $name"
 }
@@ -156,7 +175,7 @@ bookworm_rootfs() {
   [ -s "$tarball" ] && return 0
   command -v mmdebstrap >/dev/null 2>&1 || die 'mmdebstrap is missing (scripts/container-env.sh install)'
   log "making a Debian bookworm rootfs with mmdebstrap (cached as $tarball)"
-  mmdebstrap --quiet --variant=minbase --include=ca-certificates \
+  mmdebstrap --quiet --format=tar --variant=minbase --include=ca-certificates \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     bookworm "$tarball.tmp" "$DEBIAN_MIRROR"
@@ -176,43 +195,49 @@ node_release() {
 
 bases() {
   engine_answers || die "the private engine does not answer on $SOCK (scripts/container-env.sh start)"
-  if ! have_image "$DEBIAN_IMAGE" && ! try_pull "$DEBIAN_IMAGE"; then
+  # Stand-ins exist only in the private engine, never in a user's own.
+  [ -z "$EXISTING" ] || return 0
+  if need "$DEBIAN_IMAGE" && ! try_pull "$DEBIAN_IMAGE"; then
     bookworm_rootfs
     docker_ import --change 'CMD ["bash"]' --change "LABEL $STAND_IN_LABEL=$DEBIAN_IMAGE" \
+      --change "LABEL $STAND_IN_LABEL-source=$SOURCE_HASH" \
       "$CACHE/bookworm-minbase.tar" "$DEBIAN_IMAGE" >/dev/null
     log "made stand-in $DEBIAN_IMAGE (mmdebstrap minbase)"
   fi
   stage=$RUN_DIR/stand-ins
   rm -rf "$stage" && mkdir -p "$stage"
-  if ! have_image "$NODE_IMAGE" && ! try_pull "$NODE_IMAGE"; then
+  if need "$NODE_IMAGE" && ! try_pull "$NODE_IMAGE"; then
     node_release
     cp -a "$CACHE/node-$NODE_MAJOR/package/bin/node" "$stage/node"
     cp -a "$CACHE/node-$NODE_MAJOR/npm/package" "$stage/npm"
     build_stand_in "$NODE_IMAGE" "$stage" images/stand-ins/node.Dockerfile
   fi
-  if ! have_image "$DISTROLESS_IMAGE" && ! try_pull "$DISTROLESS_IMAGE"; then
+  if need "$DISTROLESS_IMAGE" && ! try_pull "$DISTROLESS_IMAGE"; then
     build_stand_in "$DISTROLESS_IMAGE" "$stage" images/stand-ins/distroless.Dockerfile \
       --build-arg "NODE_IMAGE=$NODE_IMAGE"
   fi
-  if ! have_image "$PAUSE_IMAGE" && ! try_pull "$PAUSE_IMAGE"; then
+  if need "$PAUSE_IMAGE" && ! try_pull "$PAUSE_IMAGE"; then
     mkdir -p "$stage/pause"
     gcc -static -O2 -Wall -Wextra -o "$stage/pause/pause" images/stand-ins/pause.c
     strip "$stage/pause/pause" 2>/dev/null || true
     tar -C "$stage/pause" -cf "$stage/pause.tar" pause
     docker_ import --change 'ENTRYPOINT ["/pause"]' --change 'USER 65535:65535' \
-      --change "LABEL $STAND_IN_LABEL=$PAUSE_IMAGE" "$stage/pause.tar" "$PAUSE_IMAGE" >/dev/null
+      --change "LABEL $STAND_IN_LABEL=$PAUSE_IMAGE" \
+      --change "LABEL $STAND_IN_LABEL-source=$SOURCE_HASH" "$stage/pause.tar" "$PAUSE_IMAGE" >/dev/null
     log "made stand-in $PAUSE_IMAGE (static pause built with gcc)"
   fi
-  if ! have_image "$PROMETHEUS_IMAGE" && ! try_pull "$PROMETHEUS_IMAGE"; then
+  if need "$PROMETHEUS_IMAGE" && ! try_pull "$PROMETHEUS_IMAGE"; then
     # Debian's prometheus: the machine's binary when it has one, else the package inside the build.
     mkdir -p "$stage/prometheus"
     if [ -x /usr/bin/prometheus ]; then cp /usr/bin/prometheus "$stage/prometheus/"; fi
     docker_ build -q --network host -f images/stand-ins/prometheus.Dockerfile \
-      --label "$STAND_IN_LABEL=$PROMETHEUS_IMAGE" -t "$PROMETHEUS_IMAGE" "$stage/prometheus" >/dev/null
+      --label "$STAND_IN_LABEL=$PROMETHEUS_IMAGE" \
+      --label "$STAND_IN_LABEL-source=$SOURCE_HASH" -t "$PROMETHEUS_IMAGE" "$stage/prometheus" >/dev/null
     log "made stand-in $PROMETHEUS_IMAGE (Debian's prometheus)"
   fi
-  if ! have_image "$LOKI_IMAGE" && ! try_pull "$LOKI_IMAGE"; then
+  if need "$LOKI_IMAGE" && ! try_pull "$LOKI_IMAGE"; then
     cp images/stand-ins/loki-receiver.mjs "$stage/"
+    mkdir -p "$stage/loki-data" && : >"$stage/loki-data/.keep"
     build_stand_in "$LOKI_IMAGE" "$stage" images/stand-ins/loki-receiver.Dockerfile \
       --build-arg "DISTROLESS_IMAGE=$DISTROLESS_IMAGE"
   fi
@@ -247,12 +272,12 @@ case ${1:-} in
   bases) bases ;;
   build) build ;;
   up)
-    install
+    [ -n "$EXISTING" ] || install
     start
     bases
     build
     ;;
-  env) printf 'DOCKER_HOST=%s\n' "$DOCKER_HOST" ;;
+  env) printf 'DOCKER_HOST=%s\n' "${DOCKER_HOST:-}" ;;
   stop) stop ;;
   *) die "usage: $0 up|install|start|bases|build|env|stop (see the comment at the top)" ;;
 esac

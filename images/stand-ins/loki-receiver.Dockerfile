@@ -4,5 +4,8 @@
 ARG DISTROLESS_IMAGE
 FROM ${DISTROLESS_IMAGE}
 COPY loki-receiver.mjs /loki-receiver.mjs
+# Its storage directory, owned by Loki's uid as in the real image.
+COPY --chown=10001:10001 loki-data /loki
+USER 10001:10001
 EXPOSE 3100
 ENTRYPOINT ["/nodejs/bin/node", "/loki-receiver.mjs"]

@@ -3,12 +3,16 @@
 //   POST /loki/api/v1/push         JSON push body (gzip or not); 204, or 400 naming what is wrong
 //   GET  /loki/api/v1/query_range  ?query={label="value",...}&limit=&direction=&start=&end= (ns)
 //   GET  /ready                    200 "ready"
-// Entries are kept in memory, in arrival order per stream. Only `=` matchers are understood; anything
-// else is a 400 saying so, never a silently wrong answer. Listens on :3100; exits 0 on SIGTERM/SIGINT.
+// Entries are kept in arrival order per stream and, like Loki's storage under /loki, in a file there
+// (LOKI_RECEIVER_DATA), so a stopped and started receiver still answers for what it took. Only `=`
+// matchers are understood; anything else is a 400 saying so, never a silently wrong answer. Listens on
+// :3100; exits 0 on SIGTERM/SIGINT.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 
 const PORT = Number(process.env.LOKI_RECEIVER_PORT ?? 3100);
+const DATA = process.env.LOKI_RECEIVER_DATA ?? '/loki/pushes.ndjson';
 /** @type {Map<string, { stream: Record<string, string>, values: [string, string][] }>} */
 const streams = new Map();
 let received = 0;
@@ -47,7 +51,7 @@ function parseSelector(query) {
   return matchers;
 }
 
-function push(body) {
+function push(body, persist = true) {
   const parsed = JSON.parse(body);
   if (!parsed || !Array.isArray(parsed.streams)) throw new Error('body must be {"streams":[...]}');
   let count = 0;
@@ -73,6 +77,8 @@ function push(body) {
     }
   }
   received += count;
+  // One line per accepted push, written before the 204: an acknowledged entry survives a restart.
+  if (persist) appendFileSync(DATA, `${JSON.stringify(parsed)}\n`);
   return count;
 }
 
@@ -106,6 +112,11 @@ function queryRange(params) {
     byStream.get(key).values.push(entry.value);
   }
   return { status: 'success', data: { resultType: 'streams', result } };
+}
+
+if (existsSync(DATA)) {
+  for (const line of readFileSync(DATA, 'utf8').split('\n')) if (line) push(line, false);
+  log('replayed stored pushes', { entries: received, from: DATA });
 }
 
 const server = createServer((req, res) => {

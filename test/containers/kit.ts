@@ -1,6 +1,5 @@
 // What the container tests share: the run's private engine (made by global-setup.ts), the rendered
 // manifests of k8s/ (found by what they render, not by file name), and small helpers.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,10 +8,11 @@ import {
   type DockerEngine,
   docker,
   dockerEngine,
-  podFromManifest,
+  renderedWorkload as findWorkload,
   type RenderedPod,
+  type RenderedWorkload,
 } from '../../packages/pod-runner/src/index.js';
-import { kubectlMissing, kustomizationDirs, REPO_ROOT } from '../static/rendered-manifests.js';
+import { kubectlMissing, REPO_ROOT } from '../static/rendered-manifests.js';
 
 export { REPO_ROOT };
 
@@ -30,25 +30,9 @@ export function dockerRun(args: readonly string[]): Promise<string> {
   return docker(engine, args);
 }
 
-/** `kubectl kustomize` of the first kustomization that renders a workload of `kind` (stdout sink first). */
-export function renderedWorkload(kind: 'Deployment' | 'Job'): {
-  dir: string;
-  text: string;
-  pod: RenderedPod;
-} {
-  const dirs = kustomizationDirs();
-  // The default overlay ships to stdout, which the tests read; prefer it and the base to other overlays.
-  const rank = (dir: string) => (/stdout/.test(dir) ? 0 : /base/.test(dir) ? 1 : 2);
-  for (const dir of [...dirs].sort((a, b) => rank(a) - rank(b))) {
-    const run = spawnSync('kubectl', ['kustomize', join(REPO_ROOT, dir)], { encoding: 'utf8' });
-    if (run.status !== 0) continue; // a Component renders only inside a kustomization
-    try {
-      return { dir, text: run.stdout, pod: podFromManifest(run.stdout, kind) };
-    } catch {
-      // no workload of this kind here
-    }
-  }
-  throw new Error(`no kustomization under k8s/ renders a ${kind}`);
+/** The rendered workload of `kind` from k8s/ (see the pod-runner's renderedWorkload). */
+export function renderedWorkload(kind: 'Deployment' | 'Job'): RenderedWorkload {
+  return findWorkload(REPO_ROOT, kind);
 }
 
 export function tempDir(prefix: string): string {

@@ -2,10 +2,10 @@
 // generically) run by the pod-runner's container backend with the kubelet's semantics, and the faults
 // the Pod must survive.
 import { afterEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import {
   AgentClient,
   ContainerPod,
+  configFileOf,
   httpGet,
   type PodEvent,
   parseShippedRecord,
@@ -59,18 +59,13 @@ async function create(manifest: RenderedPod): Promise<Running> {
   return { pod, shipped, events };
 }
 
-/** The field of a sidecar's ConfigMap-mounted config file (the one its `--config` names). */
+/** A field of a sidecar's config file (the ConfigMap its `--config` names). */
 function configField(manifest: RenderedPod, repository: string, field: string): string {
   const name = named(manifest, repository);
   const container = [...(manifest.spec.initContainers ?? []), ...manifest.spec.containers].find(
     (c) => c.name === name,
   )!;
-  const path = container.args?.[(container.args?.indexOf('--config') ?? -2) + 1];
-  const mount = container.volumeMounts?.find((m) => path?.startsWith(`${m.mountPath}/`));
-  const volume = manifest.spec.volumes?.find((v) => v.name === mount?.name);
-  const data = volume?.configMap ? manifest.configMaps.get(volume.configMap.name) : undefined;
-  const file = path && mount ? path.slice(mount.mountPath.length + 1) : '';
-  const value = (parse(data?.[file] ?? '{}') as Record<string, unknown>)[field];
+  const value = configFileOf(manifest, container)[field];
   if (typeof value !== 'string') throw new Error(`${name}'s config has no ${field}`);
   return value;
 }

@@ -33,7 +33,7 @@ export interface DemoIo {
 }
 
 /** The families shown from `:9090` after the traffic: the agent's, and one line of health per sidecar. */
-const SHOWN_METRICS =
+export const SHOWN_METRICS =
   /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds|log_sidecar_records_[a-z_]+total)[{ ]/;
 
 /**
@@ -206,7 +206,7 @@ export function inferenceCount(exposition: string): number {
   return total;
 }
 
-function printTermination(
+export function printTermination(
   report: TerminationReport,
   say: (text: string) => void,
   format: OutputFormatter,

@@ -7,9 +7,11 @@ export {
   POD_LABEL,
   quantityBytes,
 } from './container/container-pod.js';
+export { type ContainerDemoIo, runContainerDemo } from './container/demo.js';
 export { type DockerEngine, docker, dockerEngine } from './container/docker-cli.js';
 export { DockerContainer, type DockerContainerSpec } from './container/docker-container.js';
-export { podFromManifest, type RenderedPod } from './container/pod-manifest.js';
+export { type RenderedWorkload, renderedWorkload } from './container/kustomize.js';
+export { configFileOf, podFromManifest, type RenderedPod } from './container/pod-manifest.js';
 export { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 export { httpGet, type ProbeResult, probePasses } from './http-probe.js';
 export {

@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 /** The parts of a Kubernetes container the container backend reads (the rest is ignored or refused). */
 export interface K8sProbe {
@@ -156,4 +156,20 @@ export function nativeSidecars(spec: K8sPodSpec): K8sContainer[] {
     );
   }
   return [...init];
+}
+
+/**
+ * The config file a container reads with `--config <path>`, from the ConfigMap mounted over that path,
+ * parsed; empty when it has none.
+ */
+export function configFileOf(manifest: RenderedPod, container: K8sContainer): Record<string, unknown> {
+  const args = container.args ?? [];
+  const at = args.indexOf('--config');
+  const path = at >= 0 ? args[at + 1] : undefined;
+  if (path === undefined) return {};
+  const mount = container.volumeMounts?.find((m) => path.startsWith(`${m.mountPath}/`));
+  const volume = manifest.spec.volumes?.find((v) => v.name === mount?.name);
+  const data = volume?.configMap ? manifest.configMaps.get(volume.configMap.name) : undefined;
+  const text = mount ? data?.[path.slice(mount.mountPath.length + 1)] : undefined;
+  return text === undefined ? {} : ((parse(text) as Record<string, unknown> | null) ?? {});
 }
