@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { waitFor } from '../../packages/pod-runner/src/index.js';
 import { dockerRun, engine, noEngine, REPO_ROOT } from './kit.js';
 
 interface ComposeFile {

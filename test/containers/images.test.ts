@@ -2,13 +2,13 @@
 // dropped, no-new-privileges, its args, env and mounted ConfigMap), in a Pod of its own: it answers
 // its probes, does its job, logs JSON on stderr (the sidecars), and exits 0 on `docker stop` within
 // the grace period.
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AgentClient,
   ContainerPod,
   httpGet,
   type RenderedPod,
-  waitFor,
 } from '../../packages/pod-runner/src/index.js';
 import {
   dockerRun,

@@ -1,6 +1,7 @@
 // The Pod of k8s/ in containers: the rendered Deployment and Job (kubectl kustomize output, read
 // generically) run by the pod-runner's container backend with the kubelet's semantics, and the faults
 // the Pod must survive.
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AgentClient,
@@ -13,7 +14,6 @@ import {
   type RenderedPod,
   requestIdOf,
   SteadyLoad,
-  waitFor,
 } from '../../packages/pod-runner/src/index.js';
 import { durationMs } from '../static/rendered-manifests.js';
 import { dockerRun, engine, helperOf, noEngine, renderedWorkload, tempDir } from './kit.js';

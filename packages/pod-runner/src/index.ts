@@ -12,7 +12,6 @@ export { type DockerEngine, docker, dockerEngine } from './container/docker-cli.
 export { DockerContainer, type DockerContainerSpec } from './container/docker-container.js';
 export { type RenderedWorkload, renderedWorkload } from './container/kustomize.js';
 export { configFileOf, podFromManifest, type RenderedPod } from './container/pod-manifest.js';
-export { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 export { httpGet, type ProbeResult, probePasses } from './http-probe.js';
 export {
   AGENT_DIR,
@@ -48,4 +47,3 @@ export {
   type ShippedRecord,
 } from './record-receiver.js';
 export { AgentClient, type InferenceOutcome, SteadyLoad, type SteadyLoadOptions } from './traffic.js';
-export { waitFor } from './wait-for.js';

@@ -1,3 +1,4 @@
+import { waitFor } from '@agent-sidecars/shared';
 import { probePasses } from './http-probe.js';
 import {
   describeExit,
@@ -8,7 +9,6 @@ import {
   type ProcessSpec,
   type StopReport,
 } from './managed-process.js';
-import { waitFor } from './wait-for.js';
 
 /** What the Pod needs to know of any container, whatever runs it. */
 export interface PodContainer {

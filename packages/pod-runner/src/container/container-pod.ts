@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../local-pod.js';
 import type { LineListener, OutputStream } from '../managed-process.js';
 import { Pod, type PodEvent, type TerminationReport } from '../pod.js';
-import { waitFor } from '../wait-for.js';
+import { waitFor } from '@agent-sidecars/shared';
 import { type DockerEngine, docker } from './docker-cli.js';
 import { DockerContainer, type DockerContainerSpec } from './docker-container.js';
 import {

@@ -9,7 +9,7 @@ import type { OutputFormatter } from '../output-formatter.js';
 import type { TerminationReport } from '../pod.js';
 import { parseShippedRecord, RecordLedger, requestIdOf } from '../record-receiver.js';
 import { AgentClient } from '../traffic.js';
-import { waitFor } from '../wait-for.js';
+import { waitFor } from '@agent-sidecars/shared';
 import { ContainerPod } from './container-pod.js';
 import type { DockerEngine } from './docker-cli.js';
 import { renderedWorkload } from './kustomize.js';
