@@ -7,7 +7,7 @@ export {
   type Settings,
   settingsOf,
 } from './config.js';
-export { CONTENT_TYPES, ContentNegotiator, negotiateFormat } from './expose/content-negotiation.js';
+export { ContentNegotiator, negotiateFormat } from './expose/content-negotiation.js';
 export { ExpositionCache } from './expose/exposition-cache.js';
 export { mergeSources } from './expose/exposition-merge.js';
 export { createMetricsRoute } from './expose/exposition-server.js';
@@ -17,8 +17,14 @@ export {
   renderText,
   renderTextBody,
 } from './expose/renderer.js';
+export { CONTENT_TYPES, SCRAPE_ACCEPT } from './media-types.js';
 export { MetricsSidecar, type MetricsSidecarOptions, type Target } from './metrics-sidecar.js';
-export { ExpositionError, ExpositionParser, parseExposition } from './scrape/exposition-parser.js';
+export {
+  createExpositionParser,
+  ExpositionError,
+  type ExpositionParser,
+  parseExposition,
+} from './scrape/exposition-parser.js';
 export { ScrapeClient, type ScrapeResult } from './scrape/scrape-client.js';
 export { ScrapeLoop } from './scrape/scrape-loop.js';
 export type { ExpositionFormat, MetricFamily, MetricType, Sample, Snapshot } from './scrape/snapshot.js';

@@ -43,6 +43,7 @@ export { type AttemptResult, type RetryOptions, type RetryOutcome, retryUntil } 
 export { parseRetryAfter } from './delivery/retry-after.js';
 export { sleep } from './delivery/sleep.js';
 export { HealthServer, type HealthServerOptions, type RouteHandler } from './health/health-server.js';
+export { describeTransportError } from './http/transport-error.js';
 export {
   Lifecycle,
   type LifecycleOptions,

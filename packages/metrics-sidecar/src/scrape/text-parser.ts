@@ -1,0 +1,106 @@
+import type { ExpositionParserOptions } from './exposition-parser.js';
+import { clip, INTEGER } from './lexing.js';
+import { LineParser } from './line-parser.js';
+import type { MetricFamily, MetricType } from './snapshot.js';
+import type { FamilyBuilder } from './validation.js';
+
+const TEXT_TYPES: Readonly<Record<string, MetricType>> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  untyped: 'unknown',
+};
+
+/** Sample-name suffixes each type allows after the family name in text 0.0.4. */
+const TEXT_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: [''],
+  gauge: [''],
+  histogram: ['_bucket', '_sum', '_count'],
+  gaugehistogram: [],
+  summary: ['', '_sum', '_count'],
+  info: [],
+  stateset: [],
+  unknown: [''],
+};
+
+/**
+ * Prometheus text format 0.0.4 (Prometheus' `textparse.PromParser`): leading blanks, blank lines and
+ * free comments are allowed, tokens are separated by runs of blanks, timestamps are whole milliseconds,
+ * and a counter family is named after its samples (`x_total`), renamed here as OpenMetrics names it.
+ */
+export class TextParser extends LineParser {
+  protected readonly format = 'text';
+  protected readonly types = TEXT_TYPES;
+  protected readonly suffixes = TEXT_SUFFIXES;
+
+  constructor(options: ExpositionParserOptions) {
+    super(false, options);
+  }
+
+  protected line(line: string): void {
+    let start = 0;
+    while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+    if (start === line.length) return;
+    if (start > 0) line = line.slice(start);
+    if (line.charCodeAt(0) === 35 /* # */) {
+      const match = /^#[ \t]+(HELP|TYPE)[ \t]+([^ \t]+)(?:[ \t](.*))?$/.exec(line);
+      // Any other comment is free text in 0.0.4.
+      if (match) this.metadata(match[1]!, match[2]!, match[3]);
+      return;
+    }
+    this.sample(line);
+  }
+
+  protected endOfBody(): void {}
+
+  protected metadataAfterSamples(keyword: string): boolean {
+    return keyword === 'TYPE';
+  }
+
+  protected separator(line: string, i: number): boolean {
+    const c = line.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+    let j = i + 1;
+    while (j < line.length && (line.charCodeAt(j) === 32 || line.charCodeAt(j) === 9)) j++;
+    this.separatorEnd = j;
+    return true;
+  }
+
+  protected timestamp(token: string): number {
+    if (!INTEGER.test(token)) {
+      this.fail(
+        `"${clip(token)}" is not a timestamp; use whole milliseconds since the epoch, e.g. 1700000000123`,
+      );
+    }
+    return Number(token);
+  }
+
+  protected trailer(line: string, i: number, _family: FamilyBuilder, _name: string): string {
+    this.fail(
+      `unexpected text "${clip(line.slice(i))}" after the value of ${clip(line.slice(0, i).trimEnd())}`,
+    );
+  }
+
+  protected finish(): MetricFamily[] {
+    const declared = this.byName;
+    return this.families.map((family) => {
+      let name = family.declaredName;
+      let legacyCounter = false;
+      if (family.type === 'counter') {
+        // Text 0.0.4 names a counter after its samples; OpenMetrics names the family without `_total`.
+        const base = name.endsWith('_total') ? name.slice(0, -6) : '';
+        if (base !== '' && !declared.has(base)) name = base;
+        else legacyCounter = true;
+      }
+      return Object.freeze({
+        name,
+        type: family.type,
+        help: family.help,
+        unit: family.unit || undefined,
+        legacyCounter,
+        samples: Object.freeze(family.samples),
+      });
+    });
+  }
+}
