@@ -5,7 +5,7 @@
 // in chunks of just under 64 KiB, tables sized from the previous scrape. Prints the median of the runs'
 // mean CPU ms per parse. `--dist` points at another build (e.g. a copy of an older dist/) to compare.
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { targetBody } from './target-body.mjs';
 
@@ -13,7 +13,10 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '200' },
     runs: { type: 'string', default: '5' },
-    dist: { type: 'string', default: 'packages/metrics-sidecar/dist' },
+    dist: {
+      type: 'string',
+      default: fileURLToPath(new URL('../../packages/metrics-sidecar/dist', import.meta.url)),
+    },
   },
 });
 const mod = await import(pathToFileURL(resolve(values.dist, 'index.js')).href);

@@ -114,7 +114,8 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
       for (const sample of family.samples) {
         const key = seriesKey(seriesOf(sample));
         const owner = existing.keys.get(key);
-        if (owner === undefined) {
+        // The same source repeating a series (with later timestamps) is the source's own business.
+        if (owner === undefined || owner === source.name) {
           existing.keys.set(key, source.name);
           samples.push(sample);
           continue;

@@ -76,7 +76,7 @@ describe('ExpositionParser, text 0.0.4', () => {
 
   it('checks decimals in place: every form of the grammar, overflow, and what is not a float', () => {
     const values = ['1.', '.5', '+1', '-0', '5.e3', '1E-2', '007', '9'.repeat(301), '-1e999', '2e+308'];
-    const parsed = text(values.map((value, k) => `a{x="${k}"} ${value}`).join('\n'));
+    const parsed = text(`${values.map((value, k) => `a{x="${k}"} ${value}`).join('\n')}\n`);
     expect(parsed.families[0]!.samples.map(valueText)).toEqual([
       ...values.slice(0, 7),
       '9'.repeat(301),
@@ -124,8 +124,8 @@ describe('ExpositionParser, text 0.0.4', () => {
     expect(sample.timestampMs).toBe(123);
   });
 
-  it('treats a body without a final newline as complete', () => {
-    expect(text('a 1').sampleCount).toBe(1);
+  it('rejects a body without a final newline, as Prometheus does (it may have been cut off)', () => {
+    rejects('text', 'a 1\nb 2', 2, /does not end with a newline/);
   });
 
   it('names a counter without _total as a legacy counter', () => {
@@ -193,7 +193,7 @@ describe('ExpositionParser, text 0.0.4', () => {
 
   it('rejects bad label names, escapes and quoting', () => {
     rejects('text', 'a{1x="1"} 1\n', 1, /does not start with a label name/);
-    rejects('text', 'a{x="\\t"} 1\n', 1, /invalid escape "\\t"/);
+    expect(seriesOf(text('a{x="\\t"} 1\n').families[0]!.samples[0]!)).toBe('a{x="\\\\t"}');
     rejects('text', 'a{x=1} 1\n', 1, /expected a quoted value for label x/);
     rejects('text', 'a{x="1} 1\n', 1, /unterminated value for label x/);
     rejects('text', 'a{x="1" y="2"} 1\n', 1, /expected "," or "}"/);
@@ -228,7 +228,7 @@ describe('ExpositionParser, OpenMetrics 1.0', () => {
     'acme_http_router_request_seconds_created{path="/api/v1",method="GET"} 1605281325.0',
     '# TYPE foo counter',
     'foo_total 17.0 1520879607.789 # {trace_id="KOO5S4vxi0o"} 0.67',
-    'foo_created 1520430000.123',
+    'foo_created 1520430000.123 1520879607.789',
     '# TYPE h histogram',
     'h_bucket{le="1"} 0 # {trace_id="x"} 0.5 1520879607.5',
     'h_bucket{le="+Inf"} 1',

@@ -27,6 +27,8 @@ export class LabelLexer {
   readonly hashes: number[] = [];
   /** Whether the label text can be served as scraped (no blanks, no trailing comma). */
   canonical = true;
+  /** Whether a value of the last set has a backslash that does not start `\\`, `\"` or `\n`. */
+  reescape = false;
   /** Order-independent hash of the last label set. */
   hash = 0;
   /** Index just past the `}`. */
@@ -50,6 +52,7 @@ export class LabelLexer {
     const fail = this.#fail;
     let count = 0;
     let canonical = true;
+    this.reescape = false;
     let sum = 0;
     let i = start + 1;
     let j = lenient ? skipBlanks(line, i) : i;
@@ -112,9 +115,14 @@ export class LabelLexer {
         if (c === 92 /* \ */) {
           const next = line.charCodeAt(i + 1);
           if (next !== 92 && next !== 34 && next !== 110 /* n */) {
-            fail(
-              `invalid escape "\\${line.charAt(i + 1)}" in the value of label ${line.slice(nameStart, nameEnd)}; use \\\\, \\" or \\n`,
-            );
+            // Any other escaped character stands for a backslash and itself (both specs' parsers read it
+            // so), but Prometheus' text parser in promtool rejects it: the value is served re-escaped.
+            if (i + 1 >= length) fail(`unterminated value for label ${line.slice(nameStart, nameEnd)}`);
+            canonical = false;
+            this.reescape = true;
+            labelHash = Math.imul(Math.imul(labelHash ^ 92, FNV_PRIME) ^ 92, FNV_PRIME);
+            i++;
+            continue;
           }
           labelHash = Math.imul(Math.imul(labelHash ^ 92, FNV_PRIME) ^ next, FNV_PRIME);
           i += 2;
@@ -223,8 +231,16 @@ export class LabelLexer {
     for (let k = 0; k < count; k++) {
       const base = order[k]! * 4;
       if (k > 0) text += ',';
-      text += `${line.slice(spans[base]!, spans[base + 1]!)}="${line.slice(spans[base + 2]!, spans[base + 3]!)}"`;
+      const value = line.slice(spans[base + 2]!, spans[base + 3]!);
+      text += `${line.slice(spans[base]!, spans[base + 1]!)}="${this.reescape ? reescape(value) : value}"`;
     }
     return `${text}}`;
   }
+}
+
+/** `\z` (a backslash and a character that needs no escape) as `\\z`; the three real escapes stay. */
+function reescape(value: string): string {
+  return value.replace(/\\(.)/g, (whole, c: string) =>
+    c === '\\' || c === '"' || c === 'n' ? whole : `\\${whole}`,
+  );
 }

@@ -66,6 +66,49 @@ export function canonicalFloat(token: string): string | undefined {
   }
 }
 
+/**
+ * text[start, end), a float token as served (a decimal, `+Inf`, `-Inf` or `NaN`), as a number. Plain
+ * decimals of at most 15 digits (`17`, `-3`, `12.0`, `0.005`) are read without making a string: the
+ * digits are an exact integer and so is the power of ten, so their quotient is the correctly rounded
+ * value, the same that Number gives (Clinger's fast path).
+ */
+export function numberAt(text: string, start: number, end: number): number {
+  let i = start;
+  let c = text.charCodeAt(i);
+  const negative = c === 45;
+  if (negative || c === 43) c = text.charCodeAt(++i);
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 1;
+  while (i < end && c >= 48 && c <= 57) {
+    mantissa = mantissa * 10 + (c - 48);
+    digits++;
+    c = text.charCodeAt(++i);
+  }
+  if (i < end && c === 46 /* . */) {
+    c = text.charCodeAt(++i);
+    while (i < end && c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      scale *= 10;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (i === end && digits > 0 && digits <= 15) {
+    const value = mantissa / scale;
+    return negative ? -value : value;
+  }
+  return floatOf(text.slice(start, end));
+}
+
+/** A float token as a number: decimals, and infinities and NaN in any spelling the formats allow. */
+export function floatOf(token: string): number {
+  const number = Number(token);
+  if (!Number.isNaN(number) || /^nan$/i.test(token)) return number;
+  if (/^[+-]?inf(inity)?$/i.test(token)) return token.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  return Number.NaN;
+}
+
 /** Whether `text` has `word` at `start` (a loop: startsWith costs more on sliced strings). */
 export function equalAt(text: string, start: number, word: string): boolean {
   for (let k = 0; k < word.length; k++) if (text.charCodeAt(start + k) !== word.charCodeAt(k)) return false;

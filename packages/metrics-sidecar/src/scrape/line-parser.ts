@@ -49,7 +49,7 @@ export abstract class LineParser implements ExpositionParser {
     this.#sampleLimit = options.sampleLimit;
     const fail = (problem: string): never => this.fail(problem);
     this.labels = new LabelLexer(!om, fail);
-    this.validator = new SampleValidator(om, this.labels, fail);
+    this.validator = new SampleValidator(om, this.labels, fail, () => this.lineNo);
     this.#series = new SeriesTable(Math.min(options.expectedSamples ?? 0, options.sampleLimit, 1 << 20));
   }
 
@@ -91,6 +91,7 @@ export abstract class LineParser implements ExpositionParser {
     this.#pending = '';
     this.#ended = true;
     this.endOfBody();
+    if (this.#current !== undefined) this.validator.endFamily(this.#current);
     return { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
   }
 
@@ -160,6 +161,7 @@ export abstract class LineParser implements ExpositionParser {
   }
 
   #startFamily(name: string, type: MetricType): FamilyBuilder {
+    if (this.#current !== undefined) this.validator.endFamily(this.#current);
     const family: FamilyBuilder = {
       declaredName: name,
       type,
@@ -169,6 +171,8 @@ export abstract class LineParser implements ExpositionParser {
       samples: [],
       lastName: '',
       lastSuffix: '',
+      problem: undefined,
+      group: undefined,
     };
     this.families.push(family);
     this.byName.set(name, family);
@@ -254,7 +258,7 @@ export abstract class LineParser implements ExpositionParser {
     const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
-    this.validator.check(family, name, line, rewritten, kind !== 0, valueStart, valueEnd, labelCount);
+    this.validator.check(family, name, line, rewritten, valueStart, valueEnd, labelCount);
 
     // Optional timestamp, then (OpenMetrics) an optional exemplar.
     let timestampMs: number | undefined;
@@ -293,9 +297,15 @@ export abstract class LineParser implements ExpositionParser {
       exemplar,
       line: this.lineNo,
     };
+    this.validator.point(family, sample);
     const earlier = this.#series.add(fmix(hash), sample);
     if (earlier !== undefined) {
-      this.fail(`duplicate series ${clip(seriesOf(sample))}, first on line ${earlier.line}`);
+      if (!this.validator.repeated(family, sample, earlier)) {
+        this.fail(
+          `duplicate series ${clip(seriesOf(sample))}, first on line ${earlier.line}; a series repeats only in its own label set's samples, with a later timestamp`,
+        );
+      }
+      this.#series.replaceFound(sample);
     }
     family.samples.push(sample);
   }
@@ -317,6 +327,16 @@ export abstract class LineParser implements ExpositionParser {
     }
     const value = this.value(token, 'value');
     return value === token ? undefined : value;
+  }
+
+  /** A timestamp in milliseconds that Prometheus can store (an int64 of milliseconds). */
+  protected checkTimestamp(ms: number, token: string): number {
+    if (!(Math.abs(ms) < 2 ** 63)) {
+      this.fail(
+        `timestamp ${clip(token)} is out of range; Prometheus stores milliseconds as a 64-bit integer`,
+      );
+    }
+    return ms;
   }
 
   protected value(token: string, what: string): string {

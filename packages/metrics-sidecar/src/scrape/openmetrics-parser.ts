@@ -3,6 +3,7 @@ import { clip, DECIMAL } from './lexing.js';
 import { LineParser } from './line-parser.js';
 import type { MetricFamily, MetricType } from './snapshot.js';
 import type { FamilyBuilder } from './validation.js';
+import { OPENMETRICS_SUFFIXES } from './validation.js';
 
 const OPENMETRICS_TYPES: Readonly<Record<string, MetricType>> = {
   counter: 'counter',
@@ -15,17 +16,7 @@ const OPENMETRICS_TYPES: Readonly<Record<string, MetricType>> = {
   unknown: 'unknown',
 };
 
-/** The sample-name suffixes each family type uses in OpenMetrics (also what the renderers write). */
-export const OPENMETRICS_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
-  counter: ['_total', '_created'],
-  gauge: [''],
-  histogram: ['_bucket', '_count', '_sum', '_created'],
-  gaugehistogram: ['_bucket', '_gcount', '_gsum'],
-  summary: ['', '_count', '_sum', '_created'],
-  info: ['_info'],
-  stateset: [''],
-  unknown: [''],
-};
+export { OPENMETRICS_SUFFIXES };
 
 /**
  * OpenMetrics 1.0 text (Prometheus' `textparse.OpenMetricsParser`): exactly one space between tokens,
@@ -86,7 +77,7 @@ export class OpenMetricsParser extends LineParser {
     if (!DECIMAL.test(token)) {
       this.fail(`"${clip(token)}" is not a timestamp; use seconds since the epoch, e.g. 1700000000.123`);
     }
-    return Number(token) * 1000;
+    return this.checkTimestamp(Number(token) * 1000, token);
   }
 
   protected trailer(line: string, start: number, family: FamilyBuilder, name: string): string {
@@ -116,15 +107,16 @@ export class OpenMetricsParser extends LineParser {
   }
 
   protected finish(): MetricFamily[] {
-    return this.families.map((family) =>
-      Object.freeze({
+    return this.families.map((family) => {
+      this.validator.claim(family, family.declaredName, family.type, false);
+      return Object.freeze({
         name: family.declaredName,
         type: family.type,
         help: family.help,
         unit: family.unit || undefined,
         legacyCounter: false,
         samples: Object.freeze(family.samples),
-      }),
-    );
+      });
+    });
   }
 }

@@ -10,6 +10,7 @@ export class SeriesTable {
   readonly samples: Sample[] = [];
   #hashes: Int32Array;
   #indexes: Int32Array;
+  #found = 0;
 
   /** Sized once for about `expected` series (at most half full). */
   constructor(expected: number) {
@@ -32,7 +33,10 @@ export class SeriesTable {
       if (hashes[slot] === hash) {
         const other = samples[indexes[slot]! - 1]!;
         key ??= seriesKey(seriesOf(sample));
-        if (seriesKey(seriesOf(other)) === key) return other;
+        if (seriesKey(seriesOf(other)) === key) {
+          this.#found = slot;
+          return other;
+        }
       }
       slot = (slot + 1) & mask;
     }
@@ -40,6 +44,11 @@ export class SeriesTable {
     hashes[slot] = hash;
     indexes[slot] = samples.length;
     return undefined;
+  }
+
+  /** Makes `sample` the one the series found by the last `add` stands for (a repeat with a later timestamp). */
+  replaceFound(sample: Sample): void {
+    this.samples[this.#indexes[this.#found]! - 1] = sample;
   }
 
   #grow(): void {

@@ -38,7 +38,9 @@ export class TextParser extends LineParser {
     super(false, options);
   }
 
-  protected line(line: string): void {
+  protected line(line: string, terminated: boolean): void {
+    // As Prometheus' text parser: a body ends with a newline (a cut-off body must not pass for whole).
+    if (!terminated) this.fail('the body does not end with a newline; text 0.0.4 lines end with "\\n"');
     let start = 0;
     while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
     if (start === line.length) return;
@@ -73,7 +75,14 @@ export class TextParser extends LineParser {
         `"${clip(token)}" is not a timestamp; use whole milliseconds since the epoch, e.g. 1700000000123`,
       );
     }
-    return Number(token);
+    return this.checkTimestamp(Number(token), token);
+  }
+
+  /** Text 0.0.4 allows blanks between the metric name and `{`. */
+  protected override beforeLabels(line: string, i: number): number {
+    let j = i;
+    while (line.charCodeAt(j) === 32 || line.charCodeAt(j) === 9) j++;
+    return line.charCodeAt(j) === 123 ? j : i;
   }
 
   protected trailer(line: string, i: number, _family: FamilyBuilder, _name: string): string {
@@ -84,7 +93,7 @@ export class TextParser extends LineParser {
 
   protected finish(): MetricFamily[] {
     const declared = this.byName;
-    return this.families.map((family) => {
+    const named = this.families.map((family) => {
       let name = family.declaredName;
       let legacyCounter = false;
       if (family.type === 'counter') {
@@ -93,12 +102,21 @@ export class TextParser extends LineParser {
         if (base !== '' && !declared.has(base)) name = base;
         else legacyCounter = true;
       }
+      return { family, name, legacyCounter };
+    });
+    const byOmName = new Map(named.map((entry) => [entry.name, entry.family]));
+    return named.map(({ family, name, legacyCounter }) => {
+      // A `<name>_created` gauge is folded into the family when merged (expose/created-folding.ts).
+      const created = byOmName.get(`${name}_created`);
+      const folded = created !== undefined && (created.type === 'gauge' || created.type === 'unknown');
+      this.validator.claim(family, name, legacyCounter ? 'unknown' : family.type, folded);
       return Object.freeze({
         name,
         type: family.type,
         help: family.help,
         unit: family.unit || undefined,
         legacyCounter,
+        openMetricsProblem: family.problem,
         samples: Object.freeze(family.samples),
       });
     });
