@@ -19,7 +19,7 @@ const { values } = parseArgs({
     },
   },
 });
-const mod = await import(pathToFileURL(resolve(values.dist, 'index.js')).href);
+const mod = await import(pathToFileURL(resolve(values.dist, 'scrape/exposition-parser.js')).href);
 // Older builds exported the parser class itself.
 const create = mod.createExpositionParser ?? ((format, options) => new mod.ExpositionParser(format, options));
 const body = targetBody();

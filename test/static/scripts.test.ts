@@ -1,23 +1,21 @@
 // Checks by the tools that own the formats: shellcheck for the kind script, promtool for the Prometheus
-// configurations. Each is skipped, with the reason printed, where its tool is missing.
+// configurations. Where its tool is missing, each is skipped with the reason printed, or fails under CI=true.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { commandProbe, requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './rendered-manifests.js';
 
-function missing(tool: string, versionArg: string): string | undefined {
-  const probe = spawnSync(tool, [versionArg], { encoding: 'utf8' });
-  if (probe.error)
-    return `${tool} is not installed (apt-get install ${tool === 'promtool' ? 'prometheus' : tool})`;
-  return undefined;
-}
-
-const noShellcheck = missing('shellcheck', '--version');
-if (noShellcheck) console.warn(`skipping the shellcheck check: ${noShellcheck}`);
-const noPromtool = missing('promtool', '--version');
-if (noPromtool) console.warn(`skipping the promtool checks: ${noPromtool}`);
+const shellcheck = requireTool('shellcheck', {
+  probe: commandProbe('shellcheck', ['--version']),
+  install: 'apt-get install shellcheck',
+});
+const promtool = requireTool('promtool', {
+  probe: commandProbe('promtool', ['--version']),
+  install: 'apt-get install prometheus (it brings promtool)',
+});
 
 describe('test/kind/run.sh', () => {
   const script = join(REPO_ROOT, 'test/kind/run.sh');
@@ -29,7 +27,7 @@ describe('test/kind/run.sh', () => {
     expect(text).toContain('set -euo pipefail');
   });
 
-  it.skipIf(noShellcheck !== undefined)('is clean under shellcheck, infos included', () => {
+  it.skipIf(!shellcheck.available)('is clean under shellcheck, infos included', () => {
     const run = spawnSync('shellcheck', ['--severity=info', script], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -58,7 +56,7 @@ describe('test/kind/workflow.yaml', () => {
   });
 });
 
-describe.skipIf(noPromtool !== undefined)('Prometheus configurations', () => {
+describe.skipIf(!promtool.available)('Prometheus configurations', () => {
   it('images/compose/prometheus.yml passes promtool check config', () => {
     const run = spawnSync('promtool', ['check', 'config', join(REPO_ROOT, 'images/compose/prometheus.yml')], {
       encoding: 'utf8',
@@ -79,5 +77,36 @@ describe.skipIf(noPromtool !== undefined)('Prometheus configurations', () => {
       ctx.skip();
     }
     expect(run.status, output).toBe(0);
+  });
+});
+
+describe('scripts respect the machine they run on', () => {
+  /** Every script and test helper that could stop a process: shell, mjs and TypeScript outside node_modules. */
+  function sources(dir: string): string[] {
+    const found: string[] = [];
+    for (const entry of readdirSync(join(REPO_ROOT, dir), { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+      if (entry.isDirectory()) found.push(...sources(path));
+      else if (/\.(sh|mjs|ts)$/.test(entry.name)) found.push(path);
+    }
+    return found;
+  }
+
+  it('never stops a process by name (pkill, killall): only by the PID it started', () => {
+    const offenders = ['scripts', 'test', 'bench', 'packages']
+      .flatMap(sources)
+      .filter((path) => path !== 'test/static/scripts.test.ts')
+      .filter((path) => /\b(pkill|killall)\b/.test(readFileSync(join(REPO_ROOT, path), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('setup.sh disables only a Prometheus service it installed itself, through systemd', () => {
+    const text = readFileSync(join(REPO_ROOT, 'scripts/setup.sh'), 'utf8');
+    const disable = text.indexOf('systemctl disable --now prometheus');
+    expect(disable).toBeGreaterThan(0);
+    // The disable sits inside the branch taken only when prometheus is among the packages installed now.
+    const guard = text.lastIndexOf("*' prometheus'*)", disable);
+    expect(guard).toBeGreaterThan(text.indexOf('apt-get install'));
   });
 });

@@ -25,6 +25,7 @@ export { OPENMETRICS_SUFFIXES };
  */
 export class OpenMetricsParser extends LineParser {
   protected readonly format = 'openmetrics';
+  protected readonly strictSpacing = true;
   protected readonly types = OPENMETRICS_TYPES;
   protected readonly suffixes = OPENMETRICS_SUFFIXES;
   #eof = false;
@@ -50,8 +51,14 @@ export class OpenMetricsParser extends LineParser {
       return;
     }
     if (!terminated && !line.startsWith('# EOF')) this.fail('the last line is not "# EOF"');
-    const match = /^# (HELP|TYPE|UNIT) ([^ ]+)(?: (.*))?$/.exec(line);
+    // Exactly `# KEYWORD name value`: one space each, and the one before the value even when it is empty.
+    const match = /^# (HELP|TYPE|UNIT) ([^ ]+) (.*)$/.exec(line);
     if (!match) {
+      if (/^# (HELP|TYPE|UNIT) [^ ]+$/.test(line)) {
+        this.fail(
+          `"${clip(line)}" has no space after the name; write "# HELP name text", "# UNIT name " for none`,
+        );
+      }
       this.fail(
         `"${clip(line)}" is not a HELP, TYPE or UNIT line or "# EOF"; OpenMetrics allows no other comments`,
       );

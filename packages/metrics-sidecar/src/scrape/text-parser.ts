@@ -31,6 +31,7 @@ const TEXT_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
  */
 export class TextParser extends LineParser {
   protected readonly format = 'text';
+  protected readonly strictSpacing = false;
   protected readonly types = TEXT_TYPES;
   protected readonly suffixes = TEXT_SUFFIXES;
 
