@@ -167,7 +167,9 @@ export class SampleValidator {
         }
         break;
       case 'counter':
-        if (suffix === '_total') this.#counterLike(family, name, value, false);
+        // A text 0.0.4 counter family is named after its samples (`x_total`): no suffix there.
+        if (suffix === '_total' || (!this.#om && suffix === ''))
+          this.#counterLike(family, name, value, false);
         break;
       case 'stateset': {
         if (value !== 0 && value !== 1) this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
