@@ -131,8 +131,8 @@ export class SampleValidator {
       this.#groupHash = groupHash;
       return;
     }
-    const value = (this.#value =
-      rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten));
+    const value = rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten);
+    this.#value = value;
     switch (type) {
       case 'histogram':
       case 'gaugehistogram':
