@@ -24,6 +24,7 @@ import {
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
+import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
 import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
@@ -206,6 +207,7 @@ export const logSidecarOptions = {
     default: 1000,
     defaultText: '1s',
   }),
+  ...podLabelOptions,
   label: listOption(parseLabel, {
     group: 'parsing',
     description:
