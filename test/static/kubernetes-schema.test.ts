@@ -7,17 +7,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  buildableDirs,
-  type KubeObject,
-  kubectlSkipReason,
-  REPO_ROOT,
-  render,
-} from './rendered-manifests.js';
+import { buildableDirs, KUBECTL, type KubeObject, REPO_ROOT, render } from './rendered-manifests.js';
 import { KUBERNETES_VERSIONS, strictValidator } from './strict-kubernetes-schema.js';
 
-const skipReason = kubectlSkipReason('the Kubernetes schema checks');
+const skipReason = requireTool('kubectl', KUBECTL).missing;
 
 interface Model {
   validate(): void;

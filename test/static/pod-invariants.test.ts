@@ -1,8 +1,8 @@
 // The properties of the rendered Pods that make the sidecars work as designed; each failure names the
 // workload and container.
-
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
@@ -10,8 +10,8 @@ import {
   type Container,
   durationMs,
   FIXTURE_DIRS,
+  KUBECTL,
   type KubeObject,
-  kubectlSkipReason,
   type PodSpec,
   type Probe,
   podTemplateOf,
@@ -28,7 +28,7 @@ const LOG_DIR = '/var/log/agent';
 const DEFAULT_SHUTDOWN_MS: Record<string, number> = { 'log-sidecar': 25_000, 'metrics-sidecar': 10_000 };
 const DEFAULT_LISTEN: Record<string, number> = { 'log-sidecar': 9091, 'metrics-sidecar': 9090 };
 
-const skipReason = kubectlSkipReason('the Pod invariant checks');
+const skipReason = requireTool('kubectl', KUBECTL).missing;
 // Workloads of the user fixtures are someone else's: only what the Component adds is checked there.
 const isExample = (dir: string): boolean => dir.startsWith('k8s/');
 

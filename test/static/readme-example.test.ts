@@ -4,14 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { kubectlSkipReason, REPO_ROOT, render } from './rendered-manifests.js';
+import { KUBECTL, REPO_ROOT, render } from './rendered-manifests.js';
 
 const FIXTURE = 'test/static/fixtures/user-workloads';
 const README_PATH = '../agent-sidecars/k8s/components/agent-sidecars';
 const FIXTURE_PATH = '../../../../k8s/components/agent-sidecars';
 
-const skipReason = kubectlSkipReason('the README example checks');
+const skipReason = requireTool('kubectl', KUBECTL).missing;
 
 /** The fenced YAML block after `<!-- readme-example: PATH -->` in the README. */
 function readmeBlock(path: string): string {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandProbe, type ToolProbe } from '@agent-sidecars/shared/testing';
 import { parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,25 +27,12 @@ export interface KubeObject {
 /** Folders outside k8s/ whose kustomizations use the Components the way a user's own would. */
 export const FIXTURE_DIRS = ['test/static/fixtures/user-workloads'] as const;
 
-/** Why kubectl cannot render here, or undefined when it can. */
-export function kubectlMissing(): string | undefined {
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  if (probe.error) return `kubectl is not installed (${probe.error.message}); it renders the kustomizations`;
-  if (probe.status !== 0) return `kubectl version --client failed: ${probe.stderr.trim()}`;
-  return undefined;
-}
-
-/**
- * Why the kustomize checks cannot run, or undefined when they can. Under CI=true a missing kubectl is no
- * reason to skip: it throws, so the suite fails instead of reading green.
- */
-export function kubectlSkipReason(suite: string): string | undefined {
-  const missing = kubectlMissing();
-  if (!missing) return undefined;
-  if (process.env.CI === 'true') throw new Error(`${suite} cannot run under CI=true: ${missing}`);
-  console.warn(`skipping ${suite}: ${missing}`);
-  return missing;
-}
+/** kubectl renders the kustomizations; for `requireTool('kubectl', KUBECTL)`. */
+export const KUBECTL: ToolProbe = {
+  probe: commandProbe('kubectl', ['version', '--client']),
+  install:
+    'apt-get install kubectl (from the Kubernetes apt repository), or the static binary from dl.k8s.io',
+};
 
 /** Every folder under k8s/ holding a kustomization.yaml, relative to the repository root. */
 export function kustomizationDirs(): string[] {

@@ -2,10 +2,11 @@
 // and puts the chosen labels on every record it ships; without the file it refuses to start (exit 2).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+import { logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 describe('log-sidecar --pod-labels (built binary)', () => {
@@ -51,7 +52,7 @@ describe('log-sidecar --pod-labels (built binary)', () => {
       '--pod-labels-file',
       join(dir, 'missing'),
     ]);
-    expect(await sidecar.exited).toBe(2);
+    expect((await sidecar.exited).code).toBe(2);
     expect(sidecar.stderrText).toMatch(
       /--pod-labels-file: ".*missing" cannot be read \(ENOENT\) and --pod-labels is set/,
     );
