@@ -142,7 +142,7 @@ describe.skipIf(skipReason !== undefined)('rendered manifests against the Kubern
       );
       const objects = render(join(work, 'user'));
       const workloads = objects.filter((o) =>
-        ['Deployment', 'StatefulSet', 'Job', 'CronJob'].includes(o.kind),
+        ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind),
       );
       const failing = workloads
         .filter((o) =>
@@ -154,6 +154,7 @@ describe.skipIf(skipReason !== undefined)('rendered manifests against the Kubern
         .sort();
       expect(failing).toEqual([
         'CronJob/nightly-export',
+        'DaemonSet/node-probe',
         'Deployment/shop-api',
         'Job/report',
         'StatefulSet/ledger',

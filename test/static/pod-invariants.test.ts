@@ -84,6 +84,7 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       'test/static/fixtures/user-workloads: Deployment/shop-api',
       'test/static/fixtures/user-workloads: StatefulSet/ledger',
       'test/static/fixtures/user-workloads: CronJob/nightly-export',
+      'test/static/fixtures/user-workloads: DaemonSet/node-probe',
       'test/static/fixtures/user-workloads: Job/report',
     ]);
   });
@@ -93,7 +94,7 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       (doc) => doc.toJS() as KubeObject,
     );
     const selected = (o: KubeObject): boolean =>
-      ['Deployment', 'StatefulSet', 'Job', 'CronJob'].includes(o.kind) &&
+      ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind) &&
       o.metadata.labels?.['agent-sidecars.io/inject'] === 'true';
     const unselected = written.filter((o) => !selected(o));
     expect(unselected.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
