@@ -25,6 +25,7 @@ import {
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import { deliveryOptions } from './delivery/delivery-options.js';
+import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
 import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
@@ -211,6 +212,7 @@ export const logSidecarOptions = {
     default: 1000,
     defaultText: '1s',
   }),
+  ...podLabelOptions,
   label: listOption(parseLabel, {
     group: 'parsing',
     description:
