@@ -119,11 +119,7 @@ describe('one metrics-sidecar scraping many valid and invalid targets at once', 
     }
     base = await sidecars.start(args).ready();
     // Every target scraped at least twice, so every verdict is in the served body.
-    await waitFor(
-      'every target to be scraped twice',
-      () => targets.every((target) => target.requests >= 2),
-      20_000,
-    );
+    await waitFor('every target to be scraped twice', () => targets.every((target) => target.requests >= 2));
   }, 30_000);
 
   afterAll(async () => {
