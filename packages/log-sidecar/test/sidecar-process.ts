@@ -59,6 +59,8 @@ export interface StartOptions {
   readonly withoutReadOverride?: boolean;
   /** Leave stdout unread (to make the stdout sink block). */
   readonly stdoutUnread?: boolean;
+  /** Run under `ulimit -n` of this many file descriptors (`prlimit` execs the sidecar in place). */
+  readonly openFilesLimit?: number;
 }
 
 /** The built binary as a child process, with its stdout records and stderr log lines collected. */
@@ -77,6 +79,9 @@ export class SidecarProcess {
     const command = [process.execPath, MAIN, '--listen', '127.0.0.1:0', ...args];
     // setpriv execs node in place: the child's pid is the sidecar's, so signals reach it directly.
     if (options.withoutReadOverride && IS_ROOT) command.unshift(...SETPRIV_NO_READ_OVERRIDE);
+    if (options.openFilesLimit !== undefined) {
+      command.unshift('prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`);
+    }
     this.child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '', ...options.env },
