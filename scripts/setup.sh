@@ -29,9 +29,17 @@ if [ -n "$need_apt" ]; then
     apt-get update -qq >&2
     # shellcheck disable=SC2086
     apt-get install -y -qq --no-install-recommends $need_apt >&2
-    # The Debian package starts a Prometheus on :9090 where an init system runs; the sidecar needs that port.
-    if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
-    pkill -x prometheus >/dev/null 2>&1 || true
+    # The Debian package starts a Prometheus service where systemd runs. Only the one installed just now is
+    # disabled (through systemd, never by killing a process by name); a Prometheus the machine already had
+    # is left alone: the tests run their own on free ports and stop it by PID, and the demo picks a free
+    # port when :9090 is taken.
+    case "$need_apt" in
+      *' prometheus'*)
+        if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+          systemctl disable --now prometheus >/dev/null 2>&1 || true
+        fi
+        ;;
+    esac
   else
     log "missing (tests that need them are skipped with a reason):$need_apt"
     log "install them with: sudo apt-get install$need_apt"

@@ -1,11 +1,12 @@
 """The example agent: a small FastAPI app that writes a JSON request log and serves Prometheus metrics.
 
 Run: uvicorn app:app --host 127.0.0.1 --port ${PORT:-8000}
-Env: LOG_FILE (default /var/log/agent/requests.log), LOG_MAX_BYTES, LOG_BACKUP_COUNT.
+Env: LOG_FILE (default /var/log/agent/requests.log), LOG_MAX_BYTES, LOG_BACKUP_COUNT, AGENT_INSTANCE.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from typing import Optional
@@ -115,9 +116,14 @@ class RequestObserver:
 app.add_middleware(RequestObserver)
 
 
+# Set by a runner (the demo) to a per-run token: echoed here, it proves the process answering on the
+# port is the agent that runner started, not another one that got the port first.
+INSTANCE = os.environ.get("AGENT_INSTANCE", "")
+
+
 @app.get("/healthz")
 async def healthz() -> dict:
-    return {"status": "ok"}
+    return {"status": "ok", "instance": INSTANCE} if INSTANCE else {"status": "ok"}
 
 
 @app.post("/inference")

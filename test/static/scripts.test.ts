@@ -1,7 +1,7 @@
 // Checks by the tools that own the formats: shellcheck for the kind script, promtool for the Prometheus
 // configurations. Each is skipped, with the reason printed, where its tool is missing.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -79,5 +79,36 @@ describe.skipIf(noPromtool !== undefined)('Prometheus configurations', () => {
       ctx.skip();
     }
     expect(run.status, output).toBe(0);
+  });
+});
+
+describe('scripts respect the machine they run on', () => {
+  /** Every script and test helper that could stop a process: shell, mjs and TypeScript outside node_modules. */
+  function sources(dir: string): string[] {
+    const found: string[] = [];
+    for (const entry of readdirSync(join(REPO_ROOT, dir), { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.name === 'node_modules' || entry.name === 'dist') continue;
+      if (entry.isDirectory()) found.push(...sources(path));
+      else if (/\.(sh|mjs|ts)$/.test(entry.name)) found.push(path);
+    }
+    return found;
+  }
+
+  it('never stops a process by name (pkill, killall): only by the PID it started', () => {
+    const offenders = ['scripts', 'test', 'bench', 'packages']
+      .flatMap(sources)
+      .filter((path) => path !== 'test/static/scripts.test.ts')
+      .filter((path) => /\b(pkill|killall)\b/.test(readFileSync(join(REPO_ROOT, path), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('setup.sh disables only a Prometheus service it installed itself, through systemd', () => {
+    const text = readFileSync(join(REPO_ROOT, 'scripts/setup.sh'), 'utf8');
+    const disable = text.indexOf('systemctl disable --now prometheus');
+    expect(disable).toBeGreaterThan(0);
+    // The disable sits inside the branch taken only when prometheus is among the packages installed now.
+    const guard = text.lastIndexOf("*' prometheus'*)", disable);
+    expect(guard).toBeGreaterThan(text.indexOf('apt-get install'));
   });
 });

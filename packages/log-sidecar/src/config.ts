@@ -1,51 +1,63 @@
 import { join, resolve } from 'node:path';
 import {
+  byteSizeParser,
   ConfigError,
   type ConfigOf,
+  configSchema,
+  durationParser,
   enumParser,
   InvalidValue,
+  integerParser,
   LOG_LEVELS,
   type LogLevel,
   listOption,
+  type OptionDefs,
   type OptionNames,
   option,
   optionalOption,
   type Parser,
   parseBoolean,
-  parseByteSize,
-  parseDuration,
   parseLabel,
   parseListenAddress,
-  parsePositiveInt,
   parseString,
+  shapedParser,
+  type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import type { RecordFormat } from './record-builder.js';
+import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
 /** `none`, `python`, or a regular expression that matches the first line of a record. */
-export const parseMultiline: Parser<MultilineMode> = (raw) => {
-  const text = raw.trim();
-  if (text === 'none') return { kind: 'none' };
-  if (text === 'python') return { kind: 'python' };
-  try {
-    return { kind: 'regex', firstLine: new RegExp(text) };
-  } catch (error) {
-    throw new InvalidValue(
-      `is neither none, python nor a regular expression (${(error as Error).message})`,
-      'use none, python, or a regular expression matching the first line of a record, e.g. ^\\d{4}-\\d{2}-\\d{2}',
-    );
-  }
-};
+export const parseMultiline: Parser<MultilineMode> = shapedParser(
+  (raw): MultilineMode => {
+    const text = raw.trim();
+    if (text === 'none') return { kind: 'none' };
+    if (text === 'python') return { kind: 'python' };
+    try {
+      return { kind: 'regex', firstLine: new RegExp(text) };
+    } catch (error) {
+      throw new InvalidValue(
+        `is neither none, python nor a regular expression (${(error as Error).message})`,
+        'use none, python, or a regular expression matching the first line of a record, e.g. ^\\d{4}-\\d{2}-\\d{2}',
+      );
+    }
+  },
+  { type: 'string', pattern: '\\S' },
+  (mode) => (mode.kind === 'regex' ? mode.firstLine.source : mode.kind),
+);
 
-const parseGlob: Parser<string> = (raw) => {
-  const text = parseString(raw).trim();
-  if (text.endsWith('/')) {
-    throw new InvalidValue('names a directory', 'give a glob of files, e.g. /var/log/agent/*.log');
-  }
-  return text;
-};
+const parseGlob: Parser<string> = shapedParser(
+  (raw) => {
+    const text = parseString(raw).trim();
+    if (text.endsWith('/')) {
+      throw new InvalidValue('names a directory', 'give a glob of files, e.g. /var/log/agent/*.log');
+    }
+    return text;
+  },
+  { type: 'string', pattern: '[^/\\s]\\s*$' },
+);
 
 /** Downward API variables that become labels when set. */
 export const DOWNWARD_API_LABELS: Readonly<Record<string, string>> = {
@@ -55,113 +67,182 @@ export const DOWNWARD_API_LABELS: Readonly<Record<string, string>> = {
   CONTAINER_NAME: 'container',
 };
 
+export const LOG_SIDECAR_HELP_FOOTER = [
+  'Several sinks at once (say Loki and stdout) are a sinks: list in the --config file; its items take the --sink-* options without the sink prefix (url, format, tokenFile, headers, ...) plus type and name. See SINKS.md.',
+  '',
+  'Labels: POD_NAME, POD_NAMESPACE, NODE_NAME and CONTAINER_NAME from the environment become the labels pod, namespace, node and container of every record (--label wins); start-up logs which were taken.',
+  '',
+  'Exit codes: 0 every record delivered; 1 the shutdown deadline passed with records undelivered (logged per file), or a runtime failure such as a port in use; 2 bad config.',
+  '',
+  'Example:',
+  '  log-sidecar --path "/var/log/agent/*.log" --multiline python \\',
+  '    --sink-url http://loki:3100 --sink-format loki',
+  '  log-sidecar validate --config /etc/log-sidecar/config.yaml',
+].join('\n');
+
+/** --help sections, in order. */
+export const LOG_SIDECAR_GROUPS = {
+  source: 'Source (which files, how they are followed):',
+  parsing: 'Parsing (lines into records):',
+  sinks: 'Sinks (flags set one; a sinks: list in --config sets several):',
+  delivery: 'Delivery (batching, retries, the shutdown deadline):',
+  runtime: 'Runtime:',
+} as const;
+
+/** The options with a --help group set, `overrides` naming the ones that belong elsewhere. */
+function grouped<O extends OptionDefs>(
+  options: O,
+  group: string,
+  overrides: Partial<Record<keyof O, string>>,
+  show: Partial<Record<keyof O, (value: never) => unknown>>,
+): O {
+  return Object.fromEntries(
+    Object.entries(options).map(([key, def]) => [
+      key,
+      Object.freeze({
+        ...def,
+        group: def.group ?? overrides[key as keyof O] ?? group,
+        show: def.show ?? show[key as keyof O],
+      }),
+    ]),
+  ) as O;
+}
+
 export const logSidecarOptions = {
   path: listOption(parseGlob, {
+    group: 'source',
     description: 'glob of log files to read, re-evaluated as files appear',
     valueName: '<glob>',
     required: true,
   }),
   exclude: listOption(parseGlob, {
+    group: 'source',
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
-  ...sinkOptions,
+  ...grouped(
+    sinkOptions,
+    'sinks',
+    { sinkRetryLimit: 'delivery', maxInFlight: 'delivery', onDeadline: 'delivery' },
+    // --print-config never shows a credential.
+    {
+      sinkHeader: maskHeader,
+      sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
+    },
+  ),
   checkpointDir: optionalOption(parseString, {
+    group: 'source',
     description: 'directory for the checkpoint file',
     valueName: '<dir>',
     defaultText: '<directory of the first --path>/.log-sidecar',
   }),
   listen: option(parseListenAddress, {
+    group: 'runtime',
     description: 'address of /livez, /readyz and /metrics',
     valueName: '<[host]:port>',
     default: { host: '0.0.0.0', port: 9091 },
     defaultText: ':9091',
   }),
-  shutdownTimeout: option(parseDuration, {
+  shutdownTimeout: option(durationParser({ min: 1000, max: 60 * 60_000 }), {
+    group: 'runtime',
     description: 'time allowed from SIGTERM to exit, below the Pod terminationGracePeriodSeconds',
     valueName: '<duration>',
     default: 25_000,
     defaultText: '25s',
   }),
-  maxLineBytes: option(parseByteSize, {
+  maxLineBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
+    group: 'parsing',
     description: 'longer lines are cut to this size and marked truncated',
     valueName: '<size>',
     default: 256 * 1024,
     defaultText: '256KiB',
   }),
-  bufferMaxBytes: option(parseByteSize, {
+  bufferMaxBytes: option(byteSizeParser({ min: 64 * 1024, max: 1024 ** 3 }), {
+    group: 'delivery',
     description: 'memory for records held until delivered (text + 256 B each); reading pauses above it',
     valueName: '<size>',
     default: 16 * 1024 * 1024,
     defaultText: '16MiB',
   }),
-  batchMaxRecords: option(parsePositiveInt, {
+  batchMaxRecords: option(integerParser(1, 100_000), {
+    group: 'delivery',
     description: 'records per batch sent to a sink',
     valueName: '<n>',
     default: 1000,
     defaultText: '1000',
   }),
-  batchMaxBytes: option(parseByteSize, {
+  batchMaxBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
+    group: 'delivery',
     description: 'bytes per batch sent to a sink',
     valueName: '<size>',
     default: 1024 * 1024,
     defaultText: '1MiB',
   }),
-  batchTimeout: option(parseDuration, {
+  batchTimeout: option(durationParser({ min: 1, max: 60_000 }), {
+    group: 'delivery',
     description: 'longest a record waits for its batch to fill',
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
   }),
   format: option<RecordFormat>(enumParser(['json', 'raw']), {
+    group: 'parsing',
     description: 'json: JSON lines become fields, other lines {"message": ...}; raw: every line is text',
     valueName: '<json|raw>',
     default: 'json',
     defaultText: 'json',
   }),
   multiline: option(parseMultiline, {
+    group: 'parsing',
     description: 'group lines into records: none, python (tracebacks), or a regex of a first line',
     valueName: '<none|python|regex>',
     default: { kind: 'none' },
     defaultText: 'none',
   }),
-  multilineTimeout: option(parseDuration, {
+  multilineTimeout: option(durationParser({ min: 10, max: 10 * 60_000 }), {
+    group: 'parsing',
     description: 'a pending multiline record is emitted after this much quiet in its file',
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
   }),
   label: listOption(parseLabel, {
+    group: 'parsing',
     description:
       'key=value label on every record (pod, namespace, node, container come from the Downward API env)',
     valueName: '<key=value>',
   }),
-  scanInterval: option(parseDuration, {
+  scanInterval: option(durationParser({ min: 50, max: 60 * 60_000 }), {
+    group: 'source',
     description: 'how often the globs are listed again and open files checked for truncation and rotation',
     valueName: '<duration>',
     default: 1000,
     defaultText: '1s',
   }),
   followRotated: option(parseBoolean, {
+    group: 'source',
     description:
       'also read rotated files next to matching ones (app.log.1, app.log.2026-11-21, app.log-20261121), modified within --checkpoint-grace',
     valueName: '<true|false>',
     default: true,
     defaultText: 'true',
   }),
-  readInterval: option(parseDuration, {
+  readInterval: option(durationParser({ min: 10, max: 60_000 }), {
+    group: 'source',
     description: 'how often open files are checked for new lines',
     valueName: '<duration>',
     default: 250,
     defaultText: '250ms',
   }),
-  checkpointGrace: option(parseDuration, {
+  checkpointGrace: option(durationParser({ min: 60_000, max: 30 * 24 * 60 * 60_000 }), {
+    group: 'source',
     description: 'checkpoints of files gone for this long are removed',
     valueName: '<duration>',
     default: 60 * 60_000,
-    defaultText: '60m',
+    defaultText: '1h',
   }),
   logLevel: option<LogLevel>(enumParser(LOG_LEVELS), {
+    group: 'runtime',
     description: "the sidecar's own log level (JSON on stderr)",
     valueName: '<level>',
     default: 'info',
@@ -171,45 +252,19 @@ export const logSidecarOptions = {
 
 export type LogSidecarConfig = ConfigOf<typeof logSidecarOptions>;
 
-export function validateConfig(config: LogSidecarConfig, names: OptionNames<typeof logSidecarOptions>): void {
+export function validateConfig(
+  config: LogSidecarConfig,
+  names: OptionNames<typeof logSidecarOptions>,
+  written: WrittenValues<typeof logSidecarOptions> = {} as WrittenValues<typeof logSidecarOptions>,
+): void {
   validateSinkConfig(config, names);
-  if (config.maxLineBytes < 1) {
-    throw new ConfigError(
-      names.maxLineBytes,
-      String(config.maxLineBytes),
-      'is zero',
-      'use a size of at least 1B, e.g. 256KiB',
-    );
-  }
   if (config.bufferMaxBytes < config.maxLineBytes) {
     throw new ConfigError(
       names.bufferMaxBytes,
-      String(config.bufferMaxBytes),
-      `is smaller than --max-line-bytes (${config.maxLineBytes})`,
+      written.bufferMaxBytes,
+      `is smaller than ${names.maxLineBytes} (${written.maxLineBytes})`,
       'hold at least one longest line, e.g. 16MiB',
     );
-  }
-  if (config.batchMaxBytes < 1) {
-    throw new ConfigError(names.batchMaxBytes, String(config.batchMaxBytes), 'is zero', 'e.g. 1MiB');
-  }
-  if (config.shutdownTimeout < 1000) {
-    throw new ConfigError(
-      names.shutdownTimeout,
-      `${config.shutdownTimeout}ms`,
-      'is under 1s, too short to read files to their end and deliver them',
-      'use a duration below the Pod terminationGracePeriodSeconds, e.g. 25s',
-    );
-  }
-  if (config.readInterval < 10 || config.readInterval > 60_000) {
-    throw new ConfigError(
-      names.readInterval,
-      `${config.readInterval}ms`,
-      'is outside 10ms..60s',
-      'e.g. 250ms',
-    );
-  }
-  if (config.scanInterval < 50) {
-    throw new ConfigError(names.scanInterval, `${config.scanInterval}ms`, 'is under 50ms', 'e.g. 1s');
   }
 }
 
@@ -222,16 +277,43 @@ export function checkpointDirOf(config: LogSidecarConfig, cwd: string): string {
   return join(base, '.log-sidecar');
 }
 
+/** A label on every record, and where it came from: `env POD_NAME` or `--label`. */
+export interface LabelSource {
+  readonly value: string;
+  readonly from: string;
+}
+
+/**
+ * `--label` pairs over the Downward API ones (an explicit label wins), each with its origin, so start-up
+ * can log which labels were taken from where (an unrelated CONTAINER_NAME in a shell is then visible).
+ */
+export function labelSourcesOf(
+  config: LogSidecarConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, LabelSource> {
+  const labels: Record<string, LabelSource> = {};
+  for (const [variable, label] of Object.entries(DOWNWARD_API_LABELS)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') labels[label] = { value, from: `env ${variable}` };
+  }
+  for (const [key, value] of config.label) labels[key] = { value, from: '--label' };
+  return labels;
+}
+
 /** `--label` pairs over the Downward API ones (an explicit label wins). */
 export function labelsOf(
   config: LogSidecarConfig,
   env: Readonly<Record<string, string | undefined>>,
 ): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const [variable, label] of Object.entries(DOWNWARD_API_LABELS)) {
-    const value = env[variable];
-    if (value !== undefined && value !== '') labels[label] = value;
-  }
-  for (const [key, value] of config.label) labels[key] = value;
-  return labels;
+  return Object.fromEntries(
+    Object.entries(labelSourcesOf(config, env)).map(([key, { value }]) => [key, value]),
+  );
+}
+
+/** The JSON Schema of the --config file, generated from the option table above (schemas/ holds a copy). */
+export function logSidecarConfigSchema(): Record<string, unknown> {
+  return configSchema(logSidecarOptions, {
+    id: 'https://github.com/agent-sidecars/agent-sidecars/schemas/log-sidecar.config.schema.json',
+    title: 'log-sidecar --config file',
+  });
 }

@@ -4,20 +4,28 @@ import {
   createLogger,
   createMetricsRegistry,
   exitOnConfigError,
+  exitOnListenFailure,
   HealthServer,
   Lifecycle,
-  loadConfigOrExit,
-  type ShutdownContext,
+  sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
+
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { checkpointDirOf, labelsOf, logSidecarOptions, validateConfig } from './config.js';
-import type { DrainReport } from './delivery/delivery.js';
+import {
+  checkpointDirOf,
+  LOG_SIDECAR_GROUPS,
+  LOG_SIDECAR_HELP_FOOTER,
+  labelSourcesOf,
+  labelsOf,
+  logSidecarOptions,
+  validateConfig,
+} from './config.js';
+import { checkConfigFiles } from './config-check.js';
+
 import { createDelivery } from './delivery/index.js';
 import { Pipeline } from './pipeline.js';
 import { RecordBuilder } from './record-builder.js';
 import { createSinks } from './sink/sink-factory.js';
-import { FileDiscovery } from './source/file-discovery.js';
-import { SourceMetrics } from './source-metrics.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
 const READ_BUFFER_BYTES = 256 * 1024;
@@ -27,7 +35,7 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-const config = loadConfigOrExit(
+const config = await sidecarConfigOrExit(
   {
     program: 'log-sidecar',
     version,
@@ -38,10 +46,12 @@ const config = loadConfigOrExit(
     argv: process.argv.slice(2),
     env: process.env,
     validate: validateConfig,
-    helpFooter:
-      'Exit codes: 0 everything delivered; 1 shutdown deadline passed with records undelivered (logged per file); 2 bad config.',
+    groups: LOG_SIDECAR_GROUPS,
+    helpWidth: process.stdout.columns,
+    helpFooter: LOG_SIDECAR_HELP_FOOTER,
   },
   process,
+  checkConfigFiles,
 );
 
 const logger = createLogger({ name: 'log-sidecar', level: config.logLevel });
@@ -56,6 +66,9 @@ lifecycle.installProcessHandlers(process);
 const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
   (error: unknown) => exitOnConfigError('log-sidecar', error, process),
 );
+// Labels land on every record: say which were taken from where (an unrelated CONTAINER_NAME in a shell
+// would otherwise be a silent surprise).
+logger.info({ labels: labelSourcesOf(config, process.env) }, 'Labels added to every record.');
 const delivery = createDelivery({
   sinks,
   logger,
@@ -80,93 +93,46 @@ else if (loaded.kind === 'unusable') {
   );
 }
 
-let pipeline: Pipeline | undefined;
-const metrics = new SourceMetrics(registry, () => pipeline?.files() ?? []);
-pipeline = new Pipeline({
+const pipeline = new Pipeline({
   delivery,
   store,
   builder: new RecordBuilder(config.format, labelsOf(config, process.env)),
-  metrics,
+  registry,
   logger,
+  discovery: {
+    patterns: config.path,
+    excludes: config.exclude,
+    intervalMs: config.scanInterval,
+    cwd: process.cwd(),
+    followRotated: config.followRotated,
+  },
   maxLineBytes: config.maxLineBytes,
   multiline: config.multiline,
   multilineTimeoutMs: config.multilineTimeout,
   readBufferBytes: READ_BUFFER_BYTES,
+  readIntervalMs: config.readInterval,
   rotateWaitMs: ROTATE_WAIT_MS,
+  checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
   checkpointGraceMs: config.checkpointGrace,
-});
-const source = pipeline;
-
-const discovery = new FileDiscovery({
-  patterns: config.path,
-  excludes: config.exclude,
-  intervalMs: config.scanInterval,
-  logger,
-  cwd: process.cwd(),
-  onScan: source.reconcile,
-  onError: (kind) => metrics.errors.inc({ kind }),
-  followRotated: config.followRotated,
-  rotatedMaxAgeMs: config.checkpointGrace,
+  // Kept back before the lifecycle's hard deadline to write the checkpoint and the report.
+  deadlineMarginMs: Math.min(1000, Math.max(200, config.shutdownTimeout / 10)),
 });
 
 const health = new HealthServer({ lifecycle, registry, logger, listen: config.listen });
-lifecycle.addReadinessCheck('discovery', () => discovery.running);
-
-const checkpointTimer = setInterval(() => source.writeCheckpoint(), CHECKPOINT_INTERVAL_MS);
-const readTimer = setInterval(source.tick, config.readInterval);
-
-/** Kept back before the lifecycle's hard deadline to write the checkpoint and the report. */
-function softDeadline(context: ShutdownContext): number {
-  const margin = Math.min(1000, Math.max(200, config.shutdownTimeout / 10));
-  return context.deadline - margin;
-}
-
-let drainReport: DrainReport | undefined;
-lifecycle.addShutdownStep('stop discovery', () => {
-  clearInterval(readTimer);
-  return discovery.stop();
-});
-lifecycle.addShutdownStep('read files to their end', async (context) => {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), Math.max(0, softDeadline(context) - Date.now()));
-  const onHardAbort = () => abort.abort();
-  context.signal.addEventListener('abort', onHardAbort, { once: true });
-  try {
-    await source.readToEnd(abort.signal);
-  } finally {
-    clearTimeout(timer);
-    context.signal.removeEventListener('abort', onHardAbort);
-  }
-});
-lifecycle.addShutdownStep('deliver', async (context) => {
-  drainReport = await delivery.drain(softDeadline(context));
-});
-lifecycle.addShutdownStep('write the final checkpoint', () => {
-  clearInterval(checkpointTimer);
-  if (!source.writeCheckpoint()) throw new Error('the final checkpoint could not be written');
-});
-lifecycle.addShutdownStep('report', () => {
-  // The one deadline report: per sink and file, the records read but not settled and the bytes past the
-  // settled offset (unread ones included). The delivery adds one line if it wrote records to stdout.
-  const shortfall = source.shortfall(drainReport);
-  if (shortfall.length === 0 && drainReport?.complete !== false) return;
-  for (const file of shortfall) {
-    logger.error(
-      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes },
-      'Not delivered before the shutdown deadline.',
-    );
-  }
-  throw new Error(`${shortfall.length} file(s) not fully delivered before the shutdown deadline`);
-});
+lifecycle.addReadinessCheck('discovery', () => pipeline.running);
+pipeline.addShutdownSteps(lifecycle);
 lifecycle.addShutdownStep('close', async () => {
-  await source.close();
-  await delivery.close();
+  await pipeline.close();
   await health.close();
 });
 
 try {
   await health.start();
-  await discovery.start();
+} catch (error) {
+  exitOnListenFailure('log-sidecar', error, config.listen, logger, process);
+}
+try {
+  await pipeline.start();
   lifecycle.markReady();
 } catch (error) {
   logger.fatal({ err: error }, 'Cannot start.');

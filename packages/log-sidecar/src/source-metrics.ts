@@ -13,8 +13,7 @@ export type ErrorKind =
   | 'read'
   | 'stat'
   | 'directory_missing'
-  | 'checkpoint'
-  | 'watch';
+  | 'checkpoint';
 
 /**
  * The source side's own series (prefix `log_sidecar_`), on the component's registry. Counters are bumped
@@ -83,7 +82,7 @@ export class SourceMetrics {
     });
     this.scans = new Counter({
       name: 'log_sidecar_discovery_scans_total',
-      help: 'Scans of the --path globs (periodic and on watch events).',
+      help: 'Scans of the --path globs.',
       registers,
     });
     new Gauge({

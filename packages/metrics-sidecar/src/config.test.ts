@@ -46,12 +46,27 @@ describe('metrics-sidecar config', () => {
 
   it('rejects a timeout not below the interval', () => {
     expect(() => load(['--interval', '5s', '--timeout', '5s'])).toThrow(
-      /--timeout: "5000ms" is not below --interval/,
+      /--timeout: "5s" is not below --interval \(5s\)/,
+    );
+    // Named and echoed as written, wherever the value came from.
+    expect(() => load([], { METRICS_SIDECAR_INTERVAL: '1m', METRICS_SIDECAR_TIMEOUT: '60000ms' })).toThrow(
+      /^METRICS_SIDECAR_TIMEOUT: "60000ms" is not below METRICS_SIDECAR_INTERVAL \(1m\)/,
     );
   });
 
+  it.each([
+    [['--interval', '0s'], '--interval: "0s" is below the minimum of 100ms'],
+    [['--timeout', '0'], '--timeout: "0" is below the minimum of 10ms'],
+    [['--interval', '2h'], '--interval: "2h" is above the maximum of 1h'],
+    [['--body-limit', '10'], '--body-limit: "10" is below the minimum of 1KiB'],
+    [['--sample-limit', '0'], '--sample-limit: "0" is out of range'],
+    [['--shutdown-timeout', '0s'], '--shutdown-timeout: "0s" is below the minimum of 100ms'],
+  ])('rejects %j outside its bounds', (argv, message) => {
+    expect(() => load(argv)).toThrow(message);
+  });
+
   it('rejects a stale-after below the interval', () => {
-    expect(() => load(['--stale-after', '1s'])).toThrow(/--stale-after: "1000ms" is below --interval/);
+    expect(() => load(['--stale-after', '1s'])).toThrow(/--stale-after: "1s" is below --interval \(15s\)/);
   });
 
   it('rejects a bad URL and duplicate names', () => {

@@ -1,37 +1,54 @@
 import {
+  byteSizeParser,
   ConfigError,
   type ConfigOf,
+  configSchema,
+  durationParser,
   enumParser,
+  integerParser,
   LOG_LEVELS,
   type LoadConfigInput,
   type LogLevel,
   listOption,
+  maskUrl,
   type OptionNames,
   option,
   optionalOption,
   type Parser,
-  parseByteSize,
-  parseDuration,
   parseListenAddress,
-  parsePositiveInt,
   parseUrl,
+  shapedParser,
+  type WrittenValues,
 } from '@agent-sidecars/shared';
 import { SELF_SOURCE, type Target } from './metrics-sidecar.js';
 
 const TARGET_NAME = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s;
 
 /** `URL` (named after its host:port) or `name=URL`. */
-export const parseTarget: Parser<Target> = (raw) => {
-  const text = raw.trim();
-  const named = TARGET_NAME.exec(text);
-  const url = parseUrl(named ? named[2]! : text);
-  return Object.freeze({ name: named ? named[1]! : url.host, url });
-};
+export const parseTarget: Parser<Target> = shapedParser(
+  (raw) => {
+    const text = raw.trim();
+    const named = TARGET_NAME.exec(text);
+    const url = parseUrl(named ? named[2]! : text);
+    return Object.freeze({ name: named ? named[1]! : url.host, url });
+  },
+  { type: 'string', pattern: '^\\s*([A-Za-z_][A-Za-z0-9_.-]*=)?[Hh][Tt][Tt][Pp][Ss]?://' },
+  (target) =>
+    target.name === target.url.host ? maskUrl(target.url) : `${target.name}=${maskUrl(target.url)}`,
+);
+
+/** --help sections, in order. */
+export const METRICS_SIDECAR_GROUPS = {
+  scrape: 'Scraping:',
+  serve: 'Serving:',
+  runtime: 'Runtime:',
+} as const;
 
 export const DEFAULT_TARGET = 'http://127.0.0.1:8000/metrics';
 
 export const metricsSidecarOptions = {
   target: listOption(parseTarget, {
+    group: 'scrape',
     description:
       'a URL to scrape, or name=URL; the name is the target label of the sidecar own metrics (default: host:port)',
     valueName: '<[name=]url>',
@@ -39,47 +56,55 @@ export const metricsSidecarOptions = {
     defaultText: DEFAULT_TARGET,
   }),
   listen: option(parseListenAddress, {
+    group: 'serve',
     description: 'where /metrics, /livez and /readyz are served',
     valueName: '<[host]:port>',
     default: { host: '0.0.0.0', port: 9090 },
     defaultText: ':9090',
   }),
-  interval: option(parseDuration, {
+  interval: option(durationParser({ min: 100, max: 60 * 60_000 }), {
+    group: 'scrape',
     description: 'time between the starts of two scrapes of a target',
     valueName: '<duration>',
     default: 15_000,
     defaultText: '15s',
   }),
-  timeout: option(parseDuration, {
+  timeout: option(durationParser({ min: 10, max: 10 * 60_000 }), {
+    group: 'scrape',
     description: 'limit on one scrape, below --interval',
     valueName: '<duration>',
     default: 5_000,
     defaultText: '5s',
   }),
-  staleAfter: optionalOption(parseDuration, {
+  staleAfter: optionalOption(durationParser({ min: 100, max: 24 * 60 * 60_000 }), {
+    group: 'serve',
     description: "age of a target's last good scrape after which its series are no longer served",
     valueName: '<duration>',
     defaultText: '2 x --interval',
   }),
-  bodyLimit: option(parseByteSize, {
+  bodyLimit: option(byteSizeParser({ min: 1024, max: 1024 ** 3 }), {
+    group: 'scrape',
     description: 'limit on a decompressed scrape body',
     valueName: '<size>',
     default: 16 * 1024 * 1024,
     defaultText: '16MiB',
   }),
-  sampleLimit: option(parsePositiveInt, {
+  sampleLimit: option(integerParser(1, 10_000_000), {
+    group: 'scrape',
     description: 'limit on the samples of one scrape',
     valueName: '<count>',
     default: 200_000,
     defaultText: '200000',
   }),
-  shutdownTimeout: option(parseDuration, {
+  shutdownTimeout: option(durationParser({ min: 100, max: 10 * 60_000 }), {
+    group: 'runtime',
     description: 'limit on the shutdown after SIGTERM',
     valueName: '<duration>',
     default: 10_000,
     defaultText: '10s',
   }),
   logLevel: option<LogLevel>(enumParser(LOG_LEVELS), {
+    group: 'runtime',
     description: `level of the sidecar's own logs (${LOG_LEVELS.join(', ')})`,
     valueName: '<level>',
     default: 'info',
@@ -101,26 +126,21 @@ export function settingsOf(config: MetricsSidecarConfig): Settings {
 export function validateConfig(
   config: MetricsSidecarConfig,
   names: OptionNames<typeof metricsSidecarOptions>,
+  written: WrittenValues<typeof metricsSidecarOptions>,
 ): void {
-  if (config.interval <= 0) {
-    throw new ConfigError(names.interval, '0', 'must be longer than 0', 'use e.g. 15s');
-  }
-  if (config.timeout <= 0) {
-    throw new ConfigError(names.timeout, '0', 'must be longer than 0', 'use e.g. 5s');
-  }
   if (config.timeout >= config.interval) {
     throw new ConfigError(
       names.timeout,
-      `${config.timeout}ms`,
-      `is not below --interval (${config.interval}ms), so scrapes could overlap`,
+      written.timeout,
+      `is not below ${names.interval} (${written.interval}), so scrapes could overlap`,
       'use a timeout shorter than the interval, e.g. --interval 15s --timeout 5s',
     );
   }
   if (config.staleAfter !== undefined && config.staleAfter < config.interval) {
     throw new ConfigError(
       names.staleAfter,
-      `${config.staleAfter}ms`,
-      `is below --interval (${config.interval}ms), so series would vanish between good scrapes`,
+      written.staleAfter,
+      `is below ${names.interval} (${written.interval}), so series would vanish between good scrapes`,
       'use at least the interval, e.g. 2 x --interval (the default)',
     );
   }
@@ -152,6 +172,7 @@ export function configInput(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   version: string,
+  helpWidth?: number,
 ): LoadConfigInput<typeof metricsSidecarOptions> {
   return {
     program: 'metrics-sidecar',
@@ -163,8 +184,23 @@ export function configInput(
     argv,
     env,
     validate: validateConfig,
-    helpFooter:
-      'Durations take ms, s or m (15s); sizes B, KiB, MiB or GiB (16MiB). Every option is also an env var\n' +
-      '(METRICS_SIDECAR_INTERVAL) and a field of the --config file (interval: 15s).',
+    groups: METRICS_SIDECAR_GROUPS,
+    helpWidth,
+    helpFooter: [
+      'Exit codes: 0 clean shutdown; 1 a runtime failure (logged); 2 bad config, or an address that cannot be listened on.',
+      '',
+      'Example:',
+      '  metrics-sidecar --target app=http://127.0.0.1:8000/metrics \\',
+      '    --interval 15s --listen :9090',
+      '  metrics-sidecar validate --config /etc/metrics-sidecar/config.yaml',
+    ].join('\n'),
   };
+}
+
+/** The JSON Schema of the --config file, generated from the option table above (schemas/ holds a copy). */
+export function metricsSidecarConfigSchema(): Record<string, unknown> {
+  return configSchema(metricsSidecarOptions, {
+    id: 'https://github.com/agent-sidecars/agent-sidecars/schemas/metrics-sidecar.config.schema.json',
+    title: 'metrics-sidecar --config file',
+  });
 }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import {
+  checkListenAddress,
   createLogger,
   createMetricsRegistry,
+  exitOnListenFailure,
   HealthServer,
   Lifecycle,
-  loadConfigOrExit,
+  sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
 import { configInput, settingsOf } from './config.js';
 import { createMetricsRoute } from './expose/exposition-server.js';
@@ -15,7 +17,12 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 const config = settingsOf(
-  loadConfigOrExit(configInput(process.argv.slice(2), process.env, version), process),
+  await sidecarConfigOrExit(
+    configInput(process.argv.slice(2), process.env, version, process.stdout.columns),
+    process,
+    // --dry-run: what starting would find wrong beyond the config itself, without binding the port.
+    (loaded) => checkListenAddress(loaded.listen),
+  ),
 );
 const logger = createLogger({ name: 'metrics-sidecar', level: config.logLevel });
 const lifecycle = new Lifecycle({
@@ -51,8 +58,7 @@ lifecycle.addShutdownStep('close the listener', () => server.close());
 try {
   await server.start();
 } catch (error) {
-  logger.fatal({ err: error, listen: config.listen }, 'Cannot listen; exiting.');
-  process.exit(1);
+  exitOnListenFailure('metrics-sidecar', error, config.listen, logger, process);
 }
 // Ready before any scrape: the app starts after its sidecars, so waiting for it would deadlock the Pod.
 lifecycle.markReady();

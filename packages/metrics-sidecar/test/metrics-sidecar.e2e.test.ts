@@ -245,7 +245,7 @@ describe('metrics-sidecar binary', () => {
     const badTimeout = startSidecar(['--interval', '5s', '--timeout', '10s']);
     expect((await badTimeout.exited).code).toBe(2);
     expect(badTimeout.stderr).toMatch(
-      /metrics-sidecar: config error: --timeout: "10000ms" is not below --interval/,
+      /metrics-sidecar: config error: --timeout: "10s" is not below --interval \(5s\)/,
     );
     const badUrl = startSidecar([], { METRICS_SIDECAR_TARGET: 'app=ftp://x/metrics' });
     expect((await badUrl.exited).code).toBe(2);

@@ -1,7 +1,7 @@
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AgentRuntime, detectAgentRuntime } from './agent-runtime.js';
-import { preferredOrFreePort } from './free-port.js';
+import { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 import { httpGet } from './http-probe.js';
 import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
 import { describeExit } from './managed-process.js';
@@ -19,6 +19,10 @@ export interface DemoConfig {
   readonly scrapeInterval: number;
   readonly terminationGracePeriod: number;
   readonly python: string;
+  /** Ports to use; undefined: the usual one (:8000, :9091, :9090) when free, else any free port. */
+  readonly agentPort: number | undefined;
+  readonly logSidecarPort: number | undefined;
+  readonly metricsSidecarPort: number | undefined;
 }
 
 export interface DemoIo {
@@ -32,9 +36,14 @@ export interface DemoIo {
   readonly adopt: (pod: Pod) => void;
 }
 
-/** The families shown from `:9090` after the traffic: the agent's, and one line of health per sidecar. */
+/** The families shown from `:9090` after the traffic: the agent's, and the metrics-sidecar's health. */
 const SHOWN_METRICS =
-  /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds|log_sidecar_records_[a-z_]+total)[{ ]/;
+  /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds)[{ ]/;
+/**
+ * The log-sidecar's delivery figures, read from its own /metrics after the last acknowledgement (the
+ * merged :9090 copy is one scrape old, and would show fewer delivered than were just shipped).
+ */
+const SHOWN_LOG_METRICS = /^log_sidecar_records_(read|delivered)_total[{ ]/;
 
 /**
  * The scripted scenario of `pnpm demo`: start the Pod in the kubelet's order, drive a burst of requests,
@@ -49,11 +58,15 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
 
   // A Pod starts with an empty emptyDir: clear what an earlier run left.
   rmSync(join(config.dir, 'logs'), { recursive: true, force: true });
-  const ports = {
-    logSidecar: await preferredOrFreePort(9091),
-    metricsSidecar: await preferredOrFreePort(9090),
-    agent: await preferredOrFreePort(8000),
-  };
+  const chosen = await choosePorts(config);
+  if ('error' in chosen) {
+    say(chosen.error);
+    return 2;
+  }
+  const { ports } = chosen;
+  // A per-run token the agent echoes on /healthz: the only proof that the process answering on the
+  // agent's port is the agent this run started (another process may take a port after it was checked).
+  const instance = `demo-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const ledger = new RecordLedger();
   let receiver: RecordReceiver | undefined;
   let sink: LogSink = { kind: 'stdout' };
@@ -73,6 +86,7 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
     node: io.node,
     agent: runtime,
     ports,
+    agentInstance: instance,
     baseEnv: io.env,
     terminationGracePeriodMs: config.terminationGracePeriod,
     logSidecar: { sink },
@@ -113,6 +127,8 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
     say('starting the Pod like the kubelet: each native sidecar, then its startup probe, then the agent');
     await pod.start();
     throwIfStopped(io.stop);
+    await proveOwnAgent(spec.urls.agent, ports.agent, instance);
+    say(`the agent on :${ports.agent} echoed this run's token on /healthz: it is this demo's agent`);
 
     say(
       `sending ${config.requests} POST /inference requests and one that fails (its traceback is one record)`,
@@ -125,14 +141,38 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
 
     const mine = () =>
       shipped.records().filter((record) => requestIdOf(record)?.startsWith(`demo-${runId}-`));
-    await waitFor(
-      `the log-sidecar to ship all ${config.requests + 1} request lines`,
-      () => (mine().length >= config.requests + 1 ? true : undefined),
-      { timeoutMs: 20_000, signal: io.stop },
-    );
+    const expected = config.requests + 1;
+    try {
+      await waitFor(
+        `the log-sidecar to ship all ${expected} request lines`,
+        () => (mine().length >= expected ? true : undefined),
+        { timeoutMs: 20_000, signal: io.stop },
+      );
+    } catch (error) {
+      if (io.stop.aborted) throw error;
+      throw new Error(blameForMissingLines(spec.logDir, `demo-${runId}-`, expected, mine().length));
+    }
     say(
       `the log-sidecar shipped all ${mine().length} request lines (${shipped.duplicates} duplicate deliveries)`,
     );
+    // Its counters move when the sink acknowledges, an instant after the line is out: read them once they
+    // count everything shipped, so no figure below reads like a lost record.
+    const logMetrics = await waitFor(
+      "the log-sidecar's /metrics to count every shipped record as delivered",
+      async () => {
+        const { status, body } = await httpGet(`${spec.urls.logSidecar}/metrics`);
+        return status === 200 && sampleSum(body, 'log_sidecar_records_delivered_total') >= shipped.distinct
+          ? body
+          : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, signal: io.stop },
+    );
+    say(
+      `the log-sidecar's own figures on :${ports.logSidecar}/metrics, read after the last acknowledgement:`,
+    );
+    for (const line of logMetrics.split('\n').filter((l) => SHOWN_LOG_METRICS.test(l))) {
+      print(format.say(`  ${line}`, 'log-sidecar'));
+    }
 
     say(
       `waiting for the metrics-sidecar's next scrape (every ${config.scrapeInterval} ms here; 15 s by default)`,
@@ -183,6 +223,87 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
   }
   say(`done: ${shipped.distinct} records shipped, every container exited 0 within the grace period.`);
   return 0;
+}
+
+async function choosePorts(
+  config: DemoConfig,
+): Promise<{ ports: { logSidecar: number; metricsSidecar: number; agent: number } } | { error: string }> {
+  const wanted = [
+    ['logSidecar', config.logSidecarPort, 9091, '--log-sidecar-port'],
+    ['metricsSidecar', config.metricsSidecarPort, 9090, '--metrics-sidecar-port'],
+    ['agent', config.agentPort, 8000, '--agent-port'],
+  ] as const;
+  const ports = { logSidecar: 0, metricsSidecar: 0, agent: 0 };
+  const taken = new Set<number>();
+  for (const [key, given, usual, flag] of wanted) {
+    if (given !== undefined) {
+      if (taken.has(given) || !(await portIsFree(given))) {
+        return {
+          error: `${flag} ${given}: the port is in use by another process; choose another, or leave ${flag} out for a free one.`,
+        };
+      }
+      ports[key] = given;
+    } else {
+      let port = await preferredOrFreePort(usual);
+      while (taken.has(port)) port = await freePort();
+      ports[key] = port;
+    }
+    taken.add(ports[key]);
+  }
+  return { ports };
+}
+
+/** Fails unless the agent's /healthz echoes this run's token. */
+export async function proveOwnAgent(url: string, port: number, instance: string): Promise<void> {
+  const { status, body } = await httpGet(`${url}/healthz`);
+  let echoed: unknown;
+  try {
+    echoed = (JSON.parse(body) as { instance?: unknown }).instance;
+  } catch {
+    echoed = undefined;
+  }
+  if (status !== 200 || echoed !== instance) {
+    throw new Error(
+      `the process answering on :${port} is not this demo's agent (its /healthz answered ${status} without this run's token): another process took the port; choose one with --agent-port`,
+    );
+  }
+}
+
+/**
+ * Which component to blame when fewer request lines were shipped than sent, from evidence: the lines of
+ * this run the agent wrote to its log files (requests.log and rotated ones) against those shipped.
+ */
+export function blameForMissingLines(
+  logDir: string,
+  marker: string,
+  expected: number,
+  shipped: number,
+): string {
+  let written = 0;
+  for (const name of existsSync(logDir) ? readdirSync(logDir) : []) {
+    if (!name.startsWith('requests.log')) continue;
+    for (const line of readFileSync(join(logDir, name), 'utf8').split('\n')) {
+      if (line.includes(marker)) written++;
+    }
+  }
+  if (written === 0) {
+    return `the agent wrote 0 lines of this run to requests.log (${expected} expected): the requests did not reach this demo's agent, or it did not log them; see the agent's lines above`;
+  }
+  if (written < expected) {
+    return `the agent wrote only ${written} of ${expected} lines of this run to requests.log, and the log-sidecar shipped ${shipped}; see the agent's lines above`;
+  }
+  return `the agent wrote all ${written} lines of this run to requests.log, but the log-sidecar shipped ${shipped} of them within 20 s; see the log-sidecar's lines above`;
+}
+
+/** The sum of a family's samples in a text exposition (every label set). */
+function sampleSum(exposition: string, family: string): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    if (line.startsWith(`${family}{`) || line.startsWith(`${family} `)) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
 }
 
 function describeRuntime(runtime: AgentRuntime, say: (text: string) => void): void {

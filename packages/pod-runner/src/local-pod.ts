@@ -38,6 +38,8 @@ export interface LocalPodOptions {
     readonly shutdownTimeout?: string;
     readonly extraArgs?: readonly string[];
   };
+  /** $AGENT_INSTANCE of the agent, echoed by its /healthz: proof that a port reaches this Pod's agent. */
+  readonly agentInstance?: string;
   /** The agent's log rotation (RotatingFileHandler maxBytes / backupCount). */
   readonly agentLog?: { readonly maxBytes?: number; readonly backupCount?: number };
 }
@@ -122,6 +124,7 @@ export function localPod(options: LocalPodOptions): LocalPod {
   const agentEnv = {
     ...env,
     LOG_FILE: logFile,
+    ...(options.agentInstance === undefined ? {} : { AGENT_INSTANCE: options.agentInstance }),
     ...(options.agentLog?.maxBytes === undefined ? {} : { LOG_MAX_BYTES: String(options.agentLog.maxBytes) }),
     ...(options.agentLog?.backupCount === undefined
       ? {}

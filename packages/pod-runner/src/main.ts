@@ -5,6 +5,7 @@ import {
   integerParser,
   loadConfigOrExit,
   option,
+  optionalOption,
   parseBoolean,
   parseDuration,
   parseString,
@@ -67,6 +68,18 @@ const config = loadConfigOrExit(
         default: 30_000,
         defaultText: '30s',
         valueName: '<duration>',
+      }),
+      agentPort: optionalOption(integerParser(1, 65_535), {
+        description: "the agent's port (default 8000 when free, else a free port)",
+        valueName: '<port>',
+      }),
+      logSidecarPort: optionalOption(integerParser(1, 65_535), {
+        description: "the log-sidecar's port (default 9091 when free, else a free port)",
+        valueName: '<port>',
+      }),
+      metricsSidecarPort: optionalOption(integerParser(1, 65_535), {
+        description: "the metrics-sidecar's port (default 9090 when free, else a free port)",
+        valueName: '<port>',
       }),
       python: option(parseString, {
         description: 'the python3 that runs the FastAPI agent',

@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectAgentRuntime, INSTALL_HINT } from '../src/agent-runtime.js';
+import { blameForMissingLines, proveOwnAgent } from '../src/demo.js';
 import { AGENT_DIR } from '../src/local-pod.js';
 import { ManagedProcess } from '../src/managed-process.js';
 import { waitFor } from '../src/wait-for.js';
@@ -106,5 +109,81 @@ describe('pnpm demo (the pod-runner)', () => {
     await waitFor('every Pod process to be gone', () => (pids.some(alive) ? undefined : true), {
       timeoutMs: 5_000,
     });
+  });
+
+  it('picks a free port when :8000 is taken, proves it reaches its own agent and shows figures taken after the last acknowledgement', async () => {
+    // Another process on the agent's usual port (held by this test unless something else holds it already).
+    const squatter = createServer();
+    await new Promise<void>((resolve) => {
+      squatter.once('error', () => resolve());
+      squatter.listen(8000, '127.0.0.1', () => resolve());
+    });
+    try {
+      const { demo: run, lines } = demo('--python', '/nonexistent/python3');
+      const exit = await run.exited;
+      const text = lines.join('\n');
+      expect(exit.code, text).toBe(0);
+      const agentPort = Number(/ports: .*agent :(\d+)/.exec(text)?.[1]);
+      expect(agentPort).not.toBe(8000);
+      expect(text).toContain(`the agent on :${agentPort} echoed this run's token on /healthz`);
+      const shipped = Number(/the log-sidecar shipped all (\d+) request lines/.exec(text)?.[1]);
+      const delivered = lines
+        .filter((line) => /^log-sidecar\s*\|\s+log_sidecar_records_delivered_total/.test(line))
+        .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+      expect(delivered.length).toBeGreaterThan(0);
+      expect(delivered.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(shipped);
+      // The merged :9090 copy of the log-sidecar's counters is a scrape old: not shown.
+      expect(text).not.toMatch(/^metrics-sidecar\|\s+log_sidecar_records_delivered_total/m);
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+
+  it('refuses an --agent-port another process holds, naming the option', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', () => resolve()));
+    const port = (squatter.address() as { port: number }).port;
+    try {
+      const { demo: run, lines } = demo('--agent-port', String(port));
+      const exit = await run.exited;
+      expect(exit.code).toBe(2);
+      expect(lines.join('\n')).toContain(
+        `--agent-port ${port}: the port is in use by another process; choose another, or leave --agent-port out for a free one.`,
+      );
+      expect(lines.join('\n')).not.toContain('started (pid');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  });
+});
+
+describe('the demo names the component at fault from evidence', () => {
+  it('says the process on the agent port is not its agent when /healthz lacks the run token', async () => {
+    const foreign = createHttpServer((_req, res) => res.end('{"status":"ok"}'));
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', () => resolve()));
+    const port = (foreign.address() as { port: number }).port;
+    try {
+      await expect(proveOwnAgent(`http://127.0.0.1:${port}`, port, 'token-1')).rejects.toThrow(
+        `the process answering on :${port} is not this demo's agent (its /healthz answered 200 without this run's token): another process took the port; choose one with --agent-port`,
+      );
+    } finally {
+      await new Promise((resolve) => foreign.close(resolve));
+    }
+  });
+
+  it('blames the agent when it wrote none of the run lines, the log-sidecar when it wrote them all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-blame-'));
+    try {
+      expect(blameForMissingLines(dir, 'demo-x-', 21, 0)).toMatch(
+        /^the agent wrote 0 lines of this run to requests\.log/,
+      );
+      writeFileSync(join(dir, 'requests.log'), 'demo-x-001\n'.repeat(20));
+      writeFileSync(join(dir, 'requests.log.1'), 'demo-x-021\nother\n');
+      expect(blameForMissingLines(dir, 'demo-x-', 21, 3)).toMatch(
+        /^the agent wrote all 21 lines of this run to requests\.log, but the log-sidecar shipped 3 of them/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,15 +3,23 @@ export {
   exitOnConfigError,
   loadConfigOrExit,
   type ProgramIo,
+  sidecarConfigOrExit,
 } from './config/command-line.js';
 export { ConfigError, InvalidValue } from './config/config-error.js';
 export {
+  type ConfigMode,
   type LoadConfigInput,
   type LoadConfigResult,
   loadConfig,
   type OptionNames,
   splitList,
+  type ValueSource,
+  type WrittenValues,
+  wrap,
 } from './config/config-loader.js';
+export { configSchema, shapeSchema } from './config/config-schema.js';
+export { renderEffectiveConfig } from './config/effective-config.js';
+export { substituteEnv, substituteEnvDeep } from './config/env-substitution.js';
 export {
   type ConfigOf,
   envName,
@@ -24,9 +32,15 @@ export {
   requiredOption,
 } from './config/option.js';
 export {
+  type Bounds,
+  byteSizeParser,
+  durationParser,
   enumParser,
+  formatByteSize,
+  formatDuration,
   integerParser,
   type ListenAddress,
+  maskUrl,
   type Parser,
   parseBoolean,
   parseByteSize,
@@ -37,12 +51,15 @@ export {
   parseRegExp,
   parseString,
   parseUrl,
+  shapedParser,
+  type ValueShape,
 } from './config/parsers.js';
 export { type BackoffPolicy, fullJitterBackoff } from './delivery/backoff.js';
 export { type AttemptResult, type RetryOptions, type RetryOutcome, retryUntil } from './delivery/retry.js';
 export { parseRetryAfter } from './delivery/retry-after.js';
 export { sleep } from './delivery/sleep.js';
 export { HealthServer, type HealthServerOptions, type RouteHandler } from './health/health-server.js';
+export { checkListenAddress, exitOnListenFailure, listenFailure } from './health/listen-error.js';
 export {
   Lifecycle,
   type LifecycleOptions,
@@ -52,6 +69,7 @@ export {
   type ShutdownContext,
   type ShutdownStep,
   type SignalSource,
+  StepFailure,
 } from './lifecycle/lifecycle.js';
 export {
   createLogger,

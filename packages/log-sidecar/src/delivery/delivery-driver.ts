@@ -6,7 +6,9 @@ import { RecordLineEncoder } from '../sink/record-line-encoder.js';
 import type { Sink } from '../sink/sink.js';
 import type { Acknowledgement, Delivery, DrainReport, UndeliveredEntry } from './delivery.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
-import { type HeldRecord, type RetryPolicy, SinkLane } from './sink-lane.js';
+import type { HeldRecord } from './held-record.js';
+import type { RetrySettings } from './retry-policy.js';
+import { SinkLane } from './sink-lane.js';
 
 export type OnDeadline = 'stdout' | 'drop';
 
@@ -105,7 +107,7 @@ class DeliveryDriver implements Delivery {
     this.now = options.now ?? Date.now;
     const metrics = new DeliveryMetrics(options.registry, () => this.buffered);
     this.metrics = metrics;
-    const retry: RetryPolicy = {
+    const retry: RetrySettings = {
       baseMs: options.retryBaseMs ?? 1000,
       maxMs: options.retryMaxMs ?? 30_000,
       drain: DRAIN_BACKOFF,

@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
 import { parseRetryAfter } from '@agent-sidecars/shared';
 import { Pool } from 'undici';
+import { classifyStatus } from '../delivery/retry-policy.js';
 import type { LogRecord } from '../record.js';
 import { CredentialFile, redact } from './credential-file.js';
 import type { SendResult, Sink } from './sink.js';
@@ -28,17 +29,6 @@ export interface HttpSinkOptions {
 
 /** How much of an error answer's body goes into the reason (and so into the log line). */
 const ERROR_BODY_LIMIT = 512;
-
-/**
- * The one status table (Fluent Bit out_http and Vector's http sink agree): 2xx delivered; 413 too large
- * (the driver splits); 408, 429 and 5xx but 501 retryable; any other status rejected for good.
- */
-export function classifyStatus(status: number): 'delivered' | 'too-large' | 'retryable' | 'rejected' {
-  if (status >= 200 && status < 300) return 'delivered';
-  if (status === 413) return 'too-large';
-  if (status === 408 || status === 429 || (status >= 500 && status !== 501)) return 'retryable';
-  return 'rejected';
-}
 
 /**
  * POSTs batches over one keep-alive undici Pool per sink. It never retries or sleeps: it turns each

@@ -1,4 +1,5 @@
-export { classifyStatus, HttpSink, type HttpSinkOptions } from './http-sink.js';
+export { classifyStatus } from '../delivery/retry-policy.js';
+export { HttpSink, type HttpSinkOptions } from './http-sink.js';
 export { RecordLineEncoder } from './record-line-encoder.js';
 export type { SendResult, Sink } from './sink.js';
 export { createSink, createSinks, type SinkDeps } from './sink-factory.js';

@@ -67,7 +67,7 @@ function createFormat(spec: HttpSinkSpec, deps: SinkDeps): WireFormat {
   }
 }
 
-function readCa(path: string): string {
+export function readCa(path: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

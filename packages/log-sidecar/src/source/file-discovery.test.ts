@@ -3,9 +3,12 @@ import { mkdirSync, mkdtempSync, renameSync, symlinkSync, utimesSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@agent-sidecars/shared';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { ErrorKind } from '../source-metrics.js';
-import { FileDiscovery, rotatedFrom } from './file-discovery.js';
+import { SourceEvents } from '../events.js';
+import { type ErrorKind, SourceMetrics } from '../source-metrics.js';
+import { FileDiscovery } from './file-discovery.js';
+import { rotatedFrom } from './rotation.js';
 
 function discovery(
   patterns: string[],
@@ -21,17 +24,20 @@ function discovery(
   logger.warn = ((_fields: unknown, msg: string) => {
     warnings.push(msg);
   }) as unknown as typeof logger.warn;
+  const metrics = new SourceMetrics(new Registry(), () => []);
+  metrics.errors.inc = ((labels: { kind: ErrorKind }) => {
+    errors.push(labels.kind);
+  }) as unknown as typeof metrics.errors.inc;
   const d = new FileDiscovery({
     patterns,
     excludes,
     intervalMs: 60_000,
-    logger,
+    events: new SourceEvents(logger, metrics),
     cwd: '/',
     onScan: (files) => {
       found = files;
       whileOpening(files);
     },
-    onError: (kind) => errors.push(kind),
     followRotated,
     rotatedMaxAgeMs: 60 * 60_000,
   });

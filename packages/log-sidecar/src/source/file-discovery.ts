@@ -1,35 +1,12 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Logger } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
-import type { ErrorKind } from '../source-metrics.js';
+import type { SourceEvents } from '../events.js';
+import { RotatedSiblings, rotatedFrom } from './rotation.js';
 
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
 const MAX_RECURSIVE_DEPTH = 16;
-
-/**
- * Scans a handed-over sibling is remembered without being listed. A listing during a rotation cascade
- * (`.1` to `.2`, `.2` to `.3`...) misses some entries; forgetting them would hand them over again and the
- * pipeline would open a file it had finished and let go.
- */
-const SIBLING_MEMORY_SCANS = 10;
-
-/**
- * Suffixes rotation adds to a file's name: `.N` (Python's RotatingFileHandler, logrotate), `.%Y-%m-%d`
- * with optional `_%H`, `_%H-%M`, `_%H-%M-%S` (TimedRotatingFileHandler), `-%Y%m%d` (logrotate dateext).
- * Each ends in a digit, so a compressed file (`.gz`, `.bz2`, `.xz`, `.zst`) never fits: it is not text.
- */
-const ROTATION_SUFFIXES = [/\.\d+$/, /\.\d{4}-\d{2}-\d{2}(?:_\d{2}(?:-\d{2}){0,2})?$/, /-\d{8}$/];
-
-/** The name a rotated file had before rotation (`app.log` for `app.log.1`), or undefined if none fits. */
-export function rotatedFrom(name: string): string | undefined {
-  for (const suffix of ROTATION_SUFFIXES) {
-    const match = suffix.exec(name);
-    if (match !== null && match.index > 0) return name.slice(0, match.index);
-  }
-  return undefined;
-}
 
 export interface DiscoveryOptions {
   /** Globs (absolute or relative to `cwd`) of the files to read. */
@@ -38,12 +15,12 @@ export interface DiscoveryOptions {
   readonly excludes: readonly string[];
   /** How often the globs are listed again. */
   readonly intervalMs: number;
-  readonly logger: Logger;
+  /** Where problems are reported (each once per path until it goes away). */
+  readonly events: SourceEvents;
   /** Relative patterns are resolved against this directory. */
   readonly cwd: string;
   /** Receives every regular file matching now, and rotated siblings new or changed, by path, after each scan. */
   readonly onScan: (found: ReadonlyMap<string, Stats>) => Promise<void> | void;
-  readonly onError: (kind: ErrorKind) => void;
   /**
    * Also take rotated siblings of matching names (`app.log.1`, `app.log.2026-11-21`): a file created and
    * renamed between two scans is found only that way.
@@ -78,27 +55,18 @@ interface Root {
  * Finds the files the globs match: every directory under a glob's base is listed again on each scan
  * (globs are re-evaluated, so files and directories created later are found). A base directory that does
  * not exist yet is waited for, with one warning. With `followRotated`, also the rotated siblings of
- * matching names, which the pipeline then reads like files renamed away.
+ * matching names, which the file server then reads like files renamed away (`rotation.ts` has the rules).
  *
  * There is no file-system watcher, by measurement: inotify reports every write to a watched directory, so
  * at 10,000 lines/s chokidar alone used 16.8 % of a core and a bare fs.watch 2.4 %, against a budget of
- * 5 % for the whole sidecar. Scans (every second) and the pipeline's read ticks cost a fraction of that and
+ * 5 % for the whole sidecar. Scans (every second) and the file server's read ticks cost a fraction of that and
  * see the same files; Vector's file source polls the same way.
  */
 export class FileDiscovery {
   readonly #options: DiscoveryOptions;
   readonly #roots: Root[];
   readonly #isExcluded: (path: string) => boolean;
-  readonly #now: () => number;
-  /** Problems already logged, by path, so each is warned about once until it goes away. */
-  readonly #reported = new Map<string, string>();
-  /**
-   * Rotated siblings handed over, by `dev:ino`, with the size and times they had and the scan that last
-   * listed them. An unchanged sibling is handed over once: the next scan leaves it out, so the pipeline
-   * reads it to its end and closes it, as for any file renamed away, instead of holding every backup open
-   * for as long as it exists.
-   */
-  readonly #siblings = new Map<string, { state: string; scan: number }>();
+  readonly #siblings: RotatedSiblings;
   #scans = 0;
   #timer: NodeJS.Timeout | undefined;
   #scanning: Promise<void> | undefined;
@@ -114,7 +82,7 @@ export class FileDiscovery {
       picomatch(glob.includes('/') ? resolve(cwd, glob) : glob, { basename: true, dot: true }),
     );
     this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
-    this.#now = options.now ?? Date.now;
+    this.#siblings = new RotatedSiblings(options.rotatedMaxAgeMs, options.now ?? Date.now);
   }
 
   /** True once started and until stopped: readiness depends on it, never on files existing. */
@@ -155,9 +123,7 @@ export class FileDiscovery {
         const listing: Listing = { found: new Map(), handedOver: [] };
         for (const root of this.#roots) await this.#scanRoot(root, listing);
         if (this.#stopped) break;
-        for (const [key, { scan }] of this.#siblings) {
-          if (scan < this.#scans - SIBLING_MEMORY_SCANS) this.#siblings.delete(key);
-        }
+        this.#siblings.expire(this.#scans);
         await this.#options.onScan(listing.found);
         await this.#confirmHandedOver(listing);
       } while (this.#rescan && !this.#stopped);
@@ -171,11 +137,7 @@ export class FileDiscovery {
     const listed = await this.#walk(root, root.base, root.depth, listing);
     if (listed === root.present) return;
     root.present = listed;
-    if (listed) {
-      if (this.#reported.delete(`dir:${root.base}`)) {
-        this.#options.logger.info({ directory: root.base }, 'Directory appeared; reading its files.');
-      }
-    }
+    if (listed) this.#options.events.directoryListed(root.base);
   }
 
   /** Lists `dir`, recording matching files; returns false when `dir` itself cannot be listed. */
@@ -185,7 +147,9 @@ export class FileDiscovery {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if (dir === root.base) this.#reportDirectory(root.base, error as NodeJS.ErrnoException);
+      if (dir === root.base) {
+        this.#options.events.directoryUnlistable(dir, (error as NodeJS.ErrnoException).code ?? 'unknown');
+      }
       return false;
     }
     for (const entry of entries) {
@@ -225,36 +189,21 @@ export class FileDiscovery {
     } catch {
       return;
     }
-    if (!stats.isFile()) return;
-    if (this.#now() - stats.mtimeMs > this.#options.rotatedMaxAgeMs) return;
-    const key = `${stats.dev}:${stats.ino}`;
-    // No ctime: renaming `.1` to `.2` changes it, and a file already read needs no second look. An inode
-    // reused by a new file has another birth time, mtime or size.
-    const state = `${stats.size}:${stats.mtimeMs}:${stats.birthtimeMs}`;
-    const known = this.#siblings.get(key);
-    this.#siblings.set(key, { state, scan: this.#scans });
-    if (known?.state === state) return;
+    if (!this.#siblings.offer(stats, this.#scans)) return;
     listing.found.set(path, stats);
     listing.handedOver.push(path);
   }
 
-  /**
-   * The pipeline opens what it is handed by path; a rotation cascade (`.1` to `.2`, `.2` to `.3`...) can
-   * move another file under that path first, so the one listed was never opened. A sibling no longer at
-   * its path is handed over again at the next scan, under its new name.
-   */
+  /** Checks each sibling handed over is still at its path (see RotatedSiblings.confirm). */
   async #confirmHandedOver(listing: Listing): Promise<void> {
     for (const path of listing.handedOver) {
-      const listed = listing.found.get(path)!;
       let now: Stats | undefined;
       try {
         now = await stat(path);
       } catch {
         now = undefined;
       }
-      if (now?.ino !== listed.ino || now.dev !== listed.dev) {
-        this.#siblings.delete(`${listed.dev}:${listed.ino}`);
-      }
+      this.#siblings.confirm(listing.found.get(path)!, now);
     }
   }
 
@@ -266,54 +215,16 @@ export class FileDiscovery {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
       // ENOENT: deleted between listing and stat, or a dangling symlink: nothing to read, nothing to say.
       if (code === 'ENOENT') return;
-      this.#reportOnce(path, code, () => {
-        this.#options.onError(code === 'ELOOP' ? 'not_a_file' : 'stat');
-        this.#options.logger.warn(
-          { path, code },
-          code === 'ELOOP'
-            ? 'Path is a symlink loop; skipping it.'
-            : 'Cannot stat a matching path; retrying.',
-        );
-      });
+      this.#options.events.pathUnstatable(path, code);
       return;
     }
     if (stats.isFile()) {
-      this.#clearReport(path);
+      this.#options.events.pathIsFile(path);
       found.set(path, stats);
       return;
     }
     const kind = stats.isDirectory() ? 'directory' : 'special file';
-    this.#reportOnce(path, kind, () => {
-      this.#options.onError('not_a_file');
-      this.#options.logger.warn(
-        { path, kind },
-        'Path matches --path but is not a regular file; skipping it.',
-      );
-    });
-  }
-
-  #reportDirectory(dir: string, error: NodeJS.ErrnoException): void {
-    const code = error.code ?? 'unknown';
-    this.#reportOnce(`dir:${dir}`, code, () => {
-      this.#options.onError(
-        code === 'ENOENT' ? 'directory_missing' : code === 'EACCES' ? 'permission' : 'stat',
-      );
-      if (code === 'ENOENT') {
-        this.#options.logger.warn({ directory: dir }, 'Directory does not exist yet; waiting for it.');
-      } else {
-        this.#options.logger.warn({ directory: dir, code }, 'Cannot list directory; retrying.');
-      }
-    });
-  }
-
-  #reportOnce(key: string, problem: string, report: () => void): void {
-    if (this.#reported.get(key) === problem) return;
-    this.#reported.set(key, problem);
-    report();
-  }
-
-  #clearReport(key: string): void {
-    this.#reported.delete(key);
+    this.#options.events.pathNotAFile(path, kind);
   }
 }
 

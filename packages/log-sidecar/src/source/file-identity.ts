@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { pread } from './file-handle.js';
 
 /** Bytes at the start of a file that its fingerprint covers (less when the first line is shorter). */
 export const FINGERPRINT_MAX_BYTES = 256;
@@ -42,4 +43,21 @@ export function fileIdentity(dev: number, ino: number, head: Buffer, fingerprint
 export function sameContentStart(identity: FileIdentity, head: Buffer, length: number): boolean {
   if (length < identity.fingerprintBytes) return false;
   return fileIdentity(identity.dev, identity.ino, head, identity.fingerprintBytes).key === identity.key;
+}
+
+/**
+ * Reads the first bytes of the open file `fd` and fingerprints them: the one way a file's identity is
+ * taken, whether the tailer identifies the file it reads or a restart looks for a rotated file.
+ * Undefined while the first line is unfinished (unless `final`: the file will not grow again).
+ */
+export async function readIdentity(
+  fd: number,
+  dev: number,
+  ino: number,
+  final: boolean,
+): Promise<FileIdentity | undefined> {
+  const head = Buffer.allocUnsafe(FINGERPRINT_MAX_BYTES);
+  const bytes = await pread(fd, head, FINGERPRINT_MAX_BYTES, 0);
+  const length = fingerprintLength(head, bytes, final);
+  return length === undefined ? undefined : fileIdentity(dev, ino, head, length);
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../record.js';
 import { RecordBuilder } from '../record-builder.js';
-import { FileTailer, fstatFile, type TailerHost } from './file-tailer.js';
+import { fstatFile } from './file-handle.js';
+import { FileTailer, type TailerOptions } from './file-tailer.js';
 
 const TIMEOUT_MS = 1000;
 const dirs: string[] = [];
@@ -21,7 +22,7 @@ async function tailerOf(text: string) {
   writeFileSync(path, text);
   const fd = openSync(path, 'r');
   const records: LogRecord[] = [];
-  const host: TailerHost = {
+  const options: TailerOptions = {
     builder: new RecordBuilder('raw', {}),
     sinkNames: ['stdout'],
     maxLineBytes: 64 * 1024,
@@ -32,7 +33,7 @@ async function tailerOf(text: string) {
     counted: () => {},
     now: Date.now,
   };
-  const tailer = new FileTailer(host, fd, path, await fstatFile(fd));
+  const tailer = new FileTailer(options, fd, path, await fstatFile(fd));
   return { tailer, records };
 }
 

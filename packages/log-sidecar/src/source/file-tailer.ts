@@ -1,77 +1,47 @@
-import { close, fstat, open, read, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { LogRecord } from '../record.js';
 import type { RecordBuilder } from '../record-builder.js';
-import {
-  FINGERPRINT_MAX_BYTES,
-  type FileIdentity,
-  fileIdentity,
-  fingerprintLength,
-  sameContentStart,
-} from './file-identity.js';
+import { closeFile, fstatFile, pread } from './file-handle.js';
+import { type FileIdentity, readIdentity, sameContentStart } from './file-identity.js';
 import { LineFramer } from './line-framer.js';
 import { Multiline, type MultilineMode } from './multiline.js';
 
-/** What a tailer needs from the pipeline that owns it. */
-export interface TailerHost {
+/** How a tailer reads and where its records and counts go; the same for every file. */
+export interface TailerOptions {
   readonly builder: RecordBuilder;
   readonly sinkNames: readonly string[];
   readonly maxLineBytes: number;
   readonly multiline: MultilineMode;
   readonly multilineTimeoutMs: number;
+  readonly now: () => number;
   /** Hands a record to the delivery (`sinks` undefined: every sink). */
-  accept(record: LogRecord, sinks: readonly string[] | undefined): void;
+  readonly accept: (record: LogRecord, sinks: readonly string[] | undefined) => void;
   /** Called once the file's identity is known; returns each sink's checkpointed offset for it. */
-  identified(tailer: FileTailer): ReadonlyMap<string, number>;
+  readonly identified: (tailer: FileTailer) => ReadonlyMap<string, number>;
   /** Per-chunk counters. */
-  counted(bytes: number, records: number, truncated: number): void;
-  /** A pending multiline group was flushed by its timeout: more records may need reading out. */
-  now(): number;
+  readonly counted: (bytes: number, records: number, truncated: number) => void;
 }
 
 export type ReadOutcome = 'more' | 'eof' | 'wait';
 
-export function openFile(path: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    open(path, 'r', (error, fd) => (error ? reject(error) : resolve(fd))),
-  );
-}
-
-export function fstatFile(fd: number): Promise<Stats> {
-  return new Promise((resolve, reject) =>
-    fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats))),
-  );
-}
-
-function pread(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    read(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
-  );
-}
-
 /**
  * Reads one open file from an offset, a chunk at a time into a buffer the pipeline lends it, and turns
  * its bytes into records. It holds the file descriptor, so it keeps reading a file renamed or deleted
- * under it to its end; only the pipeline decides when to let go.
+ * under it to its end; only the file server decides when to let go (`source/rotation.ts` says when).
  */
 export class FileTailer {
-  /** Path the file is known by (updated when a rename keeps it under a watched name). */
-  path: string;
   readonly dev: number;
   readonly ino: number;
+  #path: string;
   /** `dev-ino-fingerprint` once identified; records are emitted only after that. */
-  fileKey = '';
-  identity: FileIdentity | undefined;
-  /** Size seen at the last stat. */
-  size: number;
-  /** No longer reachable under a watched path: read to the end, then closed. */
-  rotated = false;
-  rotatedAt = 0;
-  /** Last time a read returned bytes. */
-  lastDataAt = 0;
-  closed = false;
+  #fileKey = '';
+  #identity: FileIdentity | undefined;
+  #size: number;
+  #lastDataAt = 0;
+  #closed = false;
 
   readonly #fd: number;
-  readonly #host: TailerHost;
+  readonly #options: TailerOptions;
   readonly #framer: LineFramer;
   readonly #multiline: Multiline | undefined;
   #multilineTimer: NodeJS.Timeout | undefined;
@@ -84,17 +54,49 @@ export class FileTailer {
   #sinkFloors: ReadonlyMap<string, number> | undefined;
   #floorMax = 0;
 
-  constructor(host: TailerHost, fd: number, path: string, stats: Stats) {
-    this.#host = host;
+  constructor(options: TailerOptions, fd: number, path: string, stats: Stats) {
+    this.#options = options;
     this.#fd = fd;
-    this.path = path;
+    this.#path = path;
     this.dev = stats.dev;
     this.ino = stats.ino;
-    this.size = stats.size;
-    this.#framer = new LineFramer(host.maxLineBytes, this.#onLine);
-    if (host.multiline.kind !== 'none') {
-      this.#multiline = new Multiline(host.multiline, host.maxLineBytes, this.#emit);
+    this.#size = stats.size;
+    this.#framer = new LineFramer(options.maxLineBytes, this.#onLine);
+    if (options.multiline.kind !== 'none') {
+      this.#multiline = new Multiline(options.multiline, options.maxLineBytes, this.#emit);
     }
+  }
+
+  /** Path the file is known by (a rename that keeps it under a watched name changes it). */
+  get path(): string {
+    return this.#path;
+  }
+
+  renamed(path: string): void {
+    this.#path = path;
+  }
+
+  /** `dev-ino-fingerprint` once identified, '' before. */
+  get fileKey(): string {
+    return this.#fileKey;
+  }
+
+  get identity(): FileIdentity | undefined {
+    return this.#identity;
+  }
+
+  /** Size seen at the last stat. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Last time a read returned bytes (0: never). */
+  get lastDataAt(): number {
+    return this.#lastDataAt;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Offset of the next byte to read. */
@@ -112,16 +114,16 @@ export class FileTailer {
    * 'eof': nothing more right now; 'more': call again.
    */
   async readChunk(buffer: Buffer, final = false): Promise<ReadOutcome> {
-    if (this.identity === undefined && !(await this.#identify(final))) return 'wait';
+    if (this.#identity === undefined && !(await this.#identify(final))) return 'wait';
     const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position);
     this.#readToEnd = bytes < buffer.length;
     if (bytes === 0) return 'eof';
-    this.#readAt = this.#host.now();
-    this.lastDataAt = this.#readAt;
+    this.#readAt = this.#options.now();
+    this.#lastDataAt = this.#readAt;
     this.#chunkRecords = 0;
     this.#chunkTruncated = 0;
     this.#framer.push(buffer, bytes);
-    this.#host.counted(bytes, this.#chunkRecords, this.#chunkTruncated);
+    this.#options.counted(bytes, this.#chunkRecords, this.#chunkTruncated);
     if (this.#multiline?.pending) this.#armMultilineTimer();
     return 'more';
   }
@@ -133,8 +135,8 @@ export class FileTailer {
    */
   async checkTruncation(): Promise<boolean> {
     const stats = await fstatFile(this.#fd);
-    this.size = stats.size;
-    const identity = this.identity;
+    this.#size = stats.size;
+    const identity = this.#identity;
     if (identity === undefined) return false;
     let truncated = stats.size < this.#framer.position;
     if (!truncated) {
@@ -145,8 +147,8 @@ export class FileTailer {
     if (!truncated) return false;
     // What was held belongs to the old content: emit it under the old identity before starting over.
     this.flushHeld();
-    this.identity = undefined;
-    this.fileKey = '';
+    this.#identity = undefined;
+    this.#fileKey = '';
     this.#sinkFloors = undefined;
     this.#framer.reset(0);
     return true;
@@ -154,39 +156,37 @@ export class FileTailer {
 
   /** Emits the partial last line and any pending multiline group (shutdown, or the file is let go). */
   flushHeld(): void {
-    if (this.identity === undefined) return;
-    this.#readAt = this.#host.now();
+    if (this.#identity === undefined) return;
+    this.#readAt = this.#options.now();
     this.#chunkRecords = 0;
     this.#chunkTruncated = 0;
     this.#framer.flush();
     this.#multiline?.flush();
     this.#clearMultilineTimer();
-    if (this.#chunkRecords > 0) this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
+    if (this.#chunkRecords > 0) this.#options.counted(0, this.#chunkRecords, this.#chunkTruncated);
   }
 
   /** At shutdown: a file whose only line never ended is identified by what it has. */
   async identifyFinal(): Promise<boolean> {
-    return this.identity !== undefined || (await this.#identify(true));
+    return this.#identity !== undefined || (await this.#identify(true));
   }
 
   close(): Promise<void> {
     this.#clearMultilineTimer();
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    return new Promise((resolve) => close(this.#fd, () => resolve()));
+    if (this.#closed) return Promise.resolve();
+    this.#closed = true;
+    return closeFile(this.#fd);
   }
 
   async #identify(final: boolean): Promise<boolean> {
-    const head = Buffer.allocUnsafe(FINGERPRINT_MAX_BYTES);
-    const bytes = await pread(this.#fd, head, FINGERPRINT_MAX_BYTES, 0);
-    const length = fingerprintLength(head, bytes, final);
-    if (length === undefined) return false;
-    this.identity = fileIdentity(this.dev, this.ino, head, length);
-    this.fileKey = this.identity.key;
-    const offsets = this.#host.identified(this);
+    const identity = await readIdentity(this.#fd, this.dev, this.ino, final);
+    if (identity === undefined) return false;
+    this.#identity = identity;
+    this.#fileKey = identity.key;
+    const offsets = this.#options.identified(this);
     let resume = Number.POSITIVE_INFINITY;
     let highest = 0;
-    for (const sink of this.#host.sinkNames) {
+    for (const sink of this.#options.sinkNames) {
       const offset = offsets.get(sink) ?? 0;
       resume = Math.min(resume, offset);
       highest = Math.max(highest, offset);
@@ -220,10 +220,10 @@ export class FileTailer {
   };
 
   readonly #emit = (message: string, offset: number, endOffset: number, truncated: boolean): void => {
-    const record = this.#host.builder.build(this, message, offset, endOffset, truncated, this.#readAt);
+    const record = this.#options.builder.build(this, message, offset, endOffset, truncated, this.#readAt);
     this.#chunkRecords++;
     if (truncated) this.#chunkTruncated++;
-    this.#host.accept(record, this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset));
+    this.#options.accept(record, this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset));
   };
 
   #sinksFor(offset: number): readonly string[] | undefined {
@@ -232,7 +232,7 @@ export class FileTailer {
       this.#sinkFloors = undefined;
       return undefined;
     }
-    return this.#host.sinkNames.filter((sink) => (floors.get(sink) ?? 0) <= offset);
+    return this.#options.sinkNames.filter((sink) => (floors.get(sink) ?? 0) <= offset);
   }
 
   #armMultilineTimer(): void {
@@ -243,7 +243,7 @@ export class FileTailer {
     this.#multilineTimer = setTimeout(() => {
       this.#multilineTimer = undefined;
       void this.#multilineTimeout();
-    }, this.#host.multilineTimeoutMs);
+    }, this.#options.multilineTimeoutMs);
   }
 
   /**
@@ -253,7 +253,7 @@ export class FileTailer {
    * timer starts again and the lines decide once they are read.
    */
   async #multilineTimeout(): Promise<void> {
-    if (!this.#multiline?.pending || this.closed) return;
+    if (!this.#multiline?.pending || this.#closed) return;
     let unread = !this.#readToEnd;
     if (!unread) {
       try {
@@ -262,17 +262,17 @@ export class FileTailer {
         // Cannot tell: treat the file as quiet, as before this check existed.
       }
       // A read during the stat started the timer again (or ended the group): it decides now.
-      if (this.#multilineTimer !== undefined || !this.#multiline.pending || this.closed) return;
+      if (this.#multilineTimer !== undefined || !this.#multiline.pending || this.#closed) return;
     }
     if (unread) {
       this.#armMultilineTimer();
       return;
     }
-    this.#readAt = this.#host.now();
+    this.#readAt = this.#options.now();
     this.#chunkRecords = 0;
     this.#chunkTruncated = 0;
     this.#multiline.flush();
-    this.#host.counted(0, this.#chunkRecords, this.#chunkTruncated);
+    this.#options.counted(0, this.#chunkRecords, this.#chunkTruncated);
   }
 
   #clearMultilineTimer(): void {

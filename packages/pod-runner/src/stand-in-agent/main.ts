@@ -49,7 +49,7 @@ const log = new RotatingLogFile({
   maxBytes: envInt('LOG_MAX_BYTES', 10 * 1024 * 1024),
   backupCount: envInt('LOG_BACKUP_COUNT', 3),
 });
-const agent = new StandInAgent({ log });
+const agent = new StandInAgent({ log, instance: process.env.AGENT_INSTANCE });
 agent.server.listen(config.port, config.host, () => {
   process.stderr.write(`INFO:     stand-in agent running on http://${config.host}:${config.port}\n`);
 });

@@ -12,6 +12,8 @@ import type { RotatingLogFile } from '../rotating-log-file.js';
 export interface StandInAgentOptions {
   readonly log: RotatingLogFile;
   readonly now?: () => Date;
+  /** $AGENT_INSTANCE, echoed by /healthz so a runner can tell its own agent from a foreign process. */
+  readonly instance?: string | undefined;
 }
 
 // Probes and scrapes would bury the requests that matter; the real agent does not log them either.
@@ -114,7 +116,9 @@ export class StandInAgent {
     switch (path) {
       case '/healthz':
         only('GET');
-        return json({ status: 'ok' });
+        return json(
+          this.#options.instance ? { status: 'ok', instance: this.#options.instance } : { status: 'ok' },
+        );
       case '/inference': {
         only('POST');
         const input = parseInference(await readBody(req));

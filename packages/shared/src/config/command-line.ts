@@ -1,5 +1,6 @@
 import { ConfigError } from './config-error.js';
-import { type LoadConfigInput, loadConfig } from './config-loader.js';
+import { type LoadConfigInput, type LoadConfigResult, loadConfig } from './config-loader.js';
+import { renderEffectiveConfig } from './effective-config.js';
 import type { ConfigOf, OptionDefs } from './option.js';
 
 /** What a main needs of `process` to report a config outcome. */
@@ -19,16 +20,53 @@ export function loadConfigOrExit<O extends OptionDefs>(
   input: LoadConfigInput<O>,
   io: ProgramIo,
 ): ConfigOf<O> {
+  const result = loadOrExit(input, io);
+  if (result.action !== 'run')
+    throw new Error('loadConfigOrExit does not offer --dry-run; use sidecarConfigOrExit');
+  return result.config;
+}
+
+function loadOrExit<O extends OptionDefs>(
+  input: LoadConfigInput<O>,
+  io: ProgramIo,
+): Exclude<LoadConfigResult<O>, { action: 'exit' }> {
   try {
     const result = loadConfig(input);
     if (result.action === 'exit') {
       io.stdout.write(result.output);
       return io.exit(0);
     }
-    return result.config;
+    return result;
   } catch (error) {
     return exitOnConfigError(input.program, error, io);
   }
+}
+
+/**
+ * A sidecar's config for its main, with --dry-run / `validate` and --print-config: those run `check` (what
+ * can only be checked by touching the machine: secret and CA files readable, a listen host resolvable),
+ * print, and exit 0, or 2 on the first problem, without starting anything. For a run, `check` is left to
+ * the main, which meets the same conditions while starting.
+ */
+export async function sidecarConfigOrExit<O extends OptionDefs>(
+  input: LoadConfigInput<O>,
+  io: ProgramIo,
+  check: (config: ConfigOf<O>) => Promise<void> | void,
+): Promise<ConfigOf<O>> {
+  const result = loadOrExit({ ...input, checkModes: true }, io);
+  if (result.action === 'run') return result.config;
+  try {
+    await check(result.config);
+  } catch (error) {
+    return exitOnConfigError(input.program, error, io);
+  }
+  if (result.action === 'print') {
+    io.stdout.write(
+      renderEffectiveConfig(input.program, input.options, result.config, result.sources, result.configFile),
+    );
+  }
+  io.stderr.write(`${input.program}: the configuration is valid; nothing was started.\n`);
+  return io.exit(0);
 }
 
 /**

@@ -1,11 +1,23 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references are the subject here, not template slips.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidValue } from './config-error.js';
 import { loadConfig, splitList } from './config-loader.js';
+import { renderEffectiveConfig } from './effective-config.js';
 import { listOption, option, optionalOption, requiredOption } from './option.js';
-import { enumParser, parseByteSize, parseDuration, parseLabel, parseString } from './parsers.js';
+import {
+  durationParser,
+  enumParser,
+  integerParser,
+  parseBoolean,
+  parseByteSize,
+  parseDuration,
+  parseLabel,
+  parseString,
+  parseUrl,
+} from './parsers.js';
 
 const options = {
   path: listOption(parseString, { description: 'glob of log files', valueName: '<glob>', required: true }),
@@ -120,7 +132,7 @@ describe('loadConfig', () => {
   it('names the flag, the value, what is allowed and an example', () => {
     const error = errorOf(() => load(['--path', 'x', '--shutdown-timeout', 'fast']));
     expect(error.message).toBe(
-      '--shutdown-timeout: "fast" is not a duration; use a number with ms, s or m, e.g. 1s',
+      '--shutdown-timeout: "fast" is not a duration; use a number with h, m, s or ms, alone or combined, e.g. 1s, 1h30m or 250ms',
     );
     expect(error.option).toBe('--shutdown-timeout');
     expect(error.value).toBe('fast');
@@ -269,5 +281,159 @@ describe('splitList', () => {
     expect(splitList('a,b')).toEqual(['a', 'b']);
     expect(splitList('x/{a,b}/*.log,y')).toEqual(['x/{a,b}/*.log', 'y']);
     expect(splitList(' a , ,b ')).toEqual(['a', 'b']);
+  });
+});
+
+describe('loadConfig: environment in files, sources, types and check modes', () => {
+  const bounded = {
+    path: listOption(parseString, { description: 'glob', valueName: '<glob>', required: true }),
+    shutdownTimeout: option(durationParser({ min: 1000, max: 60 * 60_000 }), {
+      description: 'deadline',
+      default: 25_000,
+      group: 'runtime',
+    }),
+    batchMaxRecords: option(integerParser(1, 100), {
+      description: 'records',
+      default: 10,
+      group: 'delivery',
+    }),
+    gzip: option(parseBoolean, { description: 'gzip', default: true, group: 'delivery' }),
+    sinks: optionalOption<unknown>(
+      () => {
+        throw new InvalidValue('is file only', 'use the file');
+      },
+      { description: 'sink list', fileOnly: true, fromFile: (raw) => raw },
+    ),
+  };
+  const run = (argv: string[], env: Record<string, string> = {}) =>
+    loadConfig({
+      program: 'log-sidecar',
+      version: '1',
+      description: 'test',
+      envPrefix: 'LOG_SIDECAR',
+      options: bounded,
+      argv,
+      env,
+      checkModes: true,
+      groups: { delivery: 'Delivery:', runtime: 'Runtime:' },
+    });
+
+  it('replaces ${VAR} in file values, lists and sinks: items, with defaults and $$', () => {
+    const file = configFile(
+      'path: ["${LOG_DIR}/*.log", "${OTHER:-/b}/*.log"]\nshutdownTimeout: ${DEADLINE}\n' +
+        'sinks:\n  - {url: "${LOKI_URL}", password: "pa$$word"}\n',
+    );
+    const result = run(['--config', file], {
+      LOG_DIR: '/a',
+      DEADLINE: '45m30s',
+      LOKI_URL: 'http://loki:3100',
+    });
+    if (result.action === 'exit') throw new Error('unexpected exit');
+    expect(result.config.path).toEqual(['/a/*.log', '/b/*.log']);
+    expect(result.config.shutdownTimeout).toBe(2_730_000);
+    expect(result.config.sinks).toEqual([{ url: 'http://loki:3100', password: 'pa$word' }]);
+  });
+
+  it('names the field and the reference when a variable is unset or its value is bad', () => {
+    const file = configFile('path: x\nshutdownTimeout: ${DEADLINE}\n');
+    expect(errorOf(() => run(['--config', file])).message).toBe(
+      `shutdownTimeout (in ${file}): "\${DEADLINE}" uses \${DEADLINE}, which is not set in the environment; set DEADLINE, or give a default as in \${DEADLINE:-value}`,
+    );
+    expect(errorOf(() => run(['--config', file], { DEADLINE: 'soon' })).message).toMatch(
+      new RegExp(`^shutdownTimeout \\(in ${file}, from \\$\\{DEADLINE\\}\\): "soon" is not a duration`),
+    );
+    const sinks = configFile('path: x\nsinks:\n  - url: ${NOPE}\n');
+    expect(errorOf(() => run(['--config', sinks])).message).toMatch(
+      /^sinks \(in .*\): item 1, field url: uses \$\{NOPE\}, which is not set/,
+    );
+  });
+
+  it('rejects a number or boolean where text belongs (path: 5), but takes numbers for counts', () => {
+    expect(errorOf(() => run(['--config', configFile('path: 5\n')])).message).toMatch(
+      /^path \(in .*\): "5" is a number, not <glob>; write <glob> as text/,
+    );
+    expect(errorOf(() => run(['--config', configFile('path: x\ngzip: 1\n')])).message).toMatch(
+      /^gzip \(in .*\): "1" is a number, not <value>/,
+    );
+    const ok = run(['--config', configFile('path: x\nbatchMaxRecords: 50\ngzip: false\n')]);
+    expect(ok.action !== 'exit' && ok.config.batchMaxRecords).toBe(50);
+  });
+
+  it('rejects values outside the bounds declared in the option table, from any source', () => {
+    expect(errorOf(() => run(['--path', 'x', '--shutdown-timeout', '0s'])).message).toBe(
+      '--shutdown-timeout: "0s" is below the minimum of 1s; use a duration from 1s to 1h',
+    );
+    expect(errorOf(() => run(['--path', 'x'], { LOG_SIDECAR_BATCH_MAX_RECORDS: '0' })).message).toMatch(
+      /^LOG_SIDECAR_BATCH_MAX_RECORDS: "0" is out of range; use a whole number from 1 to 100/,
+    );
+  });
+
+  it('records where each value came from', () => {
+    const file = configFile('gzip: false\n');
+    const result = run(['--config', file, '--path', 'x'], { LOG_SIDECAR_SHUTDOWN_TIMEOUT: '5s' });
+    if (result.action === 'exit') throw new Error('unexpected exit');
+    expect(result.action).toBe('run');
+    expect(result.sources).toEqual({
+      path: { kind: 'flag', name: '--path' },
+      shutdownTimeout: { kind: 'env', name: 'LOG_SIDECAR_SHUTDOWN_TIMEOUT' },
+      batchMaxRecords: { kind: 'default', name: 'default' },
+      gzip: { kind: 'file', name: `gzip (in ${file})` },
+      sinks: { kind: 'default', name: 'default' },
+    });
+  });
+
+  it('answers --dry-run and a leading validate with check, --print-config with print', () => {
+    expect(run(['--path', 'x', '--dry-run']).action).toBe('check');
+    expect(run(['validate', '--path', 'x']).action).toBe('check');
+    expect(run(['--print-config', '--path', 'x']).action).toBe('print');
+    expect(errorOf(() => run(['--path', 'x', 'validate'])).message).toMatch(/too many arguments/);
+  });
+
+  it('groups --help, wraps it to the given width and lists file-only fields', () => {
+    const result = loadConfig({
+      program: 'log-sidecar',
+      version: '1',
+      description: 'test',
+      envPrefix: 'LOG_SIDECAR',
+      options: bounded,
+      argv: ['--help'],
+      env: {},
+      checkModes: true,
+      groups: { delivery: 'Delivery:', runtime: 'Runtime:' },
+      helpWidth: 50,
+    });
+    if (result.action !== 'exit') throw new Error('expected help');
+    const help = result.output;
+    expect(help.indexOf('Delivery:')).toBeLessThan(help.indexOf('Runtime:'));
+    expect(help.indexOf('--batch-max-records')).toBeGreaterThan(help.indexOf('Delivery:'));
+    expect(help).toContain('--dry-run');
+    expect(help).toContain('Config file only:\n  sinks: sink list');
+    expect(help).toMatch(/default 25s; 1s\.\.1h/);
+    for (const line of help.split('\n')) expect(line.length).toBeLessThanOrEqual(50);
+  });
+});
+
+describe('renderEffectiveConfig', () => {
+  it('prints each value as written with its source, masking a URL password', () => {
+    const options = {
+      url: option(parseUrl, { description: 'url', default: new URL('http://u:secret@h:1/') }),
+      timeout: option(parseDuration, { description: 'timeout', default: 90_000 }),
+      tenant: optionalOption(parseString, { description: 'tenant' }),
+    };
+    const text = renderEffectiveConfig(
+      'x',
+      options,
+      { url: new URL('http://u:secret@h:1/'), timeout: 90_000, tenant: undefined },
+      {
+        url: { kind: 'flag', name: '--url' },
+        timeout: { kind: 'file', name: 'timeout (in /c.yaml)' },
+        tenant: { kind: 'default', name: 'default' },
+      },
+      '/c.yaml',
+    );
+    expect(text).toContain('url: "http://u:***@h:1/"  # flag --url');
+    expect(text).toContain('timeout: "1m30s"  # file /c.yaml');
+    expect(text).toContain('# tenant: not set');
+    expect(text).not.toContain('u:secret');
   });
 });

@@ -21,6 +21,15 @@ export interface OptionDef<T> {
   readonly fromFile: ((raw: unknown) => T) | undefined;
   /** Only settable in the config file (structured values with no sensible flag form). */
   readonly fileOnly: boolean;
+  /** The --help section the option is listed under (`source`, `sinks`, `runtime`, ...). */
+  readonly group: string | undefined;
+  /**
+   * The value as --print-config shows it, secrets masked; without it the parser's format, else String().
+   * For a list option it is given one item.
+   */
+  readonly show: ((value: never) => unknown) | undefined;
+  /** The JSON Schema of a structured (fromFile) value; scalar values get theirs from the parser's shape. */
+  readonly fileSchema: Readonly<Record<string, unknown>> | undefined;
   /** Phantom field carrying T for type inference. */
   readonly __type?: T;
 }
@@ -31,6 +40,9 @@ interface OptionSpec<T> {
   readonly defaultText?: string;
   readonly fromFile?: (raw: unknown) => T;
   readonly fileOnly?: boolean;
+  readonly group?: string;
+  readonly show?: (value: never) => unknown;
+  readonly fileSchema?: Readonly<Record<string, unknown>>;
 }
 
 function define<T>(
@@ -47,10 +59,25 @@ function define<T>(
     repeatable,
     required,
     defaultValue,
-    defaultText: spec.defaultText,
+    defaultText: spec.defaultText ?? defaultTextOf(parse, repeatable, defaultValue),
     fromFile: spec.fromFile,
     fileOnly: spec.fileOnly ?? false,
+    group: spec.group,
+    show: spec.show,
+    fileSchema: spec.fileSchema,
   });
+}
+
+/** A default written the way a user writes the value (`1h`, `256KiB`), so --help never reads `60m`. */
+function defaultTextOf(parse: Parser<unknown>, repeatable: boolean, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const format = parse.format?.bind(parse) ?? ((item: unknown) => String(item));
+  if (repeatable) {
+    const items = value as readonly unknown[];
+    return items.length === 0 ? undefined : items.map(format).join(', ');
+  }
+  if (typeof value === 'object' && !parse.format) return undefined;
+  return format(value);
 }
 
 /** A single-valued option with a default. */

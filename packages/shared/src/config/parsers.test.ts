@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidValue } from './config-error.js';
 import {
+  byteSizeParser,
+  durationParser,
   enumParser,
+  formatByteSize,
+  formatDuration,
   integerParser,
   parseBoolean,
   parseByteSize,
@@ -31,12 +35,36 @@ describe('parseDuration', () => {
     ['1.5s', 1500],
     ['0', 0],
     [' 1s ', 1000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['1m30s', 90_000],
+    ['2h45m10s250ms', 9_910_250],
+    ['250ms', 250],
   ])('reads %j as %i ms', (raw, ms) => expect(parseDuration(raw)).toBe(ms));
 
-  it.each(['fast', '', '10', '1h', '-1s', '1 s', 's'])('rejects %j naming the units', (raw) => {
+  it.each(['fast', '', '10', '1d', '-1s', '1 s', 's', '1h30', 'h1'])('rejects %j naming the units', (raw) => {
     expect(problemOf(() => parseDuration(raw))).toBe(
-      'is not a duration; use a number with ms, s or m, e.g. 1s',
+      'is not a duration; use a number with h, m, s or ms, alone or combined, e.g. 1s, 1h30m or 250ms',
     );
+  });
+
+  it('rejects values outside its bounds, saying the range as written', () => {
+    const parse = durationParser({ min: 1000, max: 10 * 60_000 });
+    expect(parse('90s')).toBe(90_000);
+    expect(problemOf(() => parse('0s'))).toBe('is below the minimum of 1s; use a duration from 1s to 10m');
+    expect(problemOf(() => parse('1h'))).toBe('is above the maximum of 10m; use a duration from 1s to 10m');
+  });
+
+  it.each([
+    [250, '250ms'],
+    [1500, '1.5s'],
+    [25_000, '25s'],
+    [60 * 60_000, '1h'],
+    [5_400_000, '1h30m'],
+    [90_000, '1m30s'],
+  ])('writes %i ms as %j, which reads back the same', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
   });
 });
 
@@ -50,6 +78,13 @@ describe('parseByteSize', () => {
     ['1MB', 1_000_000],
     ['0.5MiB', 524_288],
   ])('reads %j as %i bytes', (raw, bytes) => expect(parseByteSize(raw)).toBe(bytes));
+
+  it('rejects sizes outside its bounds and writes sizes in the largest whole unit', () => {
+    const parse = byteSizeParser({ min: 1024 });
+    expect(problemOf(() => parse('512'))).toBe('is below the minimum of 1KiB; use a size of at least 1KiB');
+    expect(formatByteSize(256 * 1024)).toBe('256KiB');
+    expect(formatByteSize(1000)).toBe('1000B');
+  });
 
   it.each(['big', '1 TiB', '-1KiB', 'KiB', '1mib'])('rejects %j', (raw) => {
     expect(problemOf(() => parseByteSize(raw))).toBe(

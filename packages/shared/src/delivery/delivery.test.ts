@@ -111,6 +111,41 @@ describe('retryUntil', () => {
     expect(limited).toEqual({ ok: false, stoppedBy: 'attempts', lastReason: 'y', attempts: 3 });
   });
 
+  it('honours Retry-After only up to maxRetryAfterMs', async () => {
+    const time = fakeTime();
+    let calls = 0;
+    await retryUntil(
+      async () =>
+        calls++ === 0 ? { done: false, reason: '429', retryAfterMs: 3_600_000 } : { done: true, value: 1 },
+      { ...policy, ...time, maxRetryAfterMs: 60_000 },
+    );
+    expect(time.waits).toEqual([60_000]);
+  });
+
+  it('reads the backoff policy at every wait, so a changed policy applies from the next wait', async () => {
+    const time = fakeTime();
+    let draining = false;
+    let calls = 0;
+    await retryUntil(
+      async () => {
+        calls++;
+        if (calls === 2) draining = true;
+        return calls < 3 ? { done: false, reason: 'down' } : { done: true, value: 0 };
+      },
+      {
+        ...time,
+        random: () => 0.5,
+        get baseMs() {
+          return draining ? 50 : 1000;
+        },
+        get maxMs() {
+          return draining ? 500 : 30_000;
+        },
+      },
+    );
+    expect(time.waits).toEqual([500, 50]);
+  });
+
   it('reports each retry before waiting', async () => {
     const seen: unknown[] = [];
     let calls = 0;

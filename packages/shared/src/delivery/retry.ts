@@ -22,6 +22,8 @@ export interface RetryOptions extends BackoffPolicy {
   readonly signal?: AbortSignal;
   /** Unlimited when absent: at-least-once delivery retries until the deadline or the signal. */
   readonly maxAttempts?: number;
+  /** The longest Retry-After honoured, so a server cannot park the caller for hours. Unlimited when absent. */
+  readonly maxRetryAfterMs?: number;
   /** Called before each wait, for logs and metrics. */
   readonly onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
   readonly now?: () => number;
@@ -31,7 +33,9 @@ export interface RetryOptions extends BackoffPolicy {
 
 /**
  * Runs `attempt` until it is done, waiting full-jitter backoff (or the server's Retry-After, whichever is
- * longer) between tries, never past the deadline and never after the signal aborts.
+ * longer) between tries, never past the deadline and never after the signal aborts. The backoff fields of
+ * `options` are read at every wait, so a policy that changes (a shorter one while draining) applies from
+ * the next wait on.
  */
 export async function retryUntil<T>(
   attempt: (attemptNumber: number, signal: AbortSignal | undefined) => Promise<AttemptResult<T>>,
@@ -53,7 +57,8 @@ export async function retryUntil<T>(
     if (options.maxAttempts !== undefined && attempts >= options.maxAttempts) {
       return { ok: false, stoppedBy: 'attempts', lastReason, attempts };
     }
-    let waitMs = Math.max(fullJitterBackoff(attempts - 1, options, options.random), result.retryAfterMs ?? 0);
+    const asked = Math.min(result.retryAfterMs ?? 0, options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    let waitMs = Math.max(fullJitterBackoff(attempts - 1, options, options.random), asked);
     if (options.deadline !== undefined) {
       const left = options.deadline - now();
       if (left <= 0) return { ok: false, stoppedBy: 'deadline', lastReason, attempts };
