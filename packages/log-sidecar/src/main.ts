@@ -85,8 +85,9 @@ const delivery = createDelivery({
 
 const store = new CheckpointStore(checkpointDirOf(config, process.cwd()));
 const loaded = store.load();
-if (loaded.kind === 'loaded') logger.info({ path: store.path, files: loaded.files }, 'Checkpoint loaded.');
-else if (loaded.kind === 'unusable') {
+if (loaded.kind === 'loaded') {
+  logger.info({ path: store.path, files: loaded.files, version: loaded.version }, 'Checkpoint loaded.');
+} else if (loaded.kind === 'unusable') {
   logger.warn(
     { path: store.path, reason: loaded.reason },
     'Checkpoint unusable; reading every file from its start.',

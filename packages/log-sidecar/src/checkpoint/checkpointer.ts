@@ -1,5 +1,7 @@
 import type { Acknowledgement, DrainReport } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
+import type { ContentMarker } from '../source/file-identity.js';
+import type { ResumeCandidate } from '../source/file-tailer.js';
 import { AckTracker, type TrackedFile } from './ack-tracker.js';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
 
@@ -74,6 +76,45 @@ export class Checkpointer {
     const resume = Math.min(...offsets.values());
     if (resume > 0) this.#events.resuming(file.path, resume);
     return offsets;
+  }
+
+  /** Checkpointed content with identity base `base`, newest seen first: where a file may resume. */
+  candidates(base: string): ResumeCandidate[] {
+    return this.#store.withBase(base).map(([key, entry]) => ({
+      key,
+      offsets: this.#sinkNames.map((sink) => entry.offsets[sink] ?? 0),
+      marker: entry.marker,
+    }));
+  }
+
+  /**
+   * A key for new content of `base`: the base itself if nothing uses it, else the base plus a generation,
+   * so records of a rewritten file never share ids (Elasticsearch `_id`) or checkpoints with the old ones.
+   */
+  freshKey(base: string): string {
+    const used = (key: string) => this.#store.get(key) !== undefined || this.#tracker.has(key);
+    if (!used(base)) return base;
+    let generation = this.#now();
+    while (used(`${base}~${generation.toString(36)}`)) generation++;
+    return `${base}~${generation.toString(36)}`;
+  }
+
+  /** The content checkpointed under `key` is gone (rewritten): never resume from that entry again. */
+  rewritten(key: string): void {
+    this.#store.mark(key, undefined);
+  }
+
+  /**
+   * Takes the content marker of `key` at its resume offset, if that offset moved since the last one;
+   * `read` reads it from the open file (undefined: it cannot, and the older marker is kept).
+   */
+  mark(key: string, read: (offset: number) => ContentMarker | undefined): void {
+    const entry = this.#store.get(key);
+    if (entry === undefined) return;
+    const offset = this.resumeOffset(key);
+    if (entry.marker?.offset === offset) return;
+    const marker = read(offset);
+    if (marker !== undefined) this.#store.mark(key, marker);
   }
 
   /** Where a restart would resume `key`: the lowest offset any sink has checkpointed. */

@@ -75,9 +75,13 @@ export class FileServer {
         this.#checkpointer.accepted(record.fileKey, record.endOffset);
         if (!this.#delivery.accept(record, sinks)) this.#paused = true;
       },
+      candidates: (base) => this.#checkpointer.candidates(base),
+      freshKey: (base) => this.#checkpointer.freshKey(base),
+      notResumable: (tailer, why) => this.#events.notResumable(tailer.path, why.offset, why.reason),
       identified: (tailer) =>
         this.#checkpointer.identified({
           key: tailer.identity!.key,
+          base: tailer.identity!.base,
           path: tailer.path,
           dev: tailer.dev,
           ino: tailer.ino,
@@ -196,18 +200,33 @@ export class FileServer {
       this.#dirty.delete(tailer);
       if (tailer.closed) continue;
       let outcome: ReadOutcome;
+      const key = tailer.fileKey;
       try {
-        if (this.#needsCheck.delete(tailer) && (await tailer.checkTruncation())) {
-          this.#events.truncated(tailer.path);
-        }
+        if (this.#needsCheck.delete(tailer) && (await tailer.checkTruncation())) this.#rewritten(tailer, key);
         outcome = await tailer.readChunk(this.#buffer, this.#final);
       } catch (error) {
         this.#events.cannotRead(tailer.path, error);
         continue;
       }
-      if (outcome === 'more') this.#dirty.add(tailer);
+      if (outcome === 'rewritten') this.#rewritten(tailer, key);
+      if (outcome === 'more' || outcome === 'rewritten') this.#dirty.add(tailer);
       else if (!this.#final && this.#rotation.dueForRelease(tailer)) await this.#release(tailer);
     }
+  }
+
+  #rewritten(tailer: FileTailer, oldKey: string): void {
+    this.#events.truncated(tailer.path);
+    if (oldKey !== '') this.#checkpointer.rewritten(oldKey);
+  }
+
+  /** Takes each open file's content marker at its checkpointed offset (before a checkpoint write). */
+  markOpenFiles(): void {
+    for (const tailer of this.#tailers.values()) this.#mark(tailer);
+  }
+
+  #mark(tailer: FileTailer): void {
+    const key = tailer.fileKey;
+    if (key !== '') this.#checkpointer.mark(key, (offset) => tailer.markerAt(key, offset));
   }
 
   /** Lets go of a rotated file read to its end (see Rotation.dueForRelease). */
@@ -219,6 +238,7 @@ export class FileServer {
       while ((await tailer.readChunk(this.#buffer, true)) === 'more') {}
       tailer.flushHeld();
     }
+    this.#mark(tailer);
     this.#tailers.delete(inodeKey(tailer.dev, tailer.ino));
     this.#rotation.released(tailer);
     await tailer.close();
