@@ -90,6 +90,23 @@ export class SourceEvents {
     }
   }
 
+  /** Out of descriptors before --max-open-files: fewer files are held open from now on. */
+  outOfDescriptors(code: string, open: number, limit: number): void {
+    this.#metrics.errors.inc({ kind: 'open' });
+    this.#once('descriptors', String(limit), () => {
+      this.#log.warn(
+        { code, open, limit },
+        'Out of file descriptors; holding fewer files open, the others wait their turn. Raise ulimit -n or lower --max-open-files.',
+      );
+    });
+  }
+
+  /** A matching file disappeared before it was read to its end: its unread bytes are lost. */
+  goneUnread(path: string, bytes: number): void {
+    this.#metrics.bytesLostUnread.inc(bytes);
+    this.#log.warn({ path, bytes }, 'File gone before it was read to its end; its unread bytes are lost.');
+  }
+
   reading(path: string, size: number): void {
     this.#log.info({ path, size }, 'Reading file.');
   }
@@ -208,7 +225,7 @@ export class SourceEvents {
 
   notDelivered(file: FileShortfall): void {
     this.#log.error(
-      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes },
+      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes, reason: file.reason },
       'Not delivered before the shutdown deadline.',
     );
   }

@@ -112,6 +112,7 @@ const pipeline = new Pipeline({
   multilineTimeoutMs: config.multilineTimeout,
   readBufferBytes: READ_BUFFER_BYTES,
   readIntervalMs: config.readInterval,
+  maxOpenFiles: config.maxOpenFiles,
   rotateWaitMs: ROTATE_WAIT_MS,
   checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
   checkpointGraceMs: config.checkpointGrace,

@@ -30,6 +30,8 @@ export interface PipelineOptions {
   readonly multilineTimeoutMs: number;
   readonly readBufferBytes: number;
   readonly readIntervalMs: number;
+  /** Files held open at a time (`--max-open-files`). */
+  readonly maxOpenFiles: number;
   readonly rotateWaitMs: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointGraceMs: number;
@@ -57,7 +59,11 @@ export class Pipeline {
     const { delivery, logger } = options;
     this.#options = options;
     this.#delivery = delivery;
-    const metrics = new SourceMetrics(options.registry, () => this.#server.files());
+    const metrics = new SourceMetrics(
+      options.registry,
+      () => this.#server.files(),
+      () => this.#server.unreadFiles(),
+    );
     const events = new SourceEvents(logger, metrics, now);
     this.#events = events;
     this.#checkpointer = new Checkpointer({

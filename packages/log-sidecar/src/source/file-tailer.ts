@@ -43,6 +43,15 @@ export interface ResumeCandidate {
   readonly marker: ContentMarker | undefined;
 }
 
+/** Where a file closed to free its slot (read to `position`, under `key`) is to go on when reopened. */
+export interface ParkedAt {
+  readonly base: string;
+  readonly key: string;
+  readonly position: number;
+  /** The bytes before `position` when it was closed: checked again before going on. */
+  readonly marker: ContentMarker | undefined;
+}
+
 /** `changed`: the file no longer holds what was checkpointed; `unverifiable`: the entry has no marker. */
 export type NotResumable = { readonly offset: number; readonly reason: 'changed' | 'unverifiable' };
 
@@ -87,9 +96,12 @@ export class FileTailer {
   #tailLength = 0;
   /** Set when a rewrite was found: the next identification takes a fresh key and resumes nothing. */
   #rewritten = false;
+  /** Set when reopened after being closed to free its slot: where it goes on (if still the same). */
+  #parked: ParkedAt | undefined;
 
-  constructor(options: TailerOptions, fd: number, path: string, stats: Stats) {
+  constructor(options: TailerOptions, fd: number, path: string, stats: Stats, parked?: ParkedAt) {
     this.#options = options;
+    this.#parked = parked;
     this.#fd = fd;
     this.#path = path;
     this.dev = stats.dev;
@@ -136,6 +148,22 @@ export class FileTailer {
   /** Offset of the next byte to read. */
   get position(): number {
     return this.#framer.position;
+  }
+
+  /**
+   * Where this file goes on if closed now to free its slot and opened again, or undefined when it cannot
+   * be closed now: not identified yet, or holding a partial line or multiline group.
+   */
+  parkedAt(): ParkedAt | undefined {
+    const identity = this.#identity;
+    if (identity === undefined || this.holding) return undefined;
+    const position = this.#framer.position;
+    return {
+      base: identity.base,
+      key: identity.key,
+      position,
+      marker: this.markerAt(identity.key, position),
+    };
   }
 
   /** True when a partial line or multiline group is held. */
@@ -255,7 +283,27 @@ export class FileTailer {
     const size = (await fstatFile(this.#fd)).size;
     let key: string | undefined;
     let refused: NotResumable | undefined;
-    if (!this.#rewritten) {
+    const parked = this.#parked;
+    this.#parked = undefined;
+    let goOnAt: number | undefined;
+    if (parked !== undefined && parked.base === base.base && !this.#rewritten) {
+      // Reopened after freeing its slot: go on where it was, if it still holds what was read there.
+      const same =
+        size >= parked.position &&
+        parked.marker !== undefined &&
+        (await markerMatches(this.#fd, parked.marker));
+      if (same) {
+        key = parked.key;
+        goOnAt = parked.position;
+      } else {
+        refused = { offset: parked.position, reason: 'changed' };
+        this.#rewritten = true;
+      }
+    } else if (parked !== undefined && !this.#rewritten) {
+      refused = { offset: parked.position, reason: 'changed' };
+      this.#rewritten = true;
+    }
+    if (!this.#rewritten && key === undefined) {
       for (const candidate of this.#options.candidates(base.base)) {
         const why = await this.#whyNotResumable(candidate, size);
         if (why === undefined) {
@@ -279,6 +327,8 @@ export class FileTailer {
       highest = Math.max(highest, offset);
     }
     if (!Number.isFinite(resume)) resume = 0;
+    // Records up to where it was are with the delivery already (no sink's checkpoint is beyond that).
+    if (goOnAt !== undefined) resume = highest = goOnAt;
     if (highest > resume) {
       this.#sinkFloors = offsets;
       this.#floorMax = highest;
