@@ -1,9 +1,10 @@
 import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
+import { type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 /** What an agent writes first at every start: the same first line in the old and the new content. */
@@ -23,7 +24,7 @@ interface Outcome {
   fragments: number;
 }
 
-function outcome(runs: readonly SidecarProcess[], from: number, to: number): Outcome {
+function outcome(runs: readonly LogSidecarProcess[], from: number, to: number): Outcome {
   const seen = new Set<number>();
   let fragments = 0;
   for (const run of runs) {
@@ -38,7 +39,7 @@ function outcome(runs: readonly SidecarProcess[], from: number, to: number): Out
   return { lost, fragments };
 }
 
-function start(dir: string): SidecarProcess {
+function start(dir: string): LogSidecarProcess {
   return processes.start([
     '--path',
     join(dir, '*.log'),
@@ -50,7 +51,7 @@ function start(dir: string): SidecarProcess {
 }
 
 /** Runs the sidecar over the first content until every line is delivered and it exited 0. */
-async function firstRun(dir: string, lines: number): Promise<SidecarProcess> {
+async function firstRun(dir: string, lines: number): Promise<LogSidecarProcess> {
   const first = start(dir);
   await first.ready();
   await waitFor('the first content', () => outcome([first], 0, lines).lost === 0);
@@ -118,9 +119,9 @@ describe('log-sidecar file identity: a rewritten file is never resumed at an old
     await sidecar.ready();
     await waitFor('the first content', () => outcome([sidecar], 0, 2000).lost === 0);
     writeFileSync(log, content(10_000, 13_000));
-    await waitFor('every new line', () => outcome([sidecar], 10_000, 13_000).lost === 0, 10_000).catch(
-      () => undefined,
-    );
+    await waitFor('every new line', () => outcome([sidecar], 10_000, 13_000).lost === 0, {
+      timeoutMs: 10_000,
+    }).catch(() => undefined);
     expect(await sidecar.stop()).toBe(0);
     expect(outcome([sidecar], 10_000, 13_000)).toEqual({ lost: 0, fragments: 0 });
     expect(sidecar.logged('File truncated or rewritten; reading it again from the start.')).toHaveLength(1);
@@ -134,9 +135,9 @@ describe('log-sidecar file identity: a rewritten file is never resumed at an old
     await sidecar.ready();
     await waitFor('the first content', () => outcome([sidecar], 0, 2000).lost === 0);
     writeFileSync(log, content(10_000, 12_000, 311));
-    await waitFor('every new line', () => outcome([sidecar], 10_000, 12_000).lost === 0, 10_000).catch(
-      () => undefined,
-    );
+    await waitFor('every new line', () => outcome([sidecar], 10_000, 12_000).lost === 0, {
+      timeoutMs: 10_000,
+    }).catch(() => undefined);
     expect(await sidecar.stop()).toBe(0);
     expect(outcome([sidecar], 10_000, 12_000)).toEqual({ lost: 0, fragments: 0 });
   });

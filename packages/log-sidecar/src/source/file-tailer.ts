@@ -11,7 +11,7 @@ import {
   readMarkerSync,
   sameContentStart,
 } from './file-identity.js';
-import { LineFramer } from './line-framer.js';
+import { LineFramer, type LineHandler } from './line-framer.js';
 import { Multiline, type MultilineMode } from './multiline.js';
 
 /** How a tailer reads and where its records and counts go; the same for every file. */
@@ -362,14 +362,7 @@ export class FileTailer {
     return undefined;
   }
 
-  readonly #onLine = (
-    buffer: Buffer,
-    start: number,
-    end: number,
-    offset: number,
-    endOffset: number,
-    truncated: boolean,
-  ): void => {
+  readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
     const text = buffer.toString('utf8', start, end);
     if (this.#multiline === undefined) this.#emit(text, offset, endOffset, truncated);
     else this.#multiline.push(text, offset, endOffset, truncated);
