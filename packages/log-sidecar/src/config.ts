@@ -234,6 +234,14 @@ export const logSidecarOptions = {
     default: true,
     defaultText: 'true',
   }),
+  maxOpenFiles: option(integerParser(1, 65_536), {
+    group: 'source',
+    description:
+      'files held open at a time; further matching files wait their turn (read, never skipped), keep it below ulimit -n',
+    valueName: '<n>',
+    default: 256,
+    defaultText: '256',
+  }),
   readInterval: option(durationParser({ min: 10, max: 60_000 }), {
     group: 'source',
     description: 'how often open files are checked for new lines',

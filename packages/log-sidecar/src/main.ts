@@ -100,8 +100,9 @@ const delivery = createDelivery({
 
 const store = new CheckpointStore(checkpointDirOf(config, process.cwd()));
 const loaded = store.load();
-if (loaded.kind === 'loaded') logger.info({ path: store.path, files: loaded.files }, 'Checkpoint loaded.');
-else if (loaded.kind === 'unusable') {
+if (loaded.kind === 'loaded') {
+  logger.info({ path: store.path, files: loaded.files, version: loaded.version }, 'Checkpoint loaded.');
+} else if (loaded.kind === 'unusable') {
   logger.warn(
     { path: store.path, reason: loaded.reason },
     'Checkpoint unusable; reading every file from its start.',
@@ -127,6 +128,7 @@ const pipeline = new Pipeline({
   multilineTimeoutMs: config.multilineTimeout,
   readBufferBytes: READ_BUFFER_BYTES,
   readIntervalMs: config.readInterval,
+  maxOpenFiles: config.maxOpenFiles,
   rotateWaitMs: ROTATE_WAIT_MS,
   checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
   checkpointGraceMs: config.checkpointGrace,
