@@ -11,13 +11,13 @@
 //     server answering the same bytes from memory.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { targetBody } from './target-body.mjs';
+import { get, targetBody, targetHandler } from './target-body.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -38,18 +38,6 @@ function startServer(handler) {
   const server = createServer(handler);
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-function get(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 function cpuMs(pid) {
@@ -178,15 +166,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const omBody = targetBody();
 const omGzip = gzipSync(omBody);
 let targetRequests = 0;
-const target = await startServer((req, res) => {
-  targetRequests++;
-  const gzip = (req.headers['accept-encoding'] ?? '').includes('gzip');
-  res.writeHead(200, {
-    'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8',
-    ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
-  });
-  res.end(gzip ? omGzip : omBody);
-});
+const target = await startServer(
+  targetHandler(omBody, omGzip, () => {
+    targetRequests++;
+  }),
+);
 const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
 const seriesCount = omBody.split('\n').filter((l) => l && !l.startsWith('#')).length;
 

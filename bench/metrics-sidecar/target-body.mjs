@@ -1,3 +1,5 @@
+import { request } from 'node:http';
+
 /** 10,000 series: 500 histograms of 12 buckets + sum + count (7,000), 1,500 counters, 1,500 gauges, ~1 MB. */
 export function targetBody() {
   let out = '';
@@ -51,4 +53,32 @@ export function targetBody() {
     out += `agent_queue_depth{worker="worker-${i}",pool="pool-${i % 10}",zone="zone-a"} ${i % 13}.0\n`;
   }
   return `${out}# EOF\n`;
+}
+
+/** GET `url` with `headers`: status, headers and the whole body (the benchmarks' one HTTP client). */
+export function get(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The target's request handler: `body` as OpenMetrics, gzipped when asked; `onRequest` counts scrapes. */
+export function targetHandler(body, gzipped, onRequest) {
+  return (req, res) => {
+    onRequest();
+    const gzip = (req.headers['accept-encoding'] ?? '').includes('gzip');
+    res.writeHead(200, {
+      'Content-Type': 'application/openmetrics-text; version=1.0.0; charset=utf-8',
+      ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+    });
+    res.end(gzip ? gzipped : body);
+  };
 }

@@ -1,7 +1,8 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
 import { describeTransportError, parseRetryAfter } from '@agent-sidecars/shared';
-import { Pool } from 'undici';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import type { LogRecord } from '../record.js';
 import { CredentialFile, redact } from './credential-file.js';
@@ -33,14 +34,17 @@ export interface HttpSinkOptions {
 const ERROR_BODY_LIMIT = 512;
 
 /**
- * POSTs batches over one keep-alive undici Pool per sink. It never retries or sleeps: it turns each
+ * POSTs batches over one keep-alive node:http Agent per sink (not undici: its WebAssembly HTTP parser
+ * costs ~20 MiB of RSS, a third of the sidecar's idle memory; see docs/benchmarks.md). It never retries or sleeps: it turns each
  * answer into a SendResult and leaves the rest to the delivery driver. Credentials come from a file,
  * re-read when it changes; they are redacted from every reason this returns.
  */
 export class HttpSink implements Sink {
   readonly name: string;
-  private readonly pool: Pool;
+  private readonly agent: HttpAgent;
+  private readonly request: typeof httpRequest;
   private readonly path: string;
+  private readonly origin: URL;
   private readonly baseHeaders: Record<string, string>;
   private readonly credential: CredentialFile | undefined;
   private readonly headerFiles: readonly (readonly [string, CredentialFile])[];
@@ -49,18 +53,25 @@ export class HttpSink implements Sink {
     this.name = options.name;
     const url = options.url;
     this.path = `${url.pathname}${url.search}`;
-    this.pool = new Pool(url.origin, {
-      connections: Math.max(1, options.connections),
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      headersTimeout: options.requestTimeoutMs,
-      bodyTimeout: options.requestTimeoutMs,
-      connect: {
-        timeout: Math.min(options.requestTimeoutMs, 10_000),
+    this.origin = url;
+    // One connection per request in flight, kept alive between batches; the whole exchange (connect,
+    // headers, body) is bounded by the request timeout's signal in send().
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: Math.max(1, options.connections),
+      scheduling: 'lifo' as const,
+    };
+    if (url.protocol === 'https:') {
+      this.agent = new HttpsAgent({
+        ...agentOptions,
         ...(options.ca === undefined ? {} : { ca: options.ca }),
         rejectUnauthorized: true,
-      },
-    });
+      });
+      this.request = httpsRequest as typeof httpRequest;
+    } else {
+      this.agent = new HttpAgent(agentOptions);
+      this.request = httpRequest;
+    }
     const headers: Record<string, string> = {
       'content-type': options.format.contentType,
       'user-agent': 'agent-sidecars-log-sidecar',
@@ -104,27 +115,22 @@ export class HttpSink implements Sink {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     try {
-      const response = await this.pool.request({
-        method: 'POST',
-        path: this.path,
-        headers,
-        body,
-        signal: combined,
-      });
-      const status = response.statusCode;
+      headers['content-length'] = String(body.length);
+      const response = await this.post(headers, body, combined);
+      const status = response.statusCode ?? 0;
       const kind = classifyStatus(status);
       if (kind === 'delivered') {
         if (this.options.format.readAccepted === undefined) {
-          await response.body.dump();
+          await drain(response);
           return { outcome: 'delivered', status, bytes: body.length };
         }
-        const answer = await response.body.text();
+        const answer = await text(response);
         const result = this.options.format.readAccepted(answer, records);
         return result.outcome === 'delivered' || result.outcome === 'partial'
           ? { ...result, status, bytes: body.length }
           : result;
       }
-      const detail = await readSome(response.body);
+      const detail = await readSome(response);
       const reason = redact(`HTTP ${status}${detail === '' ? '' : `: ${detail}`}`, secrets);
       if (kind === 'too-large') return { outcome: 'too-large', status, reason };
       if (kind === 'retryable') {
@@ -151,7 +157,29 @@ export class HttpSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await this.pool.close().catch(() => this.pool.destroy());
+    // Called once no request is in flight: only idle keep-alive sockets are left.
+    this.agent.destroy();
+  }
+
+  /** One POST; resolves with the response once its headers are in (the body is read by the caller). */
+  private post(headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.request(
+        {
+          protocol: this.origin.protocol,
+          hostname: this.origin.hostname.replace(/^\[|\]$/g, ''),
+          port: this.origin.port,
+          method: 'POST',
+          path: this.path,
+          headers,
+          agent: this.agent,
+          signal,
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   /** Whether a token or header file now holds another value than the one this request carried. */
@@ -170,10 +198,29 @@ export class HttpSink implements Sink {
   }
 }
 
-async function readSome(body: { text(): Promise<string> }): Promise<string> {
+/** Reads and discards the answer, so that its connection goes back to the agent. */
+function drain(response: IncomingMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    response.on('error', reject);
+    response.on('end', resolve);
+    response.resume();
+  });
+}
+
+/** The whole answer as UTF-8 text (an abort of the request's signal ends it with an error). */
+function text(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('error', reject);
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+async function readSome(response: IncomingMessage): Promise<string> {
   try {
-    const text = await body.text();
-    return text.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_LIMIT);
+    const answer = await text(response);
+    return answer.replace(/\s+/g, ' ').trim().slice(0, ERROR_BODY_LIMIT);
   } catch {
     return '';
   }

@@ -33,7 +33,7 @@ export async function createSinks(
 
 export async function createSink(spec: SinkSpec, deps: SinkDeps, maxInFlight = 2): Promise<Sink> {
   if (spec.kind === 'stdout') return new StdoutSink({ stream: deps.stdout, name: spec.name });
-  // undici (with the HTTP sink) costs ~10 MiB of RSS: loaded only when an HTTP sink is configured.
+  // The HTTP client modules (node:http, node:https, zlib) are loaded only when an HTTP sink is configured.
   const { HttpSink } = await import('./http-sink.js');
   return new HttpSink({
     name: spec.name,

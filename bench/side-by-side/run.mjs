@@ -1,0 +1,547 @@
+#!/usr/bin/env node
+// Side by side with the peers of issue 16: our sidecars and, when their binaries are given, Fluent Bit
+// (log rows) and Prometheus (metrics rows), on the same input, in alternation rep by rep, medians and
+// ratios. Build first (`pnpm build`).
+//
+//   node bench/side-by-side/run.mjs [--reps 3] [--lines 2000000] [--rows http-json,scrape-15s,...]
+//        [--gzip] [--compare DIR] [--b-node-flags='--flag ...']
+// --gzip compresses the HTTP sink's bodies (ours --sink-gzip true, Fluent Bit Compress gzip).
+//
+// Peers (never installed, vendored or built by this script):
+//   FLUENT_BIT_BIN=/path/to/fluent-bit   a Fluent Bit the user built; without it the log rows print ours only.
+//   PROMETHEUS_BIN (default /usr/bin/prometheus, Debian's package) for the scrape rows.
+// A/B of our own code: `--compare DIR` runs the sidecars of another checkout (built, e.g. a
+// `git worktree add /tmp/old <commit>`) as subject "B"; `--b-node-flags` gives subject B its own
+// node/V8 flags (before the script, so flags NODE_OPTIONS refuses work too) and `--b-args` extra
+// sidecar options (B is this checkout when --compare is absent); OURS_NODE_FLAGS / OURS_ARGS do the same
+// for subject "ours".
+// Every process is spawned here and stopped by its PID; all traffic is on 127.0.0.1.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { get, targetBody, targetHandler } from '../metrics-sidecar/target-body.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const ALL_ROWS = [
+  'http-json',
+  'http-raw',
+  'stdout-raw',
+  'http-bounded',
+  'idle',
+  'live-1s',
+  'live-200ms',
+  'scrape-15s',
+  'scrape-1s',
+];
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '3' },
+    lines: { type: 'string', default: '2000000' },
+    rows: { type: 'string', default: ALL_ROWS.join(',') },
+    compare: { type: 'string' },
+    gzip: { type: 'boolean', default: false },
+    'b-node-flags': { type: 'string' },
+    'b-args': { type: 'string' },
+    'idle-seconds': { type: 'string', default: '30' },
+    'live-seconds': { type: 'string', default: '20' },
+    'scrapes-15s': { type: 'string', default: '5' },
+    'scrapes-1s': { type: 'string', default: '30' },
+  },
+});
+const REPS = Number(values.reps);
+const LINES = Number(values.lines);
+const ROWS = values.rows.split(',');
+for (const row of ROWS) {
+  if (!ALL_ROWS.includes(row)) {
+    console.error(`unknown row '${row}': allowed ${ALL_ROWS.join(', ')}`);
+    process.exit(2);
+  }
+}
+const FLUENT_BIT = process.env.FLUENT_BIT_BIN;
+const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// ---------- subjects ----------
+const subjects = [
+  {
+    name: 'ours',
+    kind: 'ours',
+    root,
+    nodeFlags: process.env.OURS_NODE_FLAGS ?? '',
+    args: process.env.OURS_ARGS ?? '',
+  },
+];
+if (values.compare || values['b-node-flags'] !== undefined || values['b-args'] !== undefined) {
+  subjects.push({
+    name: 'B',
+    kind: 'ours',
+    root: values.compare ? resolve(values.compare) : root,
+    nodeFlags: values['b-node-flags'] ?? '',
+    args: values['b-args'] ?? '',
+  });
+}
+const logPeer = FLUENT_BIT && existsSync(FLUENT_BIT) ? { name: 'fluent-bit', kind: 'fluent-bit' } : null;
+const metricsPeer = existsSync(PROMETHEUS) ? { name: 'prometheus', kind: 'prometheus' } : null;
+if (FLUENT_BIT && !logPeer) console.error(`FLUENT_BIT_BIN=${FLUENT_BIT} does not exist`);
+if (!logPeer)
+  console.log('Fluent Bit: not given (set FLUENT_BIT_BIN to a binary you built); log rows show ours only.');
+if (!metricsPeer) console.log(`Prometheus: ${PROMETHEUS} not found; scrape rows show ours only.`);
+
+const flagsOf = (subject) => subject.nodeFlags.split(' ').filter(Boolean);
+
+// ---------- /proc ----------
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+function statusKiB(pid, field) {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+}
+const rssMiB = (pid) => statusKiB(pid, 'VmRSS') / 1024;
+const hwmMiB = (pid) => statusKiB(pid, 'VmHWM') / 1024;
+
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((r) => child.on('exit', r));
+  child.kill('SIGTERM');
+  const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  return exited.finally(() => clearTimeout(force));
+}
+
+async function until(check, timeoutMs, what) {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+// ---------- log side ----------
+/** NDJSON receiver: counts requests, body bytes (as sent), lines; optional per-line callback. */
+function receiver(onLine) {
+  const stats = { requests: 0, bytes: 0, lines: 0 };
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      let body = Buffer.concat(chunks);
+      stats.requests++;
+      stats.bytes += body.length;
+      if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+      for (let i = body.indexOf(10); i !== -1; i = body.indexOf(10, i + 1)) stats.lines++;
+      if (onLine) {
+        const now = Date.now();
+        for (const line of body.toString().split('\n')) if (line) onLine(line, now);
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((r) =>
+    server.listen(0, '127.0.0.1', () => r({ server, port: server.address().port, stats })),
+  );
+}
+
+/** Spawns one log shipper reading `path`; sink is {http: port} or 'stdout'. */
+function startLogShipper(subject, dir, path, { format, sink, bufferMaxBytes, batchTimeout }) {
+  if (subject.kind === 'ours') {
+    const args = [
+      join(subject.root, 'packages/log-sidecar/dist/main.js'),
+      '--path',
+      path,
+      '--checkpoint-dir',
+      join(dir, 'ckpt'),
+      '--listen',
+      '127.0.0.1:0',
+      '--format',
+      format,
+      '--log-level',
+      'warn',
+    ];
+    if (sink === 'stdout') args.push('--sink', 'stdout');
+    else {
+      args.push('--sink', 'http', '--sink-url', `http://127.0.0.1:${sink.http}/`);
+      args.push('--sink-gzip', String(values.gzip));
+    }
+    if (bufferMaxBytes) args.push('--buffer-max-bytes', bufferMaxBytes);
+    if (batchTimeout) args.push('--batch-timeout', batchTimeout);
+    args.push(...subject.args.split(' ').filter(Boolean));
+    return spawn(process.execPath, [...flagsOf(subject), ...args], {
+      stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH },
+    });
+  }
+  // Fluent Bit, classic config: tail from the head, its defaults otherwise (flush 1 s).
+  writeFileSync(join(dir, 'parsers.conf'), '[PARSER]\n    Name json\n    Format json\n');
+  const flush = batchTimeout
+    ? Number.parseInt(batchTimeout, 10) / (batchTimeout.endsWith('ms') ? 1000 : 1)
+    : 1;
+  const input = [
+    '[INPUT]',
+    '    Name tail',
+    `    Path ${path}`,
+    '    Read_From_Head true',
+    `    DB ${join(dir, 'fb.db')}`,
+    ...(format === 'json' ? ['    Parser json'] : []),
+    ...(bufferMaxBytes ? ['    Mem_Buf_Limit 5MB'] : []),
+  ];
+  const output =
+    sink === 'stdout'
+      ? ['[OUTPUT]', '    Name stdout', '    Match *', '    Format json_lines']
+      : [
+          '[OUTPUT]',
+          '    Name http',
+          '    Match *',
+          '    Host 127.0.0.1',
+          `    Port ${sink.http}`,
+          '    URI /',
+          '    Format json_lines',
+          ...(values.gzip ? ['    Compress gzip'] : []),
+        ];
+  const conf = [
+    '[SERVICE]',
+    `    Flush ${flush}`,
+    '    Log_Level warn',
+    `    Parsers_File ${join(dir, 'parsers.conf')}`,
+    ...input,
+    ...output,
+    '',
+  ].join('\n');
+  writeFileSync(join(dir, 'fluent-bit.conf'), conf);
+  return spawn(FLUENT_BIT, ['-c', join(dir, 'fluent-bit.conf')], {
+    stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
+  });
+}
+
+/** A whole file from the head, as fast as it goes: lines/s, CPU s, peak RSS, requests, bytes/line. */
+async function coldRun(subject, file, { format, sink, bufferMaxBytes }) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbs-cold-'));
+  const r = sink === 'stdout' ? null : await receiver();
+  let stdoutLines = 0;
+  const started = process.hrtime.bigint();
+  const child = startLogShipper(subject, dir, file, {
+    format,
+    sink: r ? { http: r.port } : 'stdout',
+    bufferMaxBytes,
+  });
+  child.stdout?.on('data', (c) => {
+    for (let i = c.indexOf(10); i !== -1; i = c.indexOf(10, i + 1)) stdoutLines++;
+  });
+  const delivered = () => (r ? r.stats.lines : stdoutLines);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, hwmMiB(child.pid));
+    } catch {}
+  }, 100);
+  await until(() => delivered() >= LINES, 900_000, `${subject.name} to deliver ${LINES} lines`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuSeconds(child.pid);
+  peak = Math.max(peak, hwmMiB(child.pid));
+  clearInterval(sampler);
+  await stop(child);
+  r?.server.close();
+  r?.server.closeAllConnections();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    linesPerSecond: LINES / seconds,
+    cpuSeconds: cpu,
+    peakRssMiB: peak,
+    ...(r ? { requests: r.stats.requests, bytesPerLine: r.stats.bytes / r.stats.lines } : {}),
+  };
+}
+
+/** An idle file with an HTTP sink configured: RSS and CPU % of a core after it settled. */
+async function idleRun(subject) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbs-idle-'));
+  const file = join(dir, 'app.log');
+  let text = '';
+  for (let i = 0; i < 1000; i++) text += `${JSON.stringify({ ts: Date.now() / 1000, msg: 'hello', i })}\n`;
+  writeFileSync(file, text);
+  const r = await receiver();
+  const child = startLogShipper(subject, dir, join(dir, '*.log'), { format: 'json', sink: { http: r.port } });
+  await until(() => r.stats.lines >= 1000, 60_000, 'the first 1000 lines');
+  await sleep(10_000);
+  const cpu0 = cpuSeconds(child.pid);
+  const t0 = Date.now();
+  await sleep(Number(values['idle-seconds']) * 1000);
+  const cpu = (100 * (cpuSeconds(child.pid) - cpu0)) / ((Date.now() - t0) / 1000);
+  const result = { rssMiB: rssMiB(child.pid), peakRssMiB: hwmMiB(child.pid), cpuPercent: cpu };
+  await stop(child);
+  r.server.close();
+  r.server.closeAllConnections();
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+/** 10,000 lines/s appended (100 every 10 ms): CPU % of a core, write-to-receiver latency p50/p99. */
+async function liveRun(subject, batchTimeout) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbs-live-'));
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '');
+  const latencies = [];
+  // Fluent Bit's raw `log` field would escape the quotes; the parsed record keeps "wt":N either way.
+  const r = await receiver((line, now) => {
+    const m = /wt\\?":(\d+)/.exec(line);
+    if (m) latencies.push(now - Number(m[1]));
+  });
+  const child = startLogShipper(subject, dir, join(dir, '*.log'), {
+    format: 'json',
+    sink: { http: r.port },
+    batchTimeout,
+  });
+  await sleep(1500);
+  const pad = 'x'.repeat(120);
+  let seq = 0;
+  let writing = Promise.resolve();
+  const timer = setInterval(() => {
+    const wt = Date.now();
+    let chunk = '';
+    for (let i = 0; i < 100; i++)
+      chunk += `{"ts":${wt / 1000},"level":"info","msg":"request finished","wt":${wt},"seq":${seq++},"pad":"${pad}"}\n`;
+    writing = writing.then(() => appendFile(file, chunk));
+  }, 10);
+  await sleep(3000);
+  latencies.length = 0;
+  const cpu0 = cpuSeconds(child.pid);
+  const t0 = Date.now();
+  const written0 = seq;
+  await sleep(Number(values['live-seconds']) * 1000);
+  const elapsed = (Date.now() - t0) / 1000;
+  const cpu = (100 * (cpuSeconds(child.pid) - cpu0)) / elapsed;
+  const written = seq - written0;
+  clearInterval(timer);
+  await writing;
+  await sleep(1500);
+  await stop(child);
+  r.server.close();
+  r.server.closeAllConnections();
+  rmSync(dir, { recursive: true, force: true });
+  latencies.sort((a, b) => a - b);
+  const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
+  return { linesPerSecond: written / elapsed, cpuPercent: cpu, p50ms: q(0.5), p99ms: q(0.99) };
+}
+
+// ---------- metrics side ----------
+const omBody = targetBody();
+const omGzip = gzipSync(omBody);
+let targetRequests = 0;
+let target;
+async function startTarget() {
+  target = createServer(
+    targetHandler(omBody, omGzip, () => {
+      targetRequests++;
+    }),
+  );
+  target.keepAliveTimeout = 60_000;
+  await new Promise((r) => target.listen(0, '127.0.0.1', r));
+}
+
+const durationMs = (text) => Number.parseFloat(text) * (text.endsWith('ms') ? 1 : 1000);
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One scraper on the 10,000-series target at `interval`: after `warm` scrapes, CPU per scrape over the
+ * next `scrapes`, RSS at the end. Ours also answers one OpenMetrics+gzip GET after each scrape, as the
+ * Prometheus that scrapes it would; Prometheus only scrapes and stores (no /federate).
+ */
+async function scrapeRun(subject, interval, scrapes, warm = 2) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbs-scrape-'));
+  const port = await freePort();
+  const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
+  let child;
+  if (subject.kind === 'ours') {
+    child = spawn(
+      process.execPath,
+      [
+        ...flagsOf(subject),
+        join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--target',
+        `app=${targetUrl}`,
+        '--interval',
+        interval,
+        '--timeout',
+        `${Math.min(10_000, Math.round(durationMs(interval) * 0.8))}ms`,
+        '--log-level',
+        'warn',
+        ...subject.args.split(' ').filter(Boolean),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+    );
+  } else {
+    const seconds = Number.parseInt(interval, 10);
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        `  scrape_interval: ${interval}`,
+        `  scrape_timeout: ${seconds >= 15 ? '10s' : interval}`,
+        'scrape_configs:',
+        '  - job_name: app',
+        `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
+        '',
+      ].join('\n'),
+    );
+    child = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+  }
+  const base = targetRequests;
+  await until(() => targetRequests - base >= warm, 120_000, `${subject.name}'s first scrapes`);
+  await sleep(200);
+  const cpu0 = cpuSeconds(child.pid);
+  const r0 = targetRequests;
+  let seen = r0;
+  while (targetRequests - r0 < scrapes) {
+    if (subject.kind === 'ours' && targetRequests !== seen) {
+      seen = targetRequests;
+      await sleep(50);
+      await get(`http://127.0.0.1:${port}/metrics`, {
+        Accept: 'application/openmetrics-text;version=1.0.0',
+        'Accept-Encoding': 'gzip',
+      });
+    }
+    await sleep(20);
+  }
+  await sleep(300); // the last scrape's parse and store
+  const n = targetRequests - r0;
+  const result = {
+    cpuMsPerScrape: ((cpuSeconds(child.pid) - cpu0) * 1000) / n,
+    rssMiB: rssMiB(child.pid),
+    peakRssMiB: hwmMiB(child.pid),
+  };
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
+// ---------- driver ----------
+const LOG_ROWS = {
+  'http-json': { what: 'file -> HTTP, JSON parsed', opts: { format: 'json', sink: 'http' } },
+  'http-raw': { what: 'file -> HTTP, raw lines', opts: { format: 'raw', sink: 'http' } },
+  'stdout-raw': { what: 'file -> stdout, raw lines', opts: { format: 'raw', sink: 'stdout' } },
+  'http-bounded': {
+    what: 'file -> HTTP, raw, buffer 5 MiB (FB Mem_Buf_Limit 5MB)',
+    opts: { format: 'raw', sink: 'http', bufferMaxBytes: '5MiB' },
+  },
+};
+
+let file;
+function inputFile() {
+  if (file) return file;
+  const dir = join(root, 'bench/.data');
+  file = join(dir, `lines-${LINES}.log`);
+  if (!existsSync(file)) {
+    spawnSync('mkdir', ['-p', dir]);
+    spawnSync(process.execPath, [join(root, 'bench/log-sidecar/make-file.mjs'), file, String(LINES)], {
+      stdio: 'inherit',
+    });
+  }
+  readFileSync(file); // into the page cache
+  return file;
+}
+
+function rowRunner(row) {
+  if (LOG_ROWS[row]) {
+    return {
+      what: LOG_ROWS[row].what,
+      who: [...subjects, ...(logPeer ? [logPeer] : [])],
+      run: (s) => coldRun(s, inputFile(), LOG_ROWS[row].opts),
+    };
+  }
+  if (row === 'idle')
+    return {
+      what: 'idle, HTTP sink configured',
+      who: [...subjects, ...(logPeer ? [logPeer] : [])],
+      run: idleRun,
+    };
+  if (row.startsWith('live-'))
+    return {
+      what: `live 10,000 lines/s, batch timeout / flush ${row.slice(5)}`,
+      who: [...subjects, ...(logPeer ? [logPeer] : [])],
+      run: (s) => liveRun(s, row.slice(5)),
+    };
+  const interval = row.slice('scrape-'.length);
+  return {
+    what: `scrape 10,000 series every ${interval}`,
+    who: [...subjects, ...(metricsPeer ? [metricsPeer] : [])],
+    run: (s) => scrapeRun(s, interval, Number(values[`scrapes-${interval}`] ?? 10)),
+  };
+}
+
+const fmt = (k, v) =>
+  k === 'linesPerSecond' || k === 'requests'
+    ? Math.round(v).toLocaleString('en-US')
+    : v.toFixed(k === 'bytesPerLine' ? 0 : 1);
+
+console.log(
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+);
+console.log(`Command: node bench/side-by-side/run.mjs ${process.argv.slice(2).join(' ')}`);
+for (const s of subjects)
+  if (s.nodeFlags || s.args || s.root !== root)
+    console.log(`subject ${s.name}: ${s.root} node flags '${s.nodeFlags}' args '${s.args}'`);
+if (ROWS.some((r) => r.startsWith('scrape-'))) await startTarget();
+const summary = [];
+for (const row of ROWS) {
+  const { what, who, run } = rowRunner(row);
+  const results = Object.fromEntries(who.map((s) => [s.name, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    // Alternate who goes first so that a drift in the machine's load does not favour one side.
+    const order = rep % 2 === 0 ? who : [...who].reverse();
+    for (const s of order) {
+      const r = await run(s);
+      results[s.name].push(r);
+      console.error(
+        `${row} rep ${rep + 1} ${s.name}: ${JSON.stringify(r, (_key, v) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`,
+      );
+    }
+  }
+  const med = {};
+  for (const [name, rs] of Object.entries(results)) {
+    med[name] = {};
+    for (const k of Object.keys(rs[0])) med[name][k] = median(rs.map((r) => r[k]));
+  }
+  summary.push({ row, what, med, results });
+  console.log(`\n### ${what} (${row}), median of ${REPS}`);
+  const keys = Object.keys(med.ours);
+  console.log(`| subject | ${keys.join(' | ')} |`);
+  console.log(`|---|${keys.map(() => '---').join('|')}|`);
+  for (const [name, m] of Object.entries(med)) {
+    const runs = (k) => results[name].map((r) => fmt(k, r[k])).join(', ');
+    console.log(`| ${name} | ${keys.map((k) => `${fmt(k, m[k])} (${runs(k)})`).join(' | ')} |`);
+  }
+  for (const name of Object.keys(med).filter((n) => n !== 'ours')) {
+    console.log(
+      `| ours / ${name} | ${keys.map((k) => (med[name][k] ? `${(med.ours[k] / med[name][k]).toFixed(2)}x` : '-')).join(' | ')} |`,
+    );
+  }
+}
+target?.close();
+target?.closeAllConnections();
