@@ -4,10 +4,18 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Unit tests run against the shared package's source, so a change there needs no rebuild;
-    // end-to-end tests spawn the built binaries under dist/.
-    alias: {
-      '@agent-sidecars/shared': fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)),
-    },
+    // end-to-end tests spawn the built binaries under dist/. The test kit exists only as source: it is
+    // never built (packages/shared/tsconfig.json excludes it), so nothing of it ships.
+    alias: [
+      {
+        find: /^@agent-sidecars\/shared$/,
+        replacement: fileURLToPath(new URL('./packages/shared/src/index.ts', import.meta.url)),
+      },
+      {
+        find: /^@agent-sidecars\/shared\/testing$/,
+        replacement: fileURLToPath(new URL('./packages/shared/src/testing/index.ts', import.meta.url)),
+      },
+    ],
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],

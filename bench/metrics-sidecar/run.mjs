@@ -247,8 +247,11 @@ target.close();
 target.closeAllConnections();
 
 // In-process breakdown of the same work on the same body, single-threaded, after warm-up.
-const { ExpositionParser, mergeSources, renderOpenMetricsBody, renderTextBody } = await import(
-  '../../packages/metrics-sidecar/dist/index.js'
+// The sidecar's own modules under dist/ (the package has no library entry point: it ships a binary).
+const { ExpositionParser } = await import('../../packages/metrics-sidecar/dist/scrape/exposition-parser.js');
+const { mergeSources } = await import('../../packages/metrics-sidecar/dist/expose/exposition-merge.js');
+const { renderOpenMetricsBody, renderTextBody } = await import(
+  '../../packages/metrics-sidecar/dist/expose/renderer.js'
 );
 function cpuOf(fn, rounds = 30) {
   for (let i = 0; i < 5; i++) fn();

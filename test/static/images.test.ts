@@ -2,9 +2,8 @@
 // check script run for real against a server on port 0.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort, HttpReceiver } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './rendered-manifests.js';
 
@@ -100,18 +99,13 @@ describe.each(Object.entries(IMAGES))('images/%s/Dockerfile', (name, expected) =
 });
 
 describe('images/healthcheck.mjs', () => {
-  let server: Server;
+  const server = new HttpReceiver((req, res) => res.writeHead(req.url === '/readyz' ? 200 : 503).end());
   let base: string;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      res.statusCode = req.url === '/readyz' ? 200 : 503;
-      res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = (await server.start()).href.replace(/\/$/, '');
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
 
   const run = (...args: string[]) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -136,10 +130,7 @@ describe('images/healthcheck.mjs', () => {
   });
 
   it('exits 1 when nothing listens, and 2 without a URL', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const refused = await run(`http://127.0.0.1:${port}/readyz`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('did not answer');

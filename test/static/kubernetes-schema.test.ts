@@ -2,11 +2,11 @@
 // validators are generated from that schema (Kubernetes >= 1.30: they know initContainers[].restartPolicy
 // and the sidecar lifecycle fields) and run offline. The schema sets no additionalProperties, so an
 // unknown field passes here; test/kind/run.sh applies with --validate=strict, which rejects it.
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { type KubeObject, kubectlMissing, kustomizationDirs, render } from './rendered-manifests.js';
+import { KUBECTL, type KubeObject, kustomizationDirs, render } from './rendered-manifests.js';
 
-const skipReason = kubectlMissing();
-if (skipReason) console.warn(`skipping the Kubernetes schema checks: ${skipReason}`);
+const skipReason = requireTool('kubectl', KUBECTL).missing;
 
 interface Model {
   validate(): void;

@@ -1,10 +1,11 @@
 // The properties of the rendered Pods that make the sidecars work as designed; each failure names the
 // workload and container.
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import {
   type Container,
   durationMs,
-  kubectlMissing,
+  KUBECTL,
   kustomizationDirs,
   type PodSpec,
   type Probe,
@@ -19,8 +20,7 @@ const LOG_DIR = '/var/log/agent';
 const DEFAULT_SHUTDOWN_MS: Record<string, number> = { 'log-sidecar': 25_000, 'metrics-sidecar': 10_000 };
 const DEFAULT_LISTEN: Record<string, number> = { 'log-sidecar': 9091, 'metrics-sidecar': 9090 };
 
-const skipReason = kubectlMissing();
-if (skipReason) console.warn(`skipping the Pod invariant checks: ${skipReason}`);
+const skipReason = requireTool('kubectl', KUBECTL).missing;
 
 const isSidecar = (c: Container): boolean => (SIDECARS as readonly string[]).includes(c.name);
 const allContainers = (pod: PodSpec): Container[] => [...(pod.initContainers ?? []), ...pod.containers];

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandProbe, type ToolProbe } from '@agent-sidecars/shared/testing';
 import { parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,13 +17,12 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-/** Why kubectl cannot render here, or undefined when it can. */
-export function kubectlMissing(): string | undefined {
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  if (probe.error) return `kubectl is not installed (${probe.error.message}); it renders the kustomizations`;
-  if (probe.status !== 0) return `kubectl version --client failed: ${probe.stderr.trim()}`;
-  return undefined;
-}
+/** kubectl renders the kustomizations; for `requireTool('kubectl', KUBECTL)`. */
+export const KUBECTL: ToolProbe = {
+  probe: commandProbe('kubectl', ['version', '--client']),
+  install:
+    'apt-get install kubectl (from the Kubernetes apt repository), or the static binary from dl.k8s.io',
+};
 
 /** Every folder under k8s/ holding a kustomization.yaml, relative to the repository root. */
 export function kustomizationDirs(): string[] {

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, portIsFree, preferredOrFreePort, waitFor } from '@agent-sidecars/shared';
 import { type AgentRuntime, detectAgentRuntime } from './agent-runtime.js';
-import { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 import { httpGet } from './http-probe.js';
 import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
 import { describeExit } from './managed-process.js';
@@ -9,7 +9,6 @@ import type { OutputFormatter } from './output-formatter.js';
 import { Pod, type TerminationReport } from './pod.js';
 import { parseShippedRecord, RecordLedger, RecordReceiver, requestIdOf } from './record-receiver.js';
 import { AgentClient } from './traffic.js';
-import { waitFor } from './wait-for.js';
 
 export interface DemoConfig {
   readonly keepRunning: boolean;

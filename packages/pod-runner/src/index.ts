@@ -1,5 +1,4 @@
 export { type AgentRuntime, detectAgentRuntime, INSTALL_HINT } from './agent-runtime.js';
-export { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 export { httpGet, type ProbeResult, probePasses } from './http-probe.js';
 export {
   AGENT_DIR,
@@ -33,4 +32,3 @@ export {
   type ShippedRecord,
 } from './record-receiver.js';
 export { AgentClient, type InferenceOutcome, SteadyLoad, type SteadyLoadOptions } from './traffic.js';
-export { waitFor } from './wait-for.js';

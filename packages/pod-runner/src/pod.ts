@@ -1,3 +1,4 @@
+import { waitFor } from '@agent-sidecars/shared';
 import { probePasses } from './http-probe.js';
 import {
   describeExit,
@@ -6,7 +7,6 @@ import {
   type OutputStream,
   type ProcessSpec,
 } from './managed-process.js';
-import { waitFor } from './wait-for.js';
 
 /** One container of the Pod: a process plus the probe the kubelet would run before starting the next. */
 export interface ContainerSpec extends ProcessSpec {

@@ -1,18 +1,18 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HttpReceiver } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import { HttpSink } from './http-sink.js';
 import { NdjsonFormat } from './ndjson-format.js';
-import { sampleRecords } from './sink-contract.js';
-import { TestReceiver } from './test-receiver.js';
 
 const never = new AbortController().signal;
 
 describe('HttpSink', () => {
   let dir: string;
-  let receiver: TestReceiver;
+  let receiver: HttpReceiver;
   let url: URL;
   const sinks: HttpSink[] = [];
   const sink = (extra: Partial<ConstructorParameters<typeof HttpSink>[0]> = {}) => {
@@ -32,7 +32,7 @@ describe('HttpSink', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'http-sink-'));
-    receiver = new TestReceiver();
+    receiver = new HttpReceiver();
     url = await receiver.start();
   });
   afterEach(async () => {

@@ -14,16 +14,36 @@ export interface ReceivedRequest {
 
 export type ReceiverHandler = (request: ReceivedRequest, response: ServerResponse) => void;
 
+/** One scripted answer of {@link answering}. */
+export interface Answer {
+  readonly status: number;
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+}
+
 /**
- * A real HTTP server on 127.0.0.1, port 0, recording every request, for sink tests and the benchmarks.
- * The handler decides the answer (or not to answer, or to cut the connection).
+ * A handler giving `script`'s answers in order (e.g. 503, then 429 with Retry-After, then 413), then
+ * `otherwise` for every later request.
  */
-export class TestReceiver {
+export function answering(script: readonly Answer[], otherwise: Answer = { status: 200 }): ReceiverHandler {
+  let next = 0;
+  return (_request, response) => {
+    const answer = script[next++] ?? otherwise;
+    response.writeHead(answer.status, answer.headers).end(answer.body);
+  };
+}
+
+/**
+ * A real HTTP server on 127.0.0.1, port 0, recording every request, for sink tests and the end-to-end
+ * tests of the HTTP sinks. The handler decides the answer (or not to answer, or to cut the connection);
+ * 200 with an empty body by default.
+ */
+export class HttpReceiver {
   readonly requests: ReceivedRequest[] = [];
   private server: Server | undefined;
   private handler: ReceiverHandler;
 
-  constructor(handler: ReceiverHandler = (_req, res) => res.writeHead(200).end()) {
+  constructor(handler: ReceiverHandler = answering([])) {
     this.handler = handler;
   }
 

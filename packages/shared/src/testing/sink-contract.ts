@@ -1,46 +1,21 @@
-import type { LogRecord } from '../record.js';
-import type { SendResult, Sink } from './sink.js';
-import { type ReceivedRequest, TestReceiver } from './test-receiver.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../polling/wait-for.js';
+import { answering, HttpReceiver, type ReceivedRequest } from './http-receiver.js';
 
-/** The parts of a test runner the suite needs, passed in so this module does not depend on one. */
-export interface TestApi {
-  describe(name: string, body: () => void): void;
-  it(name: string, body: () => Promise<void>): void;
-  afterEach(body: () => Promise<void>): void;
-  expect: (value: unknown) => {
-    toBe(expected: unknown): void;
-    toEqual(expected: unknown): void;
-    toMatch(expected: RegExp): void;
-    toBeLessThan(expected: number): void;
-    toMatchObject(expected: object): void;
-    not: { toMatch(expected: RegExp): void };
-  };
+/** The part of a sink the contract drives: `send` resolves with the driver's outcome, never rejects. */
+export interface ContractSink<B> {
+  send(batch: B, signal: AbortSignal): Promise<unknown>;
+  close(): Promise<void>;
 }
 
-export interface HttpSinkTarget {
+export interface HttpSinkTarget<B> {
   /** e.g. `loki`. */
   readonly name: string;
-  create(url: URL, options: { requestTimeoutMs: number; tokenFile?: string }): Sink;
+  create(url: URL, options: { requestTimeoutMs: number; tokenFile?: string }): ContractSink<B>;
   /** What a successful answer looks like for this backend (the bulk response for Elasticsearch). */
   okAnswer(request: ReceivedRequest): { status: number; body: string };
-}
-
-export function sampleRecords(count: number, overrides: Partial<LogRecord> = {}): LogRecord[] {
-  return Array.from({ length: count }, (_, n) => ({
-    id: `k1-${n * 20}`,
-    fileKey: 'k1',
-    path: '/var/log/agent/app.log',
-    offset: n * 20,
-    endOffset: (n + 1) * 20,
-    time: Date.UTC(2024, 4, 6, 7, 8, 9, 5) + n + 0.25,
-    message: `line ${n} "quoted" é`,
-    fields: undefined,
-    labels: { pod: 'agent-0', namespace: 'prod' },
-    truncated: false,
-    readAt: Date.UTC(2024, 4, 6, 7, 8, 10),
-    bytes: 20,
-    ...overrides,
-  }));
+  /** A batch of `count` records in the sink's input type. */
+  batch(count: number): B;
 }
 
 const never = new AbortController().signal;
@@ -50,11 +25,10 @@ const never = new AbortController().signal;
  * delivery driver must tell apart, and the connection failures it must survive. A sink passes by
  * classifying correctly and by always resolving, never rejecting.
  */
-export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
-  const { describe, it, afterEach, expect } = t;
+export function httpSinkContract<B>(target: HttpSinkTarget<B>): void {
   describe(`${target.name} sink contract`, () => {
-    const receiver = new TestReceiver();
-    const sinks: Sink[] = [];
+    const receiver = new HttpReceiver();
+    const sinks: ContractSink<B>[] = [];
     const start = async (timeoutMs = 5000) => {
       const url = await receiver.start();
       const sink = target.create(url, { requestTimeoutMs: timeoutMs });
@@ -73,7 +47,7 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
         res.writeHead(ok.status, { 'content-type': 'application/json' }).end(ok.body);
       });
       const sink = await start();
-      const result = await sink.send(sampleRecords(3), never);
+      const result = await sink.send(target.batch(3), never);
       expect(result).toMatchObject({ outcome: 'delivered' });
       expect(receiver.requests.length).toBe(1);
       expect(receiver.requests[0]!.method).toBe('POST');
@@ -81,8 +55,8 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
     });
 
     it('is retryable on 429 and carries Retry-After', async () => {
-      receiver.setHandler((_req, res) => res.writeHead(429, { 'retry-after': '7' }).end('slow down'));
-      const result = await (await start()).send(sampleRecords(1), never);
+      receiver.setHandler(answering([], { status: 429, headers: { 'retry-after': '7' }, body: 'slow down' }));
+      const result = await (await start()).send(target.batch(1), never);
       expect(result).toEqual({
         outcome: 'retryable',
         status: 429,
@@ -92,17 +66,16 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
     });
 
     it('is retryable on 503 and 408 but rejected on 501', async () => {
-      const statuses = [503, 408, 501];
-      receiver.setHandler((_req, res) => res.writeHead(statuses.shift()!).end());
+      receiver.setHandler(answering([{ status: 503 }, { status: 408 }, { status: 501 }]));
       const sink = await start();
-      expect(await sink.send(sampleRecords(1), never)).toMatchObject({ outcome: 'retryable', status: 503 });
-      expect(await sink.send(sampleRecords(1), never)).toMatchObject({ outcome: 'retryable', status: 408 });
-      expect(await sink.send(sampleRecords(1), never)).toMatchObject({ outcome: 'rejected', status: 501 });
+      expect(await sink.send(target.batch(1), never)).toMatchObject({ outcome: 'retryable', status: 503 });
+      expect(await sink.send(target.batch(1), never)).toMatchObject({ outcome: 'retryable', status: 408 });
+      expect(await sink.send(target.batch(1), never)).toMatchObject({ outcome: 'rejected', status: 501 });
     });
 
     it('is too-large on 413', async () => {
-      receiver.setHandler((_req, res) => res.writeHead(413).end());
-      expect(await (await start()).send(sampleRecords(2), never)).toMatchObject({
+      receiver.setHandler(answering([], { status: 413 }));
+      expect(await (await start()).send(target.batch(2), never)).toMatchObject({
         outcome: 'too-large',
         status: 413,
       });
@@ -110,14 +83,14 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
 
     it('is rejected on 400 with the answer in the reason', async () => {
       receiver.setHandler((_req, res) => res.writeHead(400).end('{"error":"bad\nline"}'));
-      const result = await (await start()).send(sampleRecords(1), never);
+      const result = await (await start()).send(target.batch(1), never);
       expect(result).toEqual({ outcome: 'rejected', status: 400, reason: 'HTTP 400: {"error":"bad line"}' });
     });
 
     it('is retryable when the server does not answer within the request timeout', async () => {
       receiver.setHandler(() => {});
       const started = Date.now();
-      const result = await (await start(300)).send(sampleRecords(1), never);
+      const result = await (await start(300)).send(target.batch(1), never);
       expect(result).toMatchObject({ outcome: 'retryable' });
       expect((result as { reason: string }).reason).toMatch(/within 300 ms/);
       expect(Date.now() - started).toBeLessThan(5000);
@@ -125,7 +98,7 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
 
     it('is retryable when the connection closes mid-request', async () => {
       receiver.setHandler((_req, res) => res.socket?.destroy());
-      const result = await (await start()).send(sampleRecords(1), never);
+      const result = await (await start()).send(target.batch(1), never);
       expect(result).toMatchObject({ outcome: 'retryable' });
     });
 
@@ -134,7 +107,7 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
       await receiver.close();
       const sink = target.create(url, { requestTimeoutMs: 2000 });
       sinks.push(sink);
-      const result = await sink.send(sampleRecords(1), never);
+      const result = await sink.send(target.batch(1), never);
       expect(result).toMatchObject({ outcome: 'retryable' });
       expect((result as { reason: string }).reason).toMatch(/ECONNREFUSED/);
     });
@@ -143,8 +116,8 @@ export function httpSinkContract(t: TestApi, target: HttpSinkTarget): void {
       receiver.setHandler(() => {});
       const sink = await start(60_000);
       const controller = new AbortController();
-      const pending: Promise<SendResult> = sink.send(sampleRecords(1), controller.signal);
-      while (receiver.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const pending = sink.send(target.batch(1), controller.signal);
+      await waitFor('the request to arrive', () => receiver.requests.length > 0, { intervalMs: 5 });
       const aborted = Date.now();
       controller.abort();
       expect(await pending).toMatchObject({ outcome: 'retryable' });
