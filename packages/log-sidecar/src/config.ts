@@ -21,12 +21,12 @@ import {
   parseListenAddress,
   parseString,
   shapedParser,
+  type ValidateContext,
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import { deliveryOptions } from './delivery/delivery-options.js';
 import type { RecordFormat } from './record-builder.js';
-import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
@@ -121,16 +121,7 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
-  ...grouped(
-    sinkOptions,
-    'sinks',
-    {},
-    // --print-config never shows a credential.
-    {
-      sinkHeader: maskHeader,
-      sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
-    },
-  ),
+  ...grouped(sinkOptions, 'sinks', {}, {}),
   ...grouped(deliveryOptions, 'delivery', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
@@ -257,9 +248,14 @@ export type LogSidecarConfig = ConfigOf<typeof logSidecarOptions>;
 export function validateConfig(
   config: LogSidecarConfig,
   names: OptionNames<typeof logSidecarOptions>,
-  written: WrittenValues<typeof logSidecarOptions> = {} as WrittenValues<typeof logSidecarOptions>,
+  context: ValidateContext<typeof logSidecarOptions> = {
+    written: {} as WrittenValues<typeof logSidecarOptions>,
+    given: new Set(),
+    env: {},
+  },
 ): void {
-  validateSinkConfig(config, names);
+  validateSinkConfig(config, names, context);
+  const { written } = context;
   if (config.bufferMaxBytes < config.maxLineBytes) {
     throw new ConfigError(
       names.bufferMaxBytes,
