@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
-import { parseRetryAfter } from '@agent-sidecars/shared';
+import { describeTransportError, parseRetryAfter } from '@agent-sidecars/shared';
 import { Pool } from 'undici';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import type { LogRecord } from '../record.js';
@@ -145,7 +145,7 @@ export class HttpSink implements Sink {
       const why =
         timeout.aborted && !signal.aborted
           ? `no answer within ${this.options.requestTimeoutMs} ms`
-          : describe(error);
+          : describeTransportError(error);
       return { outcome: 'retryable', reason: redact(why, secrets) };
     }
   }
@@ -177,11 +177,4 @@ async function readSome(body: { text(): Promise<string> }): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function describe(error: unknown): string {
-  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err.code ?? err.cause?.code;
-  const message = err.cause?.message ?? err.message ?? String(error);
-  return code === undefined ? message : `${code}: ${message}`;
 }
