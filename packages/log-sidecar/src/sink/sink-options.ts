@@ -168,7 +168,7 @@ const HTTP_SETTINGS = {
     flag: 'sinkUrl',
     def: optionalOption(parseUrl, {
       description:
-        "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs)",
+        "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs); otlp without it: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (headers too: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS)",
       valueName: '<url>',
     }),
   },
