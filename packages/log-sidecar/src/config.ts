@@ -69,7 +69,7 @@ export const DOWNWARD_API_LABELS: Readonly<Record<string, string>> = {
 };
 
 export const LOG_SIDECAR_HELP_FOOTER = [
-  'Several sinks at once (say Loki and stdout) are a sinks: list in the --config file; its items take the --sink-* options without the sink prefix (url, format, tokenFile, headers, ...) plus type and name. See SINKS.md.',
+  'Several sinks at once (say Loki and stdout, or two Lokis) take the sinks: list above; SINKS.md says which options are per sink and which apply to all.',
   '',
   'Labels: POD_NAME, POD_NAMESPACE, NODE_NAME and CONTAINER_NAME from the environment become the labels pod, namespace, node and container of every record (--label wins); start-up logs which were taken.',
   '',
