@@ -15,6 +15,7 @@ import {
   parseBoolean,
   parseString,
   parseUrl,
+  shapedParser,
 } from '@agent-sidecars/shared';
 import { mergeHeaders, otlpEndpointFromEnv, otlpHeadersFromEnv } from './otlp-env.js';
 import { maskHeader, maskSinkItem } from './secret-mask.js';
@@ -36,20 +37,23 @@ export type Header = readonly [name: string, value: string];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** `Name: value` for the JSON Schema: a field name, a colon, the rest. */
+const HEADER_SHAPE = { type: 'string', pattern: "^\\s*[!#$%&'*+\\-.^_`|~0-9A-Za-z]+\\s*:" } as const;
+
 const HEADER_HINT = 'use "Name: value", e.g. "X-Team: search"';
 
 /** `Name: value`, a valid HTTP field name and a value without line breaks. */
-export const parseHeader: Parser<Header> = (raw) => {
+export const parseHeader: Parser<Header> = shapedParser((raw): Header => {
   const colon = raw.indexOf(':');
   const name = colon < 0 ? '' : raw.slice(0, colon).trim();
   const value = colon < 0 ? '' : raw.slice(colon + 1).trim();
   if (!TOKEN.test(name) || /[\r\n\0]/.test(value))
     throw new InvalidValue('is not an HTTP header', HEADER_HINT);
   return [name, value];
-};
+}, HEADER_SHAPE);
 
 /** `Name: /path/to/file`: a header whose value is the file's content (a mounted Secret). */
-export const parseHeaderFile: Parser<Header> = (raw) => {
+export const parseHeaderFile: Parser<Header> = shapedParser((raw) => {
   try {
     return parseHeader(raw);
   } catch {
@@ -58,7 +62,7 @@ export const parseHeaderFile: Parser<Header> = (raw) => {
       'use "Name: /path/of/a/file", e.g. "DD-API-KEY: /var/run/secrets/datadog/api-key"',
     );
   }
-};
+}, HEADER_SHAPE);
 
 /** Headers in a config file: a list of `Name: value` strings, or a mapping of names to values. */
 function headersFromFile(raw: unknown, parse: Parser<Header> = parseHeader): readonly Header[] {
@@ -161,7 +165,8 @@ const HEADERS_SCHEMA = {
 /**
  * The HTTP sink's settings, each written once: its option definition (parser, help, default) and the
  * flag it has on the command line (`--sink-url`, env `LOG_SIDECAR_SINK_URL`). A `sinks:` item in the
- * config file takes the same settings under the key used here (`url`), with the same parser and default.
+ * config file takes the same settings under the key used here (`url`), with the same parser and default
+ * (`fromItem`: a structured form only an item accepts).
  */
 const HTTP_SETTINGS = {
   url: {
@@ -200,11 +205,11 @@ const HTTP_SETTINGS = {
     def: listOption(parseHeader, {
       description: 'extra request header, "Name: value" (a secret value belongs in --sink-header-file)',
       valueName: '<header>',
-      fromFile: headersFromFile,
-      fileSchema: HEADERS_SCHEMA,
       // --print-config masks the value of credential headers (Authorization, *-Key, *Token*, ...).
       show: maskHeader,
     }),
+    /** An item may also give its headers as a mapping. */
+    fromItem: headersFromFile,
   },
   headerFiles: {
     flag: 'sinkHeaderFile',
@@ -212,9 +217,8 @@ const HTTP_SETTINGS = {
       description:
         'request header whose value is the content of a file (a mounted Secret: Splunk HEC, Datadog API key), "Name: /path"; re-read when it changes, never logged',
       valueName: '<header-file>',
-      fromFile: (raw) => headersFromFile(raw, parseHeaderFile),
-      fileSchema: HEADERS_SCHEMA,
     }),
+    fromItem: (raw: unknown) => headersFromFile(raw, parseHeaderFile),
   },
   gzip: {
     flag: 'sinkGzip',
@@ -306,11 +310,15 @@ function fieldValue<T>(index: number, field: string, raw: unknown, parse: Parser
 }
 
 /** One setting of a `sinks:` item, read with its option's own parser, file form and default. */
-function itemSetting(index: number, field: string, raw: unknown, def: OptionDef<unknown>): unknown {
+function itemSetting(index: number, field: HttpSetting, raw: unknown): unknown {
+  const setting: { readonly def: OptionDef<unknown>; readonly fromItem?: (raw: unknown) => unknown } =
+    HTTP_SETTINGS[field];
+  const def = setting.def;
   if (raw === undefined || raw === null) return def.defaultValue;
-  if (def.fromFile !== undefined) {
+  const fromFile = setting.fromItem ?? def.fromFile;
+  if (fromFile !== undefined) {
     try {
-      return def.fromFile(raw);
+      return fromFile(raw);
     } catch (error) {
       if (error instanceof InvalidValue) throw itemError(index, field, error.problem, error.hint);
       throw error;
@@ -335,7 +343,7 @@ function parseSinkItem(raw: unknown, index: number): SinkItem {
   const kind = item.type == null ? 'http' : fieldValue(index, 'type', item.type, enumParser(SINK_KINDS));
   if (kind === 'stdout') return { kind, name };
   const values = Object.fromEntries(
-    HTTP_KEYS.map((key) => [key, itemSetting(index, key, item[key], HTTP_SETTINGS[key].def)]),
+    HTTP_KEYS.map((key) => [key, itemSetting(index, key, item[key])]),
   ) as HttpValues;
   return httpItem(
     name,
@@ -570,6 +578,15 @@ function checkUnusedHttpFlags(
   }
 }
 
+/** A sinks: item field's schema: its option's, plus the mapping form an item also takes (headers). */
+function itemFieldSchema(key: HttpSetting): Record<string, unknown> {
+  const setting: { readonly def: OptionDef<unknown>; readonly fromItem?: unknown } = HTTP_SETTINGS[key];
+  const { description, ...schema } = optionSchema(setting.def);
+  return setting.fromItem === undefined
+    ? { description, ...schema }
+    : { description, anyOf: [schema, HEADERS_SCHEMA] };
+}
+
 /** The JSON Schema of one sinks: item, from the same settings the item reader uses. */
 function sinkItemSchema(): Record<string, unknown> {
   return {
@@ -582,7 +599,7 @@ function sinkItemSchema(): Record<string, unknown> {
         description: 'the sink name (keys its checkpoints)',
       },
       type: { enum: [...SINK_KINDS], description: 'stdout or http. Default: http.' },
-      ...Object.fromEntries(HTTP_KEYS.map((key) => [key, optionSchema(HTTP_SETTINGS[key].def)])),
+      ...Object.fromEntries(HTTP_KEYS.map((key) => [key, itemFieldSchema(key)])),
     },
   };
 }
