@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared';
 import { REPO_ROOT } from '../local-pod.js';
 import type { LineListener, OutputStream } from '../managed-process.js';
 import { Pod, type PodEvent, type TerminationReport } from '../pod.js';
-import { waitFor } from '@agent-sidecars/shared';
 import { type DockerEngine, docker } from './docker-cli.js';
 import { DockerContainer, type DockerContainerSpec } from './docker-container.js';
 import {
