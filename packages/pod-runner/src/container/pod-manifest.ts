@@ -42,7 +42,11 @@ export interface K8sContainer {
   readonly args?: readonly string[];
   readonly workingDir?: string;
   readonly env?: readonly K8sEnvVar[];
-  readonly envFrom?: readonly unknown[];
+  readonly envFrom?: readonly {
+    readonly prefix?: string;
+    readonly configMapRef?: { readonly name: string; readonly optional?: boolean };
+    readonly secretRef?: { readonly name: string; readonly optional?: boolean };
+  }[];
   readonly ports?: readonly { readonly containerPort: number; readonly name?: string }[];
   readonly startupProbe?: K8sProbe;
   readonly readinessProbe?: K8sProbe;
@@ -64,6 +68,13 @@ export interface K8sVolume {
   readonly emptyDir?: { readonly medium?: string; readonly sizeLimit?: string };
   readonly configMap?: { readonly name: string; readonly optional?: boolean; readonly items?: unknown };
   readonly secret?: { readonly secretName: string; readonly optional?: boolean; readonly items?: unknown };
+  readonly downwardAPI?: {
+    readonly items?: readonly {
+      readonly path: string;
+      readonly fieldRef?: { readonly fieldPath: string };
+      readonly resourceFieldRef?: unknown;
+    }[];
+  };
 }
 
 export interface K8sPodSpec {
@@ -82,17 +93,29 @@ export interface RenderedPod {
   readonly kind: string;
   readonly name: string;
   readonly namespace: string;
+  /** The Pod template's metadata (what the Downward API reports). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
   readonly spec: K8sPodSpec;
   readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Decoded (`data` is base64, `stringData` is not). */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
+interface K8sMetadata {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
 interface K8sObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
-  readonly spec?: { readonly template?: { readonly spec?: K8sPodSpec } } & Partial<K8sPodSpec>;
+  readonly metadata?: K8sMetadata;
+  readonly spec?: {
+    readonly template?: { readonly metadata?: K8sMetadata; readonly spec?: K8sPodSpec };
+  } & Partial<K8sPodSpec>;
   readonly data?: Record<string, string>;
   readonly stringData?: Record<string, string>;
 }
@@ -121,6 +144,7 @@ export function podFromManifest(text: string, kind?: string): RenderedPod {
   }
   const workload = chosen[0]!;
   const spec = (workload.kind === 'Pod' ? workload.spec : workload.spec?.template?.spec) as K8sPodSpec;
+  const metadata = (workload.kind === 'Pod' ? workload.metadata : workload.spec?.template?.metadata) ?? {};
   const configMaps = new Map<string, Record<string, string>>();
   const secrets = new Map<string, Record<string, string>>();
   for (const object of objects) {
@@ -140,6 +164,8 @@ export function podFromManifest(text: string, kind?: string): RenderedPod {
     kind: workload.kind!,
     name,
     namespace: workload.metadata?.namespace ?? 'default',
+    labels: { ...(metadata.labels ?? {}) },
+    annotations: { ...(metadata.annotations ?? {}) },
     spec,
     configMaps,
     secrets,
