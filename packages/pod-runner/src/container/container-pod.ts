@@ -48,7 +48,8 @@ export interface ContainerPodOptions {
 /**
  * The Pod of a rendered manifest in containers, with the kubelet's semantics: a pause container owning
  * a loopback-only network namespace that every container joins, `emptyDir` volumes as engine volumes
- * (mode 0777 like the kubelet's), ConfigMap and Secret volumes as read-only files, Downward API env,
+ * (mode 0777 like the kubelet's), ConfigMap, Secret and Downward API (labels, annotations) volumes as
+ * read-only files, Downward API env, envFrom ConfigMaps and Secrets,
  * each container's securityContext and limits as `docker run` flags, native sidecars started in order
  * (each after its startup probe), restarted when they exit, and stopped after the app in reverse order
  * within terminationGracePeriodSeconds (via {@link Pod}). The host reaches the Pod's ports through a
