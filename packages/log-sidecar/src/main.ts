@@ -96,7 +96,9 @@ else if (loaded.kind === 'unusable') {
 const pipeline = new Pipeline({
   delivery,
   store,
-  builder: new RecordBuilder(config.format, labelsOf(config, process.env)),
+  builder: new RecordBuilder(config.format, labelsOf(config, process.env), {
+    continuationField: config.multiline.kind === 'none' ? undefined : config.multilineField,
+  }),
   registry,
   logger,
   discovery: {

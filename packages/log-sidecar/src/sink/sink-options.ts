@@ -62,6 +62,8 @@ export interface HttpSinkSpec {
   readonly index: string;
   /** Loki: fields of JSON records promoted to stream labels (keep them few: each value is a stream). */
   readonly labelFields: readonly string[];
+  /** Loki: send a traceback's exception type and message as structured metadata. */
+  readonly structuredMetadata: boolean;
 }
 
 export interface StdoutSinkSpec {
@@ -94,6 +96,7 @@ const ITEM_FIELDS = [
   'tenant',
   'index',
   'labelFields',
+  'structuredMetadata',
 ] as const;
 
 function itemError(index: number, field: string, problem: string, hint: string): InvalidValue {
@@ -169,6 +172,7 @@ function parseSinkItem(raw: unknown, index: number): SinkItem {
       tenant: get('tenant', parseString),
       index: get('index', parseIndexPattern) ?? DEFAULT_INDEX,
       labelFields,
+      structuredMetadata: get('structuredMetadata', parseBoolean) ?? false,
     },
     (problem, hint) => itemError(index, 'tokenFile', problem, hint),
   );
@@ -295,6 +299,13 @@ export const sinkOptions = {
     description: 'Loki: a field of JSON records to use as a stream label (besides --label), e.g. level',
     valueName: '<field>',
   }),
+  sinkStructuredMetadata: option(parseBoolean, {
+    description:
+      'Loki: send exception_type and exception_message of a record with a traceback as structured metadata (Loki 2.9+, allow_structured_metadata)',
+    valueName: '<bool>',
+    default: false,
+    defaultText: 'false',
+  }),
   sinkRetryLimit: optionalOption(integerParser(1), {
     description: 'attempts per batch before its records are counted as lost',
     valueName: '<n>',
@@ -373,6 +384,7 @@ export function resolveSinkSpecs(
             tenant: config.sinkTenant,
             index: config.sinkIndex,
             labelFields: config.sinkLabelField,
+            structuredMetadata: config.sinkStructuredMetadata,
           },
           (problem, hint) => new ConfigError(names.sinkTokenFile, config.sinkTokenFile, problem, hint),
         ),
