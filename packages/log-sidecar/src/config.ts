@@ -24,6 +24,7 @@ import {
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
+import { deliveryOptions } from './delivery/delivery-options.js';
 import type { RecordFormat } from './record-builder.js';
 import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
@@ -140,13 +141,14 @@ export const logSidecarOptions = {
   ...grouped(
     sinkOptions,
     'sinks',
-    { sinkRetryLimit: 'delivery', maxInFlight: 'delivery', onDeadline: 'delivery' },
+    {},
     // --print-config never shows a credential.
     {
       sinkHeader: maskHeader,
       sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
     },
   ),
+  ...grouped(deliveryOptions, 'delivery', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',

@@ -60,6 +60,7 @@ export { parseRetryAfter } from './delivery/retry-after.js';
 export { sleep } from './delivery/sleep.js';
 export { HealthServer, type HealthServerOptions, type RouteHandler } from './health/health-server.js';
 export { checkListenAddress, exitOnListenFailure, listenFailure } from './health/listen-error.js';
+export { describeTransportError } from './http/transport-error.js';
 export {
   Lifecycle,
   type LifecycleOptions,

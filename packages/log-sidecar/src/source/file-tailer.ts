@@ -3,7 +3,7 @@ import type { LogRecord } from '../record.js';
 import type { RecordBuilder } from '../record-builder.js';
 import { closeFile, fstatFile, pread } from './file-handle.js';
 import { type FileIdentity, readIdentity, sameContentStart } from './file-identity.js';
-import { LineFramer } from './line-framer.js';
+import { LineFramer, type LineHandler } from './line-framer.js';
 import { Multiline, type MultilineMode } from './multiline.js';
 
 /** How a tailer reads and where its records and counts go; the same for every file. */
@@ -206,14 +206,7 @@ export class FileTailer {
     return true;
   }
 
-  readonly #onLine = (
-    buffer: Buffer,
-    start: number,
-    end: number,
-    offset: number,
-    endOffset: number,
-    truncated: boolean,
-  ): void => {
+  readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
     const text = buffer.toString('utf8', start, end);
     if (this.#multiline === undefined) this.#emit(text, offset, endOffset, truncated);
     else this.#multiline.push(text, offset, endOffset, truncated);
