@@ -227,10 +227,11 @@ async function experiment(seed: number): Promise<void> {
 }
 
 describe('file source model (built binary)', () => {
-  // Found by this model (MODEL_SEEDS=4 and 35), left for issue 11: the truncation check runs only after
-  // a scan, so a read tick in between reads the rewritten file at the old offset and ships the middle of
-  // a line as a record. Deterministic here: no scan comes after the first one. Remove `.fails` once fixed.
-  it.fails('known bug: ships no fragment when a file is truncated and rewritten past the read offset between two scans', async () => {
+  // Found by this model (MODEL_SEEDS=4 and 35), fixed for issue 11: the truncation check ran only after a
+  // scan, so a read tick in between read the rewritten file at the old offset and shipped the middle of a
+  // line as a record. Now every read compares the bytes before its offset first. Deterministic here: no
+  // scan comes after the first one.
+  it('ships no fragment when a file is truncated and rewritten past the read offset between two scans', async () => {
     const dir = tempDir('log-sidecar-model-');
     const path = join(dir, 'app.log');
     const line = (instance: number, seq: number) => `i${instance} s${seq} ${'x'.repeat(40 + instance * 3)}`;

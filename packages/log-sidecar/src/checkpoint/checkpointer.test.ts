@@ -15,8 +15,8 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const fileA = { key: 'a', path: '/logs/a.log', dev: 1, ino: 10 };
-const fileB = { key: 'b', path: '/logs/b.log', dev: 1, ino: 11 };
+const fileA = { key: 'a', base: 'a', path: '/logs/a.log', dev: 1, ino: 10 };
+const fileB = { key: 'b', base: 'b', path: '/logs/b.log', dev: 1, ino: 11 };
 
 function setup(sinks = ['loki', 'stdout']) {
   const dir = mkdtempSync(join(tmpdir(), 'checkpointer-'));
@@ -138,7 +138,7 @@ describe('Checkpointer', () => {
     checkpointer.write([]);
     expect([...checkpointer.known()].map(([key]) => key)).toEqual(['b']);
     expect(checkpointer.shortfall([], undefined)).toEqual([
-      { path: fileB.path, sink: 'stdout', records: 1, bytes: 0 },
+      { path: fileB.path, sink: 'stdout', records: 1, bytes: 0, reason: 'not acknowledged by the sink' },
     ]);
   });
 
@@ -162,9 +162,11 @@ describe('Checkpointer', () => {
     checkpointer.onAck({ sink: 'stdout', fileKey: 'a', endOffset: 10 });
     const shortfall = checkpointer.shortfall(
       [
-        { key: 'a', path: fileA.path, size: 50 },
+        { key: 'a', path: fileA.path, size: 50, read: 50, problem: undefined },
         // Not identified yet (its first line is unfinished): it owes everything to every sink.
-        { key: undefined, path: '/logs/new.log', size: 7 },
+        { key: undefined, path: '/logs/new.log', size: 7, read: 0, problem: undefined },
+        // Never opened: it cannot be.
+        { key: undefined, path: '/logs/secret.log', size: 9, read: 0, problem: 'cannot open (EACCES)' },
       ],
       {
         complete: false,
@@ -177,11 +179,13 @@ describe('Checkpointer', () => {
       },
     );
     expect(shortfall).toEqual([
-      { path: fileA.path, sink: 'stdout', records: 2, bytes: 40 },
-      { path: fileA.path, sink: 'loki', records: 0, bytes: 20 },
-      { path: '/logs/new.log', sink: 'loki', records: 0, bytes: 7 },
-      { path: '/logs/new.log', sink: 'stdout', records: 0, bytes: 7 },
-      { path: '/logs/c.log', sink: 'loki', records: 3, bytes: 33 },
+      { path: fileA.path, sink: 'stdout', records: 2, bytes: 40, reason: 'not acknowledged by the sink' },
+      { path: fileA.path, sink: 'loki', records: 0, bytes: 20, reason: 'not acknowledged by the sink' },
+      { path: '/logs/new.log', sink: 'loki', records: 0, bytes: 7, reason: 'not read to its end' },
+      { path: '/logs/new.log', sink: 'stdout', records: 0, bytes: 7, reason: 'not read to its end' },
+      { path: '/logs/secret.log', sink: 'loki', records: 0, bytes: 9, reason: 'cannot open (EACCES)' },
+      { path: '/logs/secret.log', sink: 'stdout', records: 0, bytes: 9, reason: 'cannot open (EACCES)' },
+      { path: '/logs/c.log', sink: 'loki', records: 3, bytes: 33, reason: 'not acknowledged by the sink' },
     ]);
   });
 });

@@ -50,8 +50,17 @@ function setup(dir: string) {
     multilineTimeoutMs: 1000,
     now: () => clock.now,
     accept: (record) => checkpointer.accepted(record.fileKey, record.endOffset),
+    candidates: (base) => checkpointer.candidates(base),
+    freshKey: (base) => checkpointer.freshKey(base),
+    notResumable: () => {},
     identified: (tailer) =>
-      checkpointer.identified({ key: tailer.fileKey, path: tailer.path, dev: tailer.dev, ino: tailer.ino }),
+      checkpointer.identified({
+        key: tailer.fileKey,
+        base: tailer.identity!.base,
+        path: tailer.path,
+        dev: tailer.dev,
+        ino: tailer.ino,
+      }),
     counted: () => {},
   };
   const open = async (path: string) => {
@@ -79,7 +88,13 @@ describe('Rotation', () => {
     expect(checkpointer.shortfall([], undefined)).toEqual([]);
     checkpointer.accepted(tailer.fileKey, 9);
     expect(checkpointer.shortfall([], undefined)).toEqual([
-      { path: join(dir, 'app.log.1'), sink: 'stdout', records: 1, bytes: 0 },
+      {
+        path: join(dir, 'app.log.1'),
+        sink: 'stdout',
+        records: 1,
+        bytes: 0,
+        reason: 'not acknowledged by the sink',
+      },
     ]);
   });
 
