@@ -21,13 +21,13 @@ import {
   parseListenAddress,
   parseString,
   shapedParser,
+  type ValidateContext,
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import { deliveryOptions } from './delivery/delivery-options.js';
 import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
-import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
@@ -87,7 +87,7 @@ export const DOWNWARD_API_LABELS: Readonly<Record<string, string>> = {
 };
 
 export const LOG_SIDECAR_HELP_FOOTER = [
-  'Several sinks at once (say Loki and stdout) are a sinks: list in the --config file; its items take the --sink-* options without the sink prefix (url, format, tokenFile, headers, ...) plus type and name. See SINKS.md.',
+  'Several sinks at once (say Loki and stdout, or two Lokis) take the sinks: list above; SINKS.md says which options are per sink and which apply to all.',
   '',
   'Labels: POD_NAME, POD_NAMESPACE, NODE_NAME and CONTAINER_NAME from the environment become the labels pod, namespace, node and container of every record (--label wins); start-up logs which were taken.',
   '',
@@ -141,18 +141,10 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
-  // --print-config never shows a credential.
-  ...grouped(sinkFlags, 'sinks', {}, { sinkHeader: maskHeader }),
+  ...grouped(sinkFlags, 'sinks', {}, {}),
   ...grouped(deliveryOptions, 'delivery', {}, {}),
   // After the delivery options, where it always was in --help and the schema.
-  ...grouped(
-    { sinks: sinksList },
-    'sinks',
-    {},
-    {
-      sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
-    },
-  ),
+  ...grouped({ sinks: sinksList }, 'sinks', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',
@@ -295,9 +287,14 @@ export type LogSidecarConfig = ConfigOf<typeof logSidecarOptions>;
 export function validateConfig(
   config: LogSidecarConfig,
   names: OptionNames<typeof logSidecarOptions>,
-  written: WrittenValues<typeof logSidecarOptions> = {} as WrittenValues<typeof logSidecarOptions>,
+  context: ValidateContext<typeof logSidecarOptions> = {
+    written: {} as WrittenValues<typeof logSidecarOptions>,
+    given: new Set(),
+    env: {},
+  },
 ): void {
-  validateSinkConfig(config, names);
+  validateSinkConfig(config, names, context);
+  const { written } = context;
   if (config.bufferMaxBytes < config.maxLineBytes) {
     throw new ConfigError(
       names.bufferMaxBytes,

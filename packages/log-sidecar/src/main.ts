@@ -52,7 +52,7 @@ const config = await sidecarConfigOrExit(
     helpFooter: LOG_SIDECAR_HELP_FOOTER,
   },
   process,
-  checkConfigFiles,
+  (loaded) => checkConfigFiles(loaded, process.env),
 );
 
 const logger = createLogger({ name: 'log-sidecar', level: config.logLevel });
