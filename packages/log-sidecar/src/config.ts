@@ -50,6 +50,23 @@ export const parseMultiline: Parser<MultilineMode> = shapedParser(
   (mode) => (mode.kind === 'regex' ? mode.firstLine.source : mode.kind),
 );
 
+const FIELD_NAME = /^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$/;
+
+/** A JSON field name, dotted ones included (`error.stack_trace`, as ECS writes it). */
+const parseFieldName: Parser<string> = shapedParser(
+  (raw) => {
+    const text = raw.trim();
+    if (!FIELD_NAME.test(text)) {
+      throw new InvalidValue(
+        'is not a field name',
+        'use letters, digits, _ . @ and -, starting with a letter, _ or @, e.g. exc_info or error.stack_trace',
+      );
+    }
+    return text;
+  },
+  { type: 'string', pattern: FIELD_NAME.source },
+);
+
 const parseGlob: Parser<string> = shapedParser(
   (raw) => {
     const text = parseString(raw).trim();
@@ -196,6 +213,14 @@ export const logSidecarOptions = {
     valueName: '<none|python|regex>',
     default: { kind: 'none' },
     defaultText: 'none',
+  }),
+  multilineField: option(parseFieldName, {
+    group: 'parsing',
+    description:
+      'with --format json, the field that holds the lines after a JSON first line of a multiline record (the traceback)',
+    valueName: '<name>',
+    default: 'exc_info',
+    defaultText: 'exc_info',
   }),
   multilineTimeout: option(durationParser({ min: 10, max: 10 * 60_000 }), {
     group: 'parsing',

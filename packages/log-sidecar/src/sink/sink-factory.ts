@@ -57,7 +57,7 @@ function createFormat(spec: HttpSinkSpec, deps: SinkDeps): WireFormat {
     case 'ndjson':
       return new NdjsonFormat();
     case 'loki':
-      return new LokiFormat({ labelFields: spec.labelFields });
+      return new LokiFormat({ labelFields: spec.labelFields, structuredMetadata: spec.structuredMetadata });
     case 'elasticsearch':
       return new ElasticsearchFormat({ index: spec.index });
     case 'otlp':

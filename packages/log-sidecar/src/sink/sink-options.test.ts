@@ -78,14 +78,19 @@ describe('sink options', () => {
         'sinks:',
         '  - type: stdout',
         '  - {format: elasticsearch, url: "https://es:9200", index: "agent-%Y.%m.%d", basicAuthFile: /s/es}',
-        '  - {format: loki, url: "http://loki:3100", tokenFile: /s/loki, tenant: t1, labelFields: [level]}',
+        '  - {format: loki, url: "http://loki:3100", tokenFile: /s/loki, tenant: t1, labelFields: [level], structuredMetadata: true}',
         '  - {format: loki, url: "http://loki-2:3100", headers: {X-Env: prod}, gzip: false}',
       ].join('\n'),
     );
     const specs = load([], file);
     expect(specs.map((s) => s.name)).toEqual(['stdout', 'elasticsearch', 'loki', 'loki-2']);
-    expect(specs[2]).toMatchObject({ tenant: 't1', tokenFile: '/s/loki', labelFields: ['level'] });
-    expect(specs[3]).toMatchObject({ gzip: false, headers: [['X-Env', 'prod']] });
+    expect(specs[2]).toMatchObject({
+      tenant: 't1',
+      tokenFile: '/s/loki',
+      labelFields: ['level'],
+      structuredMetadata: true,
+    });
+    expect(specs[3]).toMatchObject({ gzip: false, headers: [['X-Env', 'prod']], structuredMetadata: false });
     await writeFile(file, 'sinks:\n  - {format: loki}\n');
     expect(() => load([], file)).toThrow(/item 1, field url: is required/);
     await writeFile(file, 'sinks:\n  - {url: "http://x", colour: red}\n');

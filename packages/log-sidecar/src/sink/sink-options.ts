@@ -108,6 +108,8 @@ export interface HttpSinkSpec {
   readonly index: string;
   /** Loki: fields of JSON records promoted to stream labels (keep them few: each value is a stream). */
   readonly labelFields: readonly string[];
+  /** Loki: send a traceback's exception type and message as structured metadata. */
+  readonly structuredMetadata: boolean;
 }
 
 export interface StdoutSinkSpec {
@@ -268,6 +270,16 @@ const HTTP_SETTINGS = {
     def: listOption(parseLabelField, {
       description: 'Loki: a field of JSON records to use as a stream label (besides --label), e.g. level',
       valueName: '<field>',
+    }),
+  },
+  structuredMetadata: {
+    flag: 'sinkStructuredMetadata',
+    def: option(parseBoolean, {
+      description:
+        'Loki: send exception_type and exception_message of a record with a traceback as structured metadata (Loki 2.9+, allow_structured_metadata)',
+      valueName: '<bool>',
+      default: false,
+      defaultText: 'false',
     }),
   },
 } as const;
