@@ -38,6 +38,7 @@ const ALL_ROWS = [
   'live-200ms',
   'scrape-15s',
   'scrape-1s',
+  'scrape-300ms',
 ];
 const { values } = parseArgs({
   options: {
@@ -52,6 +53,7 @@ const { values } = parseArgs({
     'live-seconds': { type: 'string', default: '20' },
     'scrapes-15s': { type: 'string', default: '5' },
     'scrapes-1s': { type: 'string', default: '30' },
+    'scrapes-300ms': { type: 'string', default: '30' },
   },
 });
 const REPS = Number(values.reps);
@@ -107,6 +109,18 @@ function statusKiB(pid, field) {
 }
 const rssMiB = (pid) => statusKiB(pid, 'VmRSS') / 1024;
 const hwmMiB = (pid) => statusKiB(pid, 'VmHWM') / 1024;
+
+/** Every process this script started, stopped by PID if the script fails half-way. */
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
 
 function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -174,10 +188,12 @@ function startLogShipper(subject, dir, path, { format, sink, bufferMaxBytes, bat
     if (bufferMaxBytes) args.push('--buffer-max-bytes', bufferMaxBytes);
     if (batchTimeout) args.push('--batch-timeout', batchTimeout);
     args.push(...subject.args.split(' ').filter(Boolean));
-    return spawn(process.execPath, [...flagsOf(subject), ...args], {
-      stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
-      env: { PATH: process.env.PATH },
-    });
+    return track(
+      spawn(process.execPath, [...flagsOf(subject), ...args], {
+        stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
+        env: { PATH: process.env.PATH },
+      }),
+    );
   }
   // Fluent Bit, classic config: tail from the head, its defaults otherwise (flush 1 s).
   writeFileSync(join(dir, 'parsers.conf'), '[PARSER]\n    Name json\n    Format json\n');
@@ -216,9 +232,11 @@ function startLogShipper(subject, dir, path, { format, sink, bufferMaxBytes, bat
     '',
   ].join('\n');
   writeFileSync(join(dir, 'fluent-bit.conf'), conf);
-  return spawn(FLUENT_BIT, ['-c', join(dir, 'fluent-bit.conf')], {
-    stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
-  });
+  return track(
+    spawn(FLUENT_BIT, ['-c', join(dir, 'fluent-bit.conf')], {
+      stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
+    }),
+  );
 }
 
 /** A whole file from the head, as fast as it goes: lines/s, CPU s, peak RSS, requests, bytes/line. */
@@ -368,48 +386,51 @@ async function scrapeRun(subject, interval, scrapes, warm = 2) {
   const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
   let child;
   if (subject.kind === 'ours') {
-    child = spawn(
-      process.execPath,
-      [
-        ...flagsOf(subject),
-        join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--target',
-        `app=${targetUrl}`,
-        '--interval',
-        interval,
-        '--timeout',
-        `${Math.min(10_000, Math.round(durationMs(interval) * 0.8))}ms`,
-        '--log-level',
-        'warn',
-        ...subject.args.split(' ').filter(Boolean),
-      ],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+    child = track(
+      spawn(
+        process.execPath,
+        [
+          ...flagsOf(subject),
+          join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--target',
+          `app=${targetUrl}`,
+          '--interval',
+          interval,
+          '--timeout',
+          `${Math.min(10_000, Math.round(durationMs(interval) * 0.8))}ms`,
+          '--log-level',
+          'warn',
+          ...subject.args.split(' ').filter(Boolean),
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+      ),
     );
   } else {
-    const seconds = Number.parseInt(interval, 10);
     writeFileSync(
       join(dir, 'prometheus.yml'),
       [
         'global:',
         `  scrape_interval: ${interval}`,
-        `  scrape_timeout: ${seconds >= 15 ? '10s' : interval}`,
+        `  scrape_timeout: ${durationMs(interval) >= 15_000 ? '10s' : interval}`,
         'scrape_configs:',
         '  - job_name: app',
         `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
         '',
       ].join('\n'),
     );
-    child = spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'ignore', 'ignore'] },
+    child = track(
+      spawn(
+        PROMETHEUS,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
     );
   }
   const base = targetRequests;
@@ -498,7 +519,7 @@ function rowRunner(row) {
 const fmt = (k, v) =>
   k === 'linesPerSecond' || k === 'requests'
     ? Math.round(v).toLocaleString('en-US')
-    : v.toFixed(k === 'bytesPerLine' ? 0 : 1);
+    : v.toFixed(k === 'bytesPerLine' ? 0 : k === 'cpuPercent' ? 2 : 1);
 
 console.log(
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
