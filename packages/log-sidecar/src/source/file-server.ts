@@ -1,4 +1,6 @@
 import type { Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Checkpointer, OpenFileExtent } from '../checkpoint/checkpointer.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
@@ -32,6 +34,10 @@ export interface FileServerOptions {
  */
 const DESCRIPTOR_HEADROOM = 16;
 
+/** Files deleted before they were read to their end, kept by name for the deadline report. */
+const GONE_UNREAD_KEPT = 1000;
+const GONE_UNREAD = 'deleted before it was read to its end';
+
 /**
  * A matching file that is not open: never opened yet (no slot was free, or it cannot be opened), or
  * closed to free its slot once read to its end (`parked`). Known by device and inode.
@@ -64,6 +70,34 @@ function inodeKey(dev: number, ino: number): string {
 }
 
 /**
+ * Where each of `files` (by `dev:ino`) is now, looking in the directory it was in; a file not found there
+ * (deleted, or the directory cannot be listed) is left out. One listing per directory.
+ */
+async function findByInode(files: ReadonlyMap<string, { path: string }>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const dirs = new Set([...files.values()].map((file) => dirname(file.path)));
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const stats = await stat(path);
+        const key = inodeKey(stats.dev, stats.ino);
+        if (files.has(key) && stats.isFile()) found.set(key, path);
+      } catch {
+        // gone between the listing and the stat
+      }
+    }
+  }
+  return found;
+}
+
+/**
  * The open files: opens what discovery finds, reads every file with one shared buffer, one chunk at a
  * time in turn, and hands records to the delivery. When the delivery's buffer is full, reading stops
  * until it has room: the file is the buffer. At shutdown, reads every file to its end.
@@ -80,6 +114,9 @@ export class FileServer {
   /** Matching files not open, by device and inode, in the order they get a slot. */
   readonly #waiting = new Map<string, ClosedFile>();
   readonly #maxOpenFiles: number;
+  /** Matching files deleted before they were read to their end: what the exit code must not hide. */
+  readonly #goneUnread: { path: string; bytes: number }[] = [];
+  readonly #goneUnreadDropped = { files: 0, bytes: 0 };
   /** Lowered below `maxOpenFiles` when the process ran out of descriptors. */
   #descriptorCeiling = Number.POSITIVE_INFINITY;
   /** Files with something to do, in the order they get a turn. */
@@ -144,9 +181,12 @@ export class FileServer {
       const path = byInode.get(key)?.[0];
       if (path !== undefined || complete) this.#rotation.observe(tailer, path);
     }
+    const missing = new Map<string, ClosedFile>();
     for (const [key, file] of this.#waiting) {
       const now = byInode.get(key);
-      if (now !== undefined) {
+      if (now === undefined) {
+        if (complete) missing.set(key, file);
+      } else {
         file.path = now[0];
         const changed =
           now[1].size !== file.size || (!Number.isNaN(file.mtimeMs) && now[1].mtimeMs !== file.mtimeMs);
@@ -154,10 +194,27 @@ export class FileServer {
         file.mtimeMs = now[1].mtimeMs;
         // Closed at its end and modified since at the same size: the tailer's checks decide if rewritten.
         if (changed && file.parked !== undefined) file.touched = true;
-      } else if (complete) {
+      }
+    }
+    // Not listed is not gone: a rotated sibling is handed over once, and may have moved to another backup
+    // name since. Looked for by inode next to where it was; only a file found nowhere is gone.
+    const elsewhere = await findByInode(missing);
+    for (const [key, file] of missing) {
+      const now = elsewhere.get(key);
+      if (now !== undefined && unreadBytes(file) > 0) {
+        file.path = now;
+      } else {
         this.#waiting.delete(key);
+        if (now !== undefined) continue; // read to its end already: nothing to wait for
         const bytes = unreadBytes(file);
-        if (bytes > 0) this.#events.goneUnread(file.path, bytes);
+        if (bytes > 0) {
+          this.#events.goneUnread(file.path, bytes);
+          if (this.#goneUnread.length < GONE_UNREAD_KEPT) this.#goneUnread.push({ path: file.path, bytes });
+          else {
+            this.#goneUnreadDropped.files++;
+            this.#goneUnreadDropped.bytes += bytes;
+          }
+        }
       }
     }
     for (const [key, [path, stats]] of byInode) {
@@ -230,6 +287,16 @@ export class FileServer {
           file.problem === undefined ? 'waiting for an open-file slot' : `cannot open (${file.problem})`,
       });
     }
+    const gone = (path: string, bytes: number) => ({
+      key: undefined,
+      path,
+      size: bytes,
+      read: 0,
+      problem: GONE_UNREAD,
+    });
+    for (const file of this.#goneUnread) files.push(gone(file.path, file.bytes));
+    const dropped = this.#goneUnreadDropped;
+    if (dropped.files > 0) files.push(gone(`(${dropped.files} more files)`, dropped.bytes));
     return files;
   }
 
