@@ -4,12 +4,7 @@
 // the grace period.
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AgentClient,
-  ContainerPod,
-  httpGet,
-  type RenderedPod,
-} from '../../packages/pod-runner/src/index.js';
+import { AgentClient, ContainerPod, httpGet, type RenderedPod } from '../../packages/pod-runner/src/index.js';
 import {
   dockerRun,
   engine,

@@ -25,6 +25,7 @@ import {
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import { deliveryOptions } from './delivery/delivery-options.js';
+import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
 import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
@@ -109,6 +110,8 @@ function grouped<O extends OptionDefs>(
   ) as O;
 }
 
+const { sinks: sinksList, ...sinkFlags } = sinkOptions;
+
 export const logSidecarOptions = {
   path: listOption(parseGlob, {
     group: 'source',
@@ -121,17 +124,18 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
+  // --print-config never shows a credential.
+  ...grouped(sinkFlags, 'sinks', {}, { sinkHeader: maskHeader }),
+  ...grouped(deliveryOptions, 'delivery', {}, {}),
+  // After the delivery options, where it always was in --help and the schema.
   ...grouped(
-    sinkOptions,
+    { sinks: sinksList },
     'sinks',
     {},
-    // --print-config never shows a credential.
     {
-      sinkHeader: maskHeader,
       sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
     },
   ),
-  ...grouped(deliveryOptions, 'delivery', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',
@@ -208,6 +212,7 @@ export const logSidecarOptions = {
     default: 1000,
     defaultText: '1s',
   }),
+  ...podLabelOptions,
   label: listOption(parseLabel, {
     group: 'parsing',
     description:

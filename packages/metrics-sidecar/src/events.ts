@@ -17,6 +17,8 @@ export class SidecarEvents {
   /** Per target, the reason of its last failed scrape, until a scrape succeeds. */
   readonly #failing = new Map<string, FailureReason>();
   readonly #served = new Set<string>();
+  /** Target and family of each text-only family already reported. */
+  readonly #textOnly = new Set<string>();
 
   constructor(logger: Logger, metrics: SidecarMetrics) {
     this.#log = logger;
@@ -33,6 +35,16 @@ export class SidecarEvents {
       );
     }
     this.#served.add(target);
+    for (const family of snapshot.families) {
+      if (family.openMetricsProblem === undefined) continue;
+      const id = `${target}\n${family.name}`;
+      if (this.#textOnly.has(id)) continue;
+      this.#textOnly.add(id);
+      this.#log.warn(
+        { target, family: family.name, problem: family.openMetricsProblem },
+        'Family is valid text 0.0.4 but not valid OpenMetrics; serving it in text only.',
+      );
+    }
   }
 
   /** A failed scrape: a warning when the reason changes, debug while it repeats; always counted. */

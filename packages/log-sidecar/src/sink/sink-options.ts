@@ -135,7 +135,8 @@ const DEFAULT_INDEX = 'logs-%Y.%m.%d';
 /**
  * The HTTP sink's settings, each written once: its option definition (parser, help, default) and the
  * flag it has on the command line (`--sink-url`, env `LOG_SIDECAR_SINK_URL`). A `sinks:` item in the
- * config file takes the same settings under the key used here (`url`), with the same parser and default.
+ * config file takes the same settings under the key used here (`url`), with the same parser and default
+ * (`fromItem`: a structured form only an item accepts).
  */
 const HTTP_SETTINGS = {
   url: {
@@ -174,8 +175,9 @@ const HTTP_SETTINGS = {
     def: listOption(parseHeader, {
       description: 'extra request header, "Name: value"',
       valueName: '<header>',
-      fromFile: headersFromFile,
     }),
+    /** An item may also give its headers as a mapping. */
+    fromItem: headersFromFile,
   },
   gzip: {
     flag: 'sinkGzip',
@@ -265,11 +267,15 @@ function fieldValue<T>(index: number, field: string, raw: unknown, parse: Parser
 }
 
 /** One setting of a `sinks:` item, read with its option's own parser, file form and default. */
-function itemSetting(index: number, field: string, raw: unknown, def: OptionDef<unknown>): unknown {
+function itemSetting(index: number, field: HttpSetting, raw: unknown): unknown {
+  const setting: { readonly def: OptionDef<unknown>; readonly fromItem?: (raw: unknown) => unknown } =
+    HTTP_SETTINGS[field];
+  const def = setting.def;
   if (raw === undefined || raw === null) return def.defaultValue;
-  if (def.fromFile !== undefined) {
+  const fromFile = setting.fromItem ?? def.fromFile;
+  if (fromFile !== undefined) {
     try {
-      return def.fromFile(raw);
+      return fromFile(raw);
     } catch (error) {
       if (error instanceof InvalidValue) throw itemError(index, field, error.problem, error.hint);
       throw error;
@@ -294,7 +300,7 @@ function parseSinkItem(raw: unknown, index: number): SinkItem {
   const kind = item.type == null ? 'http' : fieldValue(index, 'type', item.type, enumParser(SINK_KINDS));
   if (kind === 'stdout') return { kind, name };
   const values = Object.fromEntries(
-    HTTP_KEYS.map((key) => [key, itemSetting(index, key, item[key], HTTP_SETTINGS[key].def)]),
+    HTTP_KEYS.map((key) => [key, itemSetting(index, key, item[key])]),
   ) as HttpValues;
   return httpItem(
     name,

@@ -208,9 +208,12 @@ describe('ExpositionParser, text 0.0.4', () => {
   });
 
   it('rejects histogram buckets without a float le and summaries without quantile', () => {
-    rejects('text', '# TYPE h histogram\nh_bucket 1\n', 2, /h_bucket has no le label/);
+    rejects('openmetrics', '# TYPE h histogram\nh_bucket 1\n# EOF\n', 2, /h_bucket has no le label/);
     rejects('text', '# TYPE h histogram\nh_bucket{le="big"} 1\n', 2, /le must be a float/);
-    rejects('text', '# TYPE s summary\ns 1\n', 2, /s has no quantile label/);
+    rejects('openmetrics', '# TYPE s summary\ns 1\n# EOF\n', 2, /s has no quantile label/);
+    // Text parsers take these; they are served in text only.
+    expect(text('# TYPE h histogram\nh_bucket 1\n').families[0]!.openMetricsProblem).toMatch(/no le label/);
+    expect(text('# TYPE s summary\ns 1\n').families[0]!.openMetricsProblem).toMatch(/no quantile label/);
   });
 
   it('rejects exemplars, which text 0.0.4 does not have', () => {

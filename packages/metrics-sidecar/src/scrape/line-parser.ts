@@ -27,7 +27,7 @@ import { ALL_SUFFIXES, type FamilyBuilder, fits, SampleValidator } from './valid
  */
 export abstract class LineParser implements ExpositionParser {
   protected abstract readonly format: ExpositionFormat;
-  /** OpenMetrics: a separator must be followed by a token (no trailing blank). */
+  /** OpenMetrics: exactly one space between tokens (text 0.0.4: runs of blanks). */
   protected abstract readonly strictSpacing: boolean;
   /** The TYPE words of the format and the family type each means. */
   protected abstract readonly types: Readonly<Record<string, MetricType>>;
@@ -124,8 +124,9 @@ export abstract class LineParser implements ExpositionParser {
     }
     if (keyword === 'TYPE') {
       if (family.typeLine > 0) this.fail(`second TYPE line for ${name}`);
-      // Text 0.0.4 allows blanks around the type; OpenMetrics exactly one space before it.
-      const word = this.strictSpacing ? (rest ?? '') : (rest ?? '').trim();
+      // Text 0.0.4 allows blanks before the type (not after: promtool reads them as part of it);
+      // OpenMetrics exactly one space.
+      const word = this.strictSpacing ? (rest ?? '') : (rest ?? '').trimStart();
       const types = this.types;
       const type = Object.hasOwn(types, word) ? types[word] : undefined;
       if (type === undefined) {
@@ -269,7 +270,7 @@ export abstract class LineParser implements ExpositionParser {
     if (i < length) {
       if (!this.separator(line, i)) this.fail(`unexpected text after the value in "${clip(line)}"`);
       i = this.separatorEnd;
-      if (i === length && this.strictSpacing) this.fail(`a space at the end of "${clip(line)}"`);
+      if (i === length) this.fail(`a blank at the end of "${clip(line)}"`);
       if (i < length && line.charCodeAt(i) !== 35 /* # */) {
         const tsEnd = tokenEnd(line, i);
         timestampMs = this.timestamp(line.slice(i, tsEnd));
@@ -277,7 +278,7 @@ export abstract class LineParser implements ExpositionParser {
         if (i < length) {
           if (!this.separator(line, i)) this.fail(`unexpected text after the timestamp in "${clip(line)}"`);
           i = this.separatorEnd;
-          if (i === length && this.strictSpacing) this.fail(`a space at the end of "${clip(line)}"`);
+          if (i === length) this.fail(`a blank at the end of "${clip(line)}"`);
         }
       }
       if (i < length) exemplar = this.trailer(line, i, family, name);

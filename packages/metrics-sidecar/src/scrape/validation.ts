@@ -131,15 +131,19 @@ export class SampleValidator {
       this.#groupHash = groupHash;
       return;
     }
-    const value = (this.#value =
-      rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten));
+    const value = rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten);
+    this.#value = value;
     switch (type) {
       case 'histogram':
       case 'gaugehistogram':
         if (suffix === '_bucket') {
           const k = this.#requireNumericLabel(family, line, 'le', labelCount, name);
-          groupHash = (groupHash - labels.hashes[k]!) | 0;
-          this.#le = numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          if (k >= 0) {
+            groupHash = (groupHash - labels.hashes[k]!) | 0;
+            this.#le = numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          } else {
+            this.#le = Number.NaN;
+          }
           if (value < 0) this.#fail(`${name} is ${value}; bucket counts must be >= 0`);
           this.#counterLike(family, name, value, true);
         } else if (suffix === '_count' || suffix === '_gcount') {
@@ -154,8 +158,8 @@ export class SampleValidator {
       case 'summary':
         if (suffix === '') {
           const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
-          groupHash = (groupHash - labels.hashes[k]!) | 0;
-          const quantile = numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
+          const quantile = k < 0 ? 0 : numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
           if (!(quantile >= 0 && quantile <= 1)) {
             this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
           }
@@ -219,8 +223,20 @@ export class SampleValidator {
    * in time order, and each histogram point complete and consistent.
    */
   point(family: FamilyBuilder, sample: Sample): void {
-    // A gauge's, unknown's or info's label set is one series: `repeated` is all it needs.
-    if (!GROUPED.has(family.type)) return;
+    // A gauge's, unknown's or info's label set is one series: `repeated` is all it needs, but for info:
+    // client_python reads all of an info family's samples as one group, so that a body it accepts can be
+    // served, timestamps are all present or all absent in an info family.
+    if (!GROUPED.has(family.type)) {
+      if (family.type === 'info' && family.samples.length > 0) {
+        if ((family.samples[0]!.timestampMs === undefined) !== (sample.timestampMs === undefined)) {
+          this.#problem(
+            family,
+            `${seriesOf(sample)} mixes samples with and without timestamps in one info family`,
+          );
+        }
+      }
+      return;
+    }
     const hash = this.#groupHash;
     let group = family.group;
     const ts = sample.timestampMs;
@@ -373,13 +389,20 @@ export class SampleValidator {
   ): number {
     const labels = this.#labels;
     const k = labels.indexOf(line, label, labelCount);
-    if (k < 0) this.#fail(`${name} has no ${label} label`);
+    if (k < 0) {
+      // Text 0.0.4 parsers take such a sample; it has no meaning in OpenMetrics.
+      this.#problem(family, `${name} has no ${label} label`);
+      return k;
+    }
     const start = labels.spans[k * 4 + 2]!;
     const end = labels.spans[k * 4 + 3]!;
     if (decimalKind(line, start, end) === 1) return k;
     const raw = line.slice(start, end);
     if (raw === '+Inf') return k;
-    if (/^nan$/i.test(raw)) this.#fail(`${name} has ${label}="${raw}"; ${label} must not be NaN`);
+    if (/^nan$/i.test(raw)) {
+      this.#problem(family, `${name} has ${label}="${raw}"; ${label} must not be NaN`);
+      return k;
+    }
     if (decimalKind(line, start, end) === 0 && !/^[+-]?(inf|infinity)$/i.test(raw)) {
       this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
     }

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared';
 import { REPO_ROOT } from '../local-pod.js';
 import type { LineListener, OutputStream } from '../managed-process.js';
 import { Pod, type PodEvent, type TerminationReport } from '../pod.js';
-import { waitFor } from '@agent-sidecars/shared';
 import { type DockerEngine, docker } from './docker-cli.js';
 import { DockerContainer, type DockerContainerSpec } from './docker-container.js';
 import {
@@ -46,7 +46,8 @@ export interface ContainerPodOptions {
 /**
  * The Pod of a rendered manifest in containers, with the kubelet's semantics: a pause container owning
  * a loopback-only network namespace that every container joins, `emptyDir` volumes as engine volumes
- * (mode 0777 like the kubelet's), ConfigMap and Secret volumes as read-only files, Downward API env,
+ * (mode 0777 like the kubelet's), ConfigMap, Secret and Downward API (labels, annotations) volumes as
+ * read-only files, Downward API env, envFrom ConfigMaps and Secrets,
  * each container's securityContext and limits as `docker run` flags, native sidecars started in order
  * (each after its startup probe), restarted when they exit, and stopped after the app in reverse order
  * within terminationGracePeriodSeconds (via {@link Pod}). The host reaches the Pod's ports through a
@@ -175,6 +176,7 @@ export class ContainerPod {
       const context: TranslateContext = {
         manifest,
         podName,
+        podUid: randomUUID(),
         nodeName: options.nodeName ?? 'localhost',
         namespace,
         label,
@@ -306,8 +308,31 @@ async function prepareVolumes(
       for (const [key, value] of Object.entries(data ?? {}))
         writeFileSync(join(dir, key), value, { mode: 0o644 });
       mounts.set(volume.name, { type: 'bind', source: dir, readOnly: true });
+    } else if (volume.downwardAPI) {
+      // The kubelet's files: one `key="value"` line per label or annotation, sorted by key.
+      const dir = join(options.dir, 'volumes', volume.name);
+      mkdirSync(dir, { recursive: true });
+      chmodSync(dir, 0o755);
+      for (const item of volume.downwardAPI.items) {
+        const field = item.fieldRef?.fieldPath;
+        const map =
+          field === 'metadata.labels'
+            ? manifest.labels
+            : field === 'metadata.annotations'
+              ? manifest.annotations
+              : undefined;
+        if (!map)
+          throw new Error(
+            `${where}: downwardAPI item ${item.path}: only metadata.labels and metadata.annotations are supported`,
+          );
+        const lines = Object.keys(map)
+          .sort()
+          .map((key) => `${key}=${JSON.stringify(map[key])}\n`);
+        writeFileSync(join(dir, item.path), lines.join(''), { mode: 0o644 });
+      }
+      mounts.set(volume.name, { type: 'bind', source: dir, readOnly: true });
     } else {
-      throw new Error(`${where}: only emptyDir, configMap and secret volumes are supported`);
+      throw new Error(`${where}: only emptyDir, configMap, secret and downwardAPI volumes are supported`);
     }
   }
   return mounts;
@@ -316,6 +341,7 @@ async function prepareVolumes(
 interface TranslateContext {
   readonly manifest: RenderedPod;
   readonly podName: string;
+  readonly podUid: string;
   readonly nodeName: string;
   readonly namespace: readonly string[];
   readonly label: readonly string[];
@@ -364,7 +390,15 @@ async function containerSpec(
   if (limits?.memory !== undefined) args.push('--memory', String(quantityBytes(limits.memory, where)));
   if (limits?.cpu !== undefined) args.push('--cpus', String(cpuQuantity(limits.cpu, where)));
 
-  if (container.envFrom !== undefined) throw new Error(`${where}: envFrom is not supported; list env`);
+  // envFrom first: a variable of `env` wins over one of the same name, as on the kubelet.
+  for (const source of container.envFrom ?? []) {
+    const ref = source.configMapRef ?? source.secretRef;
+    if (!ref) throw new Error(`${where}: envFrom supports configMapRef and secretRef only`);
+    const data = (source.secretRef ? context.manifest.secrets : context.manifest.configMaps).get(ref.name);
+    if (!data && !ref.optional) throw new Error(`${where}: envFrom ${ref.name} is not in the manifest`);
+    for (const [key, value] of Object.entries(data ?? {}))
+      args.push('--env', `${source.prefix ?? ''}${key}=${value}`);
+  }
   for (const variable of container.env ?? [])
     args.push('--env', `${variable.name}=${envValue(variable, context, where)}`);
 
@@ -426,6 +460,7 @@ function envValue(variable: K8sEnvVar, context: TranslateContext, where: string)
     const fields: Record<string, string> = {
       'metadata.name': context.podName,
       'metadata.namespace': context.manifest.namespace,
+      'metadata.uid': context.podUid,
       'spec.nodeName': context.nodeName,
       // The Pod's namespace has loopback only.
       'status.podIP': '127.0.0.1',

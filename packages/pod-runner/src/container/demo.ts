@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDuration } from '@agent-sidecars/shared';
+import { parseDuration, waitFor } from '@agent-sidecars/shared';
 import { inferenceCount, printTermination, SHOWN_METRICS } from '../demo.js';
 import { httpGet } from '../http-probe.js';
 import { REPO_ROOT } from '../local-pod.js';
@@ -9,7 +9,6 @@ import type { OutputFormatter } from '../output-formatter.js';
 import type { TerminationReport } from '../pod.js';
 import { parseShippedRecord, RecordLedger, requestIdOf } from '../record-receiver.js';
 import { AgentClient } from '../traffic.js';
-import { waitFor } from '@agent-sidecars/shared';
 import { ContainerPod } from './container-pod.js';
 import type { DockerEngine } from './docker-cli.js';
 import { renderedWorkload } from './kustomize.js';

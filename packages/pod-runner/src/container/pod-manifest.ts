@@ -42,7 +42,11 @@ export interface K8sContainer {
   readonly args?: readonly string[];
   readonly workingDir?: string;
   readonly env?: readonly K8sEnvVar[];
-  readonly envFrom?: readonly unknown[];
+  readonly envFrom?: readonly {
+    readonly prefix?: string;
+    readonly configMapRef?: { readonly name: string; readonly optional?: boolean };
+    readonly secretRef?: { readonly name: string; readonly optional?: boolean };
+  }[];
   readonly ports?: readonly { readonly containerPort: number; readonly name?: string }[];
   readonly startupProbe?: K8sProbe;
   readonly readinessProbe?: K8sProbe;
@@ -64,6 +68,9 @@ export interface K8sVolume {
   readonly emptyDir?: { readonly medium?: string; readonly sizeLimit?: string };
   readonly configMap?: { readonly name: string; readonly optional?: boolean; readonly items?: unknown };
   readonly secret?: { readonly secretName: string; readonly optional?: boolean; readonly items?: unknown };
+  readonly downwardAPI?: {
+    readonly items: readonly { readonly path: string; readonly fieldRef?: { readonly fieldPath: string } }[];
+  };
 }
 
 export interface K8sPodSpec {
@@ -83,6 +90,9 @@ export interface RenderedPod {
   readonly name: string;
   readonly namespace: string;
   readonly spec: K8sPodSpec;
+  /** The Pod template's labels and annotations, for the Downward API. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
   readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Decoded (`data` is base64, `stringData` is not). */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
@@ -91,8 +101,15 @@ export interface RenderedPod {
 interface K8sObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
-  readonly spec?: { readonly template?: { readonly spec?: K8sPodSpec } } & Partial<K8sPodSpec>;
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
+  readonly spec?: {
+    readonly template?: { readonly metadata?: K8sObject['metadata']; readonly spec?: K8sPodSpec };
+  } & Partial<K8sPodSpec>;
   readonly data?: Record<string, string>;
   readonly stringData?: Record<string, string>;
 }
@@ -135,12 +152,15 @@ export function podFromManifest(text: string, kind?: string): RenderedPod {
     }
   }
   const name = workload.metadata?.name ?? 'pod';
+  const podMetadata = workload.kind === 'Pod' ? workload.metadata : workload.spec?.template?.metadata;
   return {
     source: `${workload.kind}/${name}`,
     kind: workload.kind!,
     name,
     namespace: workload.metadata?.namespace ?? 'default',
     spec,
+    labels: { ...(podMetadata?.labels ?? {}) },
+    annotations: { ...(podMetadata?.annotations ?? {}) },
     configMaps,
     secrets,
   };
