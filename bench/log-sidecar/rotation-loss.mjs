@@ -4,7 +4,15 @@
 // itself counted as lost (log_sidecar_bytes_lost_unread_total is not read here: its warning lines are).
 //   node bench/log-sidecar/rotation-loss.mjs --rate 27 --backups 5 --scan-interval 1s [--files 40] [--runs 3]
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +38,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 function rotate(log) {
   const oldest = `${log}.${backups}`;
   if (existsSync(oldest)) unlinkSync(oldest);
-  for (let i = backups - 1; i >= 1; i--) if (existsSync(`${log}.${i}`)) renameSync(`${log}.${i}`, `${log}.${i + 1}`);
+  for (let i = backups - 1; i >= 1; i--)
+    if (existsSync(`${log}.${i}`)) renameSync(`${log}.${i}`, `${log}.${i + 1}`);
   if (backups > 0) renameSync(log, `${log}.1`);
   else unlinkSync(log);
   writeFileSync(log, '');
@@ -40,10 +49,23 @@ async function run() {
   const dir = mkdtempSync(join(tmpdir(), 'rotation-loss-'));
   const log = join(dir, 'app.log');
   writeFileSync(log, '');
-  const child = spawn(process.execPath, [
-    MAIN, '--path', log, '--listen', '127.0.0.1:0', '--scan-interval', values['scan-interval'],
-    '--batch-timeout', '50ms', '--checkpoint-dir', join(dir, '.ckpt'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      '--path',
+      log,
+      '--listen',
+      '127.0.0.1:0',
+      '--scan-interval',
+      values['scan-interval'],
+      '--batch-timeout',
+      '50ms',
+      '--checkpoint-dir',
+      join(dir, '.ckpt'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const seen = new Set();
   let rest = '';
   child.stdout.setEncoding('utf8').on('data', (chunk) => {

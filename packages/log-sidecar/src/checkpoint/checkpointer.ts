@@ -129,6 +129,15 @@ export class Checkpointer {
     if (marker !== undefined) this.#store.mark(key, marker);
   }
 
+  /** The highest resume offset of any checkpoint of the inode `dev`/`ino` (0 if none). */
+  inodeResumeOffset(dev: number, ino: number): number {
+    let offset = 0;
+    for (const [key, entry] of this.#store.entries()) {
+      if (entry.dev === dev && entry.ino === ino) offset = Math.max(offset, this.resumeOffset(key));
+    }
+    return offset;
+  }
+
   /** Where a restart would resume `key`: the lowest offset any sink has checkpointed. */
   resumeOffset(key: string): number {
     return Math.min(...this.#sinkNames.map((sink) => this.#store.offset(key, sink)));

@@ -44,6 +44,11 @@ const GONE_UNREAD = 'deleted before it was read to its end';
  */
 interface ClosedFile {
   path: string;
+  /**
+   * For a file never opened here: how far a checkpoint of its inode says it was read (a backup read
+   * before, handed over again by discovery), so it is not counted as lost if deleted before its turn.
+   */
+  checkpointed: number;
   /** Size and modification time at the last scan (NaN: not known yet). */
   size: number;
   mtimeMs: number;
@@ -57,7 +62,7 @@ interface ClosedFile {
 
 /** The bytes of `file` not read yet. */
 function unreadBytes(file: ClosedFile): number {
-  return Math.max(0, file.size - (file.parked?.position ?? 0));
+  return Math.max(0, file.size - (file.parked?.position ?? file.checkpointed));
 }
 
 /** True when `file` has something to read: new bytes, or it changed since it was closed (a rewrite). */
@@ -221,6 +226,7 @@ export class FileServer {
       if (this.#tailers.has(key) || this.#waiting.has(key)) continue;
       this.#waiting.set(key, {
         path,
+        checkpointed: this.#checkpointer.inodeResumeOffset(stats.dev, stats.ino),
         size: stats.size,
         mtimeMs: stats.mtimeMs,
         touched: false,
@@ -401,6 +407,7 @@ export class FileServer {
     await tailer.close();
     const file: ClosedFile = {
       path: tailer.path,
+      checkpointed: 0,
       size: Math.max(tailer.size, parked.position),
       mtimeMs: Number.NaN,
       touched: false,
