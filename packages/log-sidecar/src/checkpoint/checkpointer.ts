@@ -129,13 +129,14 @@ export class Checkpointer {
     if (marker !== undefined) this.#store.mark(key, marker);
   }
 
-  /** The highest resume offset of any checkpoint of the inode `dev`/`ino` (0 if none). */
-  inodeResumeOffset(dev: number, ino: number): number {
-    let offset = 0;
+  /** By `dev:ino`, the highest resume offset of any checkpoint of that inode. */
+  resumeOffsetsByInode(): Map<string, number> {
+    const offsets = new Map<string, number>();
     for (const [key, entry] of this.#store.entries()) {
-      if (entry.dev === dev && entry.ino === ino) offset = Math.max(offset, this.resumeOffset(key));
+      const inode = `${entry.dev}:${entry.ino}`;
+      offsets.set(inode, Math.max(offsets.get(inode) ?? 0, this.resumeOffset(key)));
     }
-    return offset;
+    return offsets;
   }
 
   /** Where a restart would resume `key`: the lowest offset any sink has checkpointed. */

@@ -122,6 +122,8 @@ export class FileServer {
   /** Matching files deleted before they were read to their end: what the exit code must not hide. */
   readonly #goneUnread: { path: string; bytes: number }[] = [];
   readonly #goneUnreadDropped = { files: 0, bytes: 0 };
+  /** Whether a waiting file wants a turn; undefined: not known since the waiting list changed. */
+  #waiters: boolean | undefined;
   /** Lowered below `maxOpenFiles` when the process ran out of descriptors. */
   #descriptorCeiling = Number.POSITIVE_INFINITY;
   /** Files with something to do, in the order they get a turn. */
@@ -222,11 +224,13 @@ export class FileServer {
         }
       }
     }
+    let checkpointed: ReadonlyMap<string, number> | undefined;
     for (const [key, [path, stats]] of byInode) {
       if (this.#tailers.has(key) || this.#waiting.has(key)) continue;
+      checkpointed ??= this.#checkpointer.resumeOffsetsByInode();
       this.#waiting.set(key, {
         path,
-        checkpointed: this.#checkpointer.inodeResumeOffset(stats.dev, stats.ino),
+        checkpointed: checkpointed.get(key) ?? 0,
         size: stats.size,
         mtimeMs: stats.mtimeMs,
         touched: false,
@@ -234,6 +238,7 @@ export class FileServer {
         problem: undefined,
       });
     }
+    this.#waiters = undefined;
     await this.#fillSlots(true);
     this.#events.openProblemsGone(found);
     if (!this.#recovered) {
@@ -346,6 +351,7 @@ export class FileServer {
       } else {
         file.problem = outcome;
       }
+      this.#waiters = undefined;
     }
   }
 
@@ -383,6 +389,7 @@ export class FileServer {
       // Another inode than expected (a rotation in between) is a file of its own, read from its checkpoint.
       const parked = expected?.key === key ? expected.parked : undefined;
       this.#waiting.delete(key);
+      this.#waiters = undefined;
       const tailer = new FileTailer(this.#tailerOptions, fd, path, stats, parked);
       this.#tailers.set(key, tailer);
       if (!recovering && parked === undefined) this.#events.reading(path, stats.size);
@@ -415,14 +422,26 @@ export class FileServer {
       problem: undefined,
     };
     this.#waiting.set(key, file);
+    this.#waiters = undefined;
     return true;
   }
 
-  /** True when some file waits for a slot that this one, read to its end, could give. */
+  /**
+   * True when some file waits for a slot that this one, read to its end, could give. Asked at every end
+   * of file, so the answer is kept until the waiting list changes (a scan, an open, a problem).
+   */
   #someoneWaits(): boolean {
     if (this.#tailers.size > this.#slots) return true;
-    for (const file of this.#waiting.values()) if (needsTurn(file) && file.problem === undefined) return true;
-    return false;
+    if (this.#waiters === undefined) {
+      this.#waiters = false;
+      for (const file of this.#waiting.values()) {
+        if (needsTurn(file) && file.problem === undefined) {
+          this.#waiters = true;
+          break;
+        }
+      }
+    }
+    return this.#waiters;
   }
 
   #kick(): void {
