@@ -14,11 +14,10 @@ const BINARIES = {
 } as const;
 
 const CONFIGS: [keyof typeof BINARIES, string][] = [
-  ['log-sidecar', 'k8s/base/log-sidecar.yaml'],
+  ['log-sidecar', 'k8s/components/log-sidecar/inject/log-sidecar.yaml'],
   ['log-sidecar', 'k8s/overlays/loki/log-sidecar.yaml'],
-  ['log-sidecar', 'k8s/job/log-sidecar.yaml'],
   ['log-sidecar', 'images/compose/log-sidecar.yaml'],
-  ['metrics-sidecar', 'k8s/base/metrics-sidecar.yaml'],
+  ['metrics-sidecar', 'k8s/components/metrics-sidecar/inject/metrics-sidecar.yaml'],
   ['metrics-sidecar', 'images/compose/metrics-sidecar.yaml'],
 ];
 

@@ -30,6 +30,8 @@ export interface PipelineOptions {
   readonly multilineTimeoutMs: number;
   readonly readBufferBytes: number;
   readonly readIntervalMs: number;
+  /** Files held open at a time (`--max-open-files`). */
+  readonly maxOpenFiles: number;
   readonly rotateWaitMs: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointGraceMs: number;
@@ -57,8 +59,12 @@ export class Pipeline {
     const { delivery, logger } = options;
     this.#options = options;
     this.#delivery = delivery;
-    const metrics = new SourceMetrics(options.registry, () => this.#server.files());
-    const events = new SourceEvents(logger, metrics);
+    const metrics = new SourceMetrics(
+      options.registry,
+      () => this.#server.files(),
+      () => this.#server.unreadFiles(),
+    );
+    const events = new SourceEvents(logger, metrics, now);
     this.#events = events;
     this.#checkpointer = new Checkpointer({
       store: options.store,
@@ -115,7 +121,9 @@ export class Pipeline {
     });
     lifecycle.addShutdownStep('write the final checkpoint', () => {
       clearInterval(this.#checkpointTimer);
-      if (!this.#writeCheckpoint()) throw new Error('the final checkpoint could not be written');
+      // A checkpoint that cannot be saved costs duplicates after a restart, never a line: it does not make
+      // the exit code 1, which means "not delivered" (the report step decides that).
+      if (!this.#writeCheckpoint()) this.#events.finalCheckpointFailed(this.#options.store.path);
     });
     lifecycle.addShutdownStep('report', () => {
       // The one deadline report: per sink and file, the records read but not settled and the bytes past
@@ -137,6 +145,7 @@ export class Pipeline {
   }
 
   #writeCheckpoint(): boolean {
+    this.#server.markOpenFiles();
     return this.#checkpointer.write(this.#server.liveKeys());
   }
 }

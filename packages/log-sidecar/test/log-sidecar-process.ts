@@ -44,6 +44,8 @@ export interface StartOptions {
   readonly withoutReadOverride?: boolean;
   /** Leave stdout unread (to make the stdout sink block). */
   readonly stdoutUnread?: boolean;
+  /** Run under `ulimit -n` of this many file descriptors (util-linux's `prlimit` execs it in place). */
+  readonly openFilesLimit?: number;
 }
 
 /** The built log-sidecar on a free health port, its stdout records and stderr log lines collected. */
@@ -54,7 +56,12 @@ export class LogSidecarProcess extends SidecarProcess<ShippedRecord> {
       main: MAIN,
       args: ['--listen', '127.0.0.1:0', ...args],
       ...(options.env ? { env: options.env } : {}),
-      ...(options.withoutReadOverride && IS_ROOT ? { prefix: SETPRIV_NO_READ_OVERRIDE } : {}),
+      prefix: [
+        ...(options.openFilesLimit === undefined
+          ? []
+          : ['prlimit', `--nofile=${options.openFilesLimit}:${options.openFilesLimit}`]),
+        ...(options.withoutReadOverride && IS_ROOT ? SETPRIV_NO_READ_OVERRIDE : []),
+      ],
       ...(options.stdoutUnread ? { stdoutUnread: true } : {}),
     });
   }

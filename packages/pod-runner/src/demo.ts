@@ -36,7 +36,7 @@ export interface DemoIo {
 }
 
 /** The families shown from `:9090` after the traffic: the agent's, and the metrics-sidecar's health. */
-const SHOWN_METRICS =
+export const SHOWN_METRICS =
   /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds)[{ ]/;
 /**
  * The log-sidecar's delivery figures, read from its own /metrics after the last acknowledgement (the
@@ -326,7 +326,7 @@ export function inferenceCount(exposition: string): number {
   return total;
 }
 
-function printTermination(
+export function printTermination(
   report: TerminationReport,
   say: (text: string) => void,
   format: OutputFormatter,
