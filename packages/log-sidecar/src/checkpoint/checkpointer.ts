@@ -18,6 +18,12 @@ export interface FileShortfall {
   readonly sink: string;
   readonly records: number;
   readonly bytes: number;
+  /**
+   * The bytes owed: [from, to), from the settled offset to the file's end as last seen. Unknown for a
+   * file no longer open (its records are still held).
+   */
+  readonly from?: number;
+  readonly to?: number;
 }
 
 /** An open file as the shortfall report sees it: its identity once known, and how far it reaches. */
@@ -143,6 +149,8 @@ export class Checkpointer {
         sink: owed.sink,
         records: owed.records,
         bytes: Math.max(0, size - owed.settledOffset),
+        from: owed.settledOffset,
+        to: Math.max(size, owed.settledOffset),
       });
     }
     // Files not even read to their end owe bytes but no accepted records yet.
@@ -151,7 +159,14 @@ export class Checkpointer {
         if (file.key !== undefined && seen.has(`${file.key}\0${sink}`)) continue;
         const settled = file.key === undefined ? 0 : this.#store.offset(file.key, sink);
         if (file.size > settled)
-          result.push({ path: file.path, sink, records: 0, bytes: file.size - settled });
+          result.push({
+            path: file.path,
+            sink,
+            records: 0,
+            bytes: file.size - settled,
+            from: settled,
+            to: file.size,
+          });
       }
     }
     for (const entry of report?.undelivered ?? []) {

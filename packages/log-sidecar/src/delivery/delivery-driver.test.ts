@@ -341,15 +341,25 @@ describe('delivery driver', () => {
       { sink: 'dead', fileKey: 'b', path: '/logs/b.log', records: 1, bytes: 10 },
     ]);
     expect(acks.filter((a) => a.sink === 'dead')).toEqual([]);
+    // After the deadline, records read from the files' unread rest go to stdout too, after the held ones.
+    expect(delivery.accept(record('a', 3))).toBe(true);
+    const outcome = await delivery.finishSpill(Date.now() + 1000);
+    expect(outcome).toMatchObject({ complete: true, records: 5 });
+    expect(outcome?.through).toEqual(
+      new Map([
+        ['/logs/a.log', record('a', 3).endOffset],
+        ['/logs/b.log', record('b', 0).endOffset],
+      ]),
+    );
     const spilled = Buffer.concat(out)
       .toString()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(spilled.map((l) => l.message)).toEqual(['line 0', 'line 1', 'line 2', 'line 0']);
+    expect(spilled.map((l) => l.message)).toEqual(['line 0', 'line 1', 'line 2', 'line 0', 'line 3']);
     // The per-file report is the caller's (main): the driver only says what it wrote to stdout.
     expect(lines.filter((l) => l.msg === 'Wrote undelivered records to stdout.')).toMatchObject([
-      { records: 4 },
+      { records: 5 },
     ]);
   });
 
