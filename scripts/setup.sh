@@ -46,6 +46,10 @@ if [ -n "$need_apt" ]; then
   fi
 fi
 
+# The container tests' engine and tools (docker.io, docker-compose, mmdebstrap, gcc): installed where this
+# runs as root on Debian; the tests start a private engine of their own (scripts/container-env.sh).
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then sh scripts/container-env.sh install; fi
+
 if [ ! -f node_modules/.modules.yaml ] || [ -n "$(find pnpm-lock.yaml -newer node_modules/.modules.yaml)" ]; then
   log 'installing dependencies with pnpm'
   CI=true pnpm install --frozen-lockfile >&2

@@ -2,18 +2,29 @@
 //   node bench/log-sidecar-http/run.mjs [lines=2000000]   (BENCH_REPEAT=3 for medians of 3, the default)
 // 1. Cold file: lines/s, MiB/s, CPU s, peak RSS, for --format json|raw x gzip off|on.
 // 2. Steady 10,000 lines/s for 20 s: CPU % of one core, write-to-receiver latency p50/p99.
-// 3. Catch-up: 10,000 lines/s throughout; the receiver goes away for BENCH_OUTAGE s (default 60), then
-//    comes back on the same port; peak RSS during the outage and while catching up, and the catch-up time.
-// BENCH_ONLY=cold|steady|catchup runs one part. Build first (pnpm exec tsc -b). Figures go to RESULTS.md by hand.
+// 3. Outage: the receiver down for 20 s while 2,000 lines/s are written (and, in the second variant,
+//    a 30 MiB file with a 4 MiB buffer): RSS before and during the outage, VmHWM, catch-up time.
+//    These bounds were asserted inside log-sidecar/test/http-delivery.test.ts and
+//    test/e2e/pod-sink-outage.e2e.test.ts; the tests keep the no-loss assertions.
+// 4. A 1 GiB line without a newline cut at --max-line-bytes 64KiB: VmHWM (was asserted in
+//    log-sidecar/test/bad-input.test.ts).
+// 5. Catch-up (issue 11 part 5): 10,000 lines/s throughout; the receiver goes away for BENCH_OUTAGE s
+//    (default 60), then comes back on the same port; peak RSS during the outage and while catching up,
+//    and the catch-up time.
+// BENCH_ONLY=cold|steady|outage|huge-line|catchup runs one part. Build first (pnpm exec tsc -b).
+// Figures go to RESULTS.md by hand.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  closeSync,
   existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -31,14 +42,15 @@ function procStat(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime + stime, seconds
 }
-function rss(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
-}
 function peakRss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }
+function rssNow(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
+}
+const MiB = 1024 * 1024;
 
 /** Counts NDJSON lines; optionally reads a write time out of each and records the latency. */
 function receiver(onLine, port = 0) {
@@ -91,6 +103,14 @@ function startSidecar(dir, file, url, extra) {
   );
 }
 
+/** SIGTERM the sidecar and wait for it, close the receiver, remove the temp dir. */
+async function finish(child, r, dir) {
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  r.server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
 async function until(check, timeoutMs) {
   const end = Date.now() + timeoutMs;
   while (!check()) {
@@ -115,10 +135,7 @@ async function cold(file, bytes, format, gzip) {
   const cpu = procStat(child.pid);
   rssPeak = Math.max(rssPeak, peakRss(child.pid));
   clearInterval(sampler);
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   return {
     format,
     gzip,
@@ -168,10 +185,7 @@ async function steady(batchTimeoutMs) {
   const written = seq - written0;
   clearInterval(timer);
   await new Promise((resolve) => setTimeout(resolve, batchTimeoutMs + 500));
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  r.server.close();
-  rmSync(dir, { recursive: true, force: true });
+  await finish(child, r, dir);
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   return {
@@ -181,6 +195,81 @@ async function steady(batchTimeoutMs) {
     latencyP99ms: q(0.99),
     batchTimeoutMs,
   };
+}
+
+/** 3. The receiver down for 20 s under load; every line must arrive once it is back. */
+async function outage({ bufferMaxBytes, bulkMiB }) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-outage-'));
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '');
+  const seen = new Set();
+  const onLine = (line) => {
+    const m = /"message":"line (\d+)"/.exec(line);
+    if (m) seen.add(Number(m[1]));
+  };
+  let r = await receiver(onLine);
+  const port = Number(new URL(r.url).port);
+  const extra = ['--format', 'raw', '--batch-timeout', '100ms'];
+  if (bufferMaxBytes) extra.push('--buffer-max-bytes', bufferMaxBytes);
+  const child = startSidecar(dir, join(dir, '*.log'), r.url, extra);
+  let written = 0;
+  const write = (count) => {
+    let chunk = '';
+    for (let i = 0; i < count; i++) chunk += `line ${written++}\n`;
+    appendFileSync(file, chunk);
+  };
+  write(100);
+  await until(() => seen.size >= 100, 30_000);
+  const rssBefore = rssNow(child.pid);
+  r.server.closeAllConnections();
+  await new Promise((resolve) => r.server.close(resolve));
+  if (bulkMiB) {
+    // Far more than the buffer: a reader that did not pause would show it in its RSS.
+    const line = `${'x'.repeat(199)}\n`;
+    writeFileSync(join(dir, 'bulk.log'), line.repeat((bulkMiB * MiB) / 200));
+  }
+  let rssPeak = rssBefore;
+  const downUntil = Date.now() + 20_000;
+  while (Date.now() < downUntil) {
+    write(500);
+    rssPeak = Math.max(rssPeak, rssNow(child.pid));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const back = Date.now();
+  r = await receiver(onLine, port);
+  await until(() => seen.size >= written, 300_000);
+  const catchUpSeconds = (Date.now() - back) / 1000;
+  const hwm = peakRss(child.pid);
+  await finish(child, r, dir);
+  return {
+    buffer: bufferMaxBytes ?? 'default',
+    bulkMiB: bulkMiB ?? 0,
+    linesWritten: written,
+    rssBeforeMiB: (rssBefore / MiB).toFixed(1),
+    rssPeakDuringOutageMiB: (rssPeak / MiB).toFixed(1),
+    rssGrowthMiB: ((rssPeak - rssBefore) / MiB).toFixed(1),
+    vmHwmMiB: (hwm / MiB).toFixed(1),
+    catchUpSeconds: catchUpSeconds.toFixed(1),
+  };
+}
+
+/** 4. A sparse 1 GiB line with no newline, then one short line; the sink keeps up. */
+async function hugeLine() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-huge-'));
+  const path = join(dir, 'huge.log');
+  const fd = openSync(path, 'w');
+  writeSync(fd, '\n', 1024 ** 3 - 1);
+  closeSync(fd);
+  writeFileSync(path, 'x', { flag: 'r+' });
+  appendFileSync(path, 'after\n');
+  const r = await receiver();
+  const started = Date.now();
+  const child = startSidecar(dir, path, r.url, ['--format', 'raw', '--max-line-bytes', '64KiB']);
+  await until(() => r.count() >= 2, 300_000);
+  const seconds = (Date.now() - started) / 1000;
+  const hwm = peakRss(child.pid);
+  await finish(child, r, dir);
+  return { seconds: seconds.toFixed(1), vmHwmMiB: (hwm / MiB).toFixed(1) };
 }
 
 /** JSON lines like the steady run's, `count` of them, each carrying its write time and a sequence number. */
@@ -210,7 +299,7 @@ async function catchUp(outageSeconds) {
   const peak = { 'warm-up': 0, outage: 0, 'catch-up': 0 };
   const sampler = setInterval(() => {
     try {
-      peak[phase] = Math.max(peak[phase], rss(child.pid));
+      peak[phase] = Math.max(peak[phase], rssNow(child.pid));
     } catch {}
   }, 100);
   await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -296,6 +385,17 @@ for (const [format, gzip] of runs) {
   );
 }
 if (!only || only === 'steady') console.log(JSON.stringify(await medianOf('steady', () => steady(1000))));
+if (!only || only === 'outage') {
+  console.log(JSON.stringify(await medianOf('outage', () => outage({}))));
+  console.log(
+    JSON.stringify(
+      await medianOf('outage 4MiB buffer + 30 MiB file', () =>
+        outage({ bufferMaxBytes: '4MiB', bulkMiB: 30 }),
+      ),
+    ),
+  );
+}
+if (!only || only === 'huge-line') console.log(JSON.stringify(await medianOf('huge line', hugeLine)));
 if (!only || only === 'catchup')
   console.log(
     JSON.stringify(await medianOf('catch-up', () => catchUp(Number(process.env.BENCH_OUTAGE ?? 60)))),

@@ -247,8 +247,13 @@ target.close();
 target.closeAllConnections();
 
 // In-process breakdown of the same work on the same body, single-threaded, after warm-up.
-const { ExpositionParser, mergeSources, renderOpenMetricsBody, renderTextBody } = await import(
-  '../../packages/metrics-sidecar/dist/index.js'
+// The sidecar's own modules under dist/ (the package has no library entry point: it ships a binary).
+const { createExpositionParser } = await import(
+  '../../packages/metrics-sidecar/dist/scrape/exposition-parser.js'
+);
+const { mergeSources } = await import('../../packages/metrics-sidecar/dist/expose/exposition-merge.js');
+const { renderOpenMetricsBody, renderTextBody } = await import(
+  '../../packages/metrics-sidecar/dist/expose/renderer.js'
 );
 function cpuOf(fn, rounds = 30) {
   for (let i = 0; i < 5; i++) fn();
@@ -262,7 +267,10 @@ const { gunzipSync } = await import('node:zlib');
 const omChunks = [];
 for (let i = 0; i < omBody.length; i += 64 * 1024 - 64) omChunks.push(omBody.slice(i, i + 64 * 1024 - 64));
 function parseChunks() {
-  const parser = new ExpositionParser('openmetrics', { sampleLimit: 200_000, expectedSamples: seriesCount });
+  const parser = createExpositionParser('openmetrics', {
+    sampleLimit: 200_000,
+    expectedSamples: seriesCount,
+  });
   for (const chunk of omChunks) parser.push(chunk);
   return parser.end();
 }

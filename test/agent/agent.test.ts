@@ -5,39 +5,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, pythonModulesProbe, requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../packages/pod-runner/src/index.js';
 
 const PYTHON = '/usr/bin/python3';
 const AGENT_DIR = fileURLToPath(new URL('../../examples/agent/', import.meta.url));
 const MAX_BYTES = 4096;
 
-function missingPythonModules(): string | undefined {
-  const probe = spawnSync(PYTHON, ['-c', 'import fastapi, uvicorn, prometheus_client'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot run (${probe.error.message})`;
-  if (probe.status !== 0) {
-    return `${PYTHON} lacks fastapi, uvicorn or prometheus_client (apt-get install python3-fastapi python3-uvicorn python3-prometheus-client)`;
-  }
-  return undefined;
-}
-
-const skipReason = missingPythonModules();
-if (skipReason) console.warn(`skipping the example agent tests: ${skipReason}`);
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-}
+const skipReason = requireTool('python3 with fastapi, uvicorn and prometheus_client', {
+  probe: pythonModulesProbe(PYTHON, ['fastapi', 'uvicorn', 'prometheus_client']),
+  install: 'apt-get install python3-fastapi python3-uvicorn python3-prometheus-client',
+}).missing;
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (child.exitCode !== null || child.signalCode !== null) {

@@ -1,13 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} references in config files are the subject here.
 // The command line of both built sidecars, as a user meets it: --dry-run / validate, --print-config,
 // --help, bounds, ${VAR} in files, and the one-line start-up failures. Every case spawns the binary.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, ProcessTracker, SidecarProcess, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, httpGet, waitFor } from '../../packages/pod-runner/src/index.js';
+import { httpGet } from '../../packages/pod-runner/src/index.js';
 import { REPO_ROOT } from '../static/rendered-manifests.js';
 
 const BIN = {
@@ -26,7 +27,10 @@ function run(sidecar: Sidecar, args: string[], env: Record<string, string> = {})
 }
 
 const dirs: string[] = [];
-const children: ChildProcess[] = [];
+const sidecars = new ProcessTracker(
+  (sidecar: Sidecar, args: string[], env: Record<string, string>) =>
+    new SidecarProcess({ name: sidecar, main: BIN[sidecar], args, env, parseRecord: (line) => line }),
+);
 const servers: Server[] = [];
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sidecar-cli-'));
@@ -34,13 +38,7 @@ function tempDir(): string {
   return dir;
 }
 afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
-  }
+  await sidecars.cleanup();
   for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
@@ -55,23 +53,9 @@ async function occupiedPort(): Promise<number> {
 
 /** Starts a sidecar and resolves with its exit code and stderr once it exits. */
 function runToExit(sidecar: Sidecar, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN[sidecar], ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  const exited = new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code, stderr, stdout })),
-  );
-  return { child, exited, stderr: () => stderr };
+  const started = sidecars.start(sidecar, args, env);
+  const exited = started.exited.then(({ code }) => ({ code, stderr: started.stderrText }));
+  return { child: started.child, exited, stderr: () => started.stderrText };
 }
 
 const baseArgs = (sidecar: Sidecar, dir: string): string[] =>
@@ -328,13 +312,14 @@ describe('start-up failures are one line with the documented exit code', () => {
         POD_NAME: 'agent-0',
       },
     );
-    const until = Date.now() + 20_000;
-    while (!stderr().includes('Labels added to every record.') && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const line = stderr()
-      .split('\n')
-      .find((l) => l.includes('Labels added to every record.'));
+    const line = await waitFor(
+      'the labels line',
+      () =>
+        stderr()
+          .split('\n')
+          .find((l) => l.includes('Labels added to every record.')),
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     expect(line, stderr()).toBeDefined();
     expect(JSON.parse(line!).labels).toEqual({
       pod: { value: 'agent-0', from: 'env POD_NAME' },

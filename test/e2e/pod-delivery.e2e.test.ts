@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SteadyLoad, waitFor } from '../../packages/pod-runner/src/index.js';
+import { SteadyLoad } from '../../packages/pod-runner/src/index.js';
 import {
   assertBuilt,
   cleanUp,

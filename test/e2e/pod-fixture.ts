@@ -1,12 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, requireTool } from '@agent-sidecars/shared/testing';
 import {
   AGENT_DIR,
   AgentClient,
   type AgentRuntime,
   detectAgentRuntime,
-  freePort,
+  INSTALL_HINT,
   type LocalPod,
   type LocalPodOptions,
   localPod,
@@ -26,11 +27,10 @@ const BUILT = [
 
 /** The real FastAPI agent, or why it cannot run here (the suite is then skipped with that reason). */
 export const agentRuntime: AgentRuntime = detectAgentRuntime(PYTHON, AGENT_DIR);
-export const noFastApiReason =
-  agentRuntime.kind === 'fastapi'
-    ? undefined
-    : `the real FastAPI agent cannot run: ${agentRuntime.reason} (${agentRuntime.installHint ?? ''})`;
-if (noFastApiReason) console.warn(`end-to-end Pod tests skipped: ${noFastApiReason}`);
+export const noFastApiReason = requireTool('the real FastAPI agent', {
+  probe: () => (agentRuntime.kind === 'fastapi' ? undefined : agentRuntime.reason),
+  install: agentRuntime.kind === 'fastapi' ? '' : (agentRuntime.installHint ?? INSTALL_HINT),
+}).missing;
 
 export function assertBuilt(): void {
   const missing = BUILT.filter((path) => !existsSync(join(REPO_ROOT, path)));
@@ -128,17 +128,6 @@ export async function cleanUp(): Promise<void> {
 /** Sequential request ids for one test: `<prefix>-0001` ... */
 export function requestIds(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, n) => `${prefix}-${String(n + 1).padStart(4, '0')}`);
-}
-
-/** Resident set size of a process in bytes (Linux /proc), or undefined once it is gone. */
-export function rssBytes(pid: number): number | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

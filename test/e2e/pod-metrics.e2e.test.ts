@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import { requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet, waitFor } from '../../packages/pod-runner/src/index.js';
+import { httpGet } from '../../packages/pod-runner/src/index.js';
 import { assertBuilt, cleanUp, noFastApiReason, requestIds, startPod } from './pod-fixture.js';
-import { noPrometheusReason, PrometheusServer } from './prometheus-server.js';
+import { PROMETHEUS_PROBE, PrometheusServer } from './prometheus-server.js';
 
 beforeAll(assertBuilt);
 const prometheusServers: PrometheusServer[] = [];
@@ -12,8 +13,7 @@ afterEach(async () => {
 });
 
 const INTERVAL_MS = 1_000;
-const skipReason = noFastApiReason ?? noPrometheusReason;
-if (noPrometheusReason) console.warn(`Prometheus test skipped: ${noPrometheusReason}`);
+const skipReason = noFastApiReason ?? requireTool('prometheus', PROMETHEUS_PROBE).missing;
 
 describe.skipIf(skipReason !== undefined)("the Pod's merged metrics with a real Prometheus", () => {
   it("stops serving a killed agent's series on :9090 within two intervals, with metrics_sidecar_target_up 0, and Prometheus sees them go stale", async () => {

@@ -1,7 +1,8 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, httpGet, SteadyLoad, waitFor } from '../../packages/pod-runner/src/index.js';
+import { httpGet, SteadyLoad } from '../../packages/pod-runner/src/index.js';
 import {
   assertBuilt,
   cleanUp,
@@ -9,7 +10,6 @@ import {
   type LogLine,
   noFastApiReason,
   requestIds,
-  rssBytes,
   startPod,
   startReceiver,
 } from './pod-fixture.js';
@@ -41,7 +41,8 @@ async function metric(url: string, name: string): Promise<number> {
 }
 
 describe.skipIf(noFastApiReason !== undefined)('the Pod when the HTTP sink fails', () => {
-  it("loses nothing and keeps log-sidecar's RSS bounded while the HTTP sink is down for 20 s under load", async () => {
+  // log-sidecar's memory in this outage is measured by bench/log-sidecar-http (BENCH_ONLY=outage).
+  it('loses nothing while the HTTP sink is down for 20 s under load', async () => {
     const receiver = await startReceiver();
     const { pod, client, spec } = await startPod({
       logSidecar: { sink: { kind: 'http', url: receiver.url }, extraArgs: ['--buffer-max-bytes', '4MiB'] },
@@ -54,20 +55,14 @@ describe.skipIf(noFastApiReason !== undefined)('the Pod when the HTTP sink fails
         timeoutMs: 20_000,
       },
     );
-    const pid = pod.container('log-sidecar').pid!;
-    const rssBefore = rssBytes(pid)!;
 
     await receiver.stop();
     const outageEnds = Date.now() + OUTAGE_MS;
-    // Besides the requests, ~30 MiB in a second file: far more than the 4 MiB buffer, so a reader that
-    // did not pause would show it in its RSS.
+    // Besides the requests, ~30 MiB in a second file: far more than the 4 MiB buffer, read through
+    // the outage while delivery is blocked.
     const bulk = writeBulk(join(spec.logDir, 'bulk.log'));
-    let rssPeak = rssBefore;
-    // The outage lasts a fixed time by design; RSS is sampled throughout it.
-    while (Date.now() < outageEnds) {
-      rssPeak = Math.max(rssPeak, rssBytes(pid) ?? 0);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    // The outage lasts a fixed time by design.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageEnds - Date.now())));
     await bulk;
     await receiver.start();
 
@@ -87,10 +82,6 @@ describe.skipIf(noFastApiReason !== undefined)('the Pod when the HTTP sink fails
     expect(delivery.splitLines).toEqual([]);
     const bulkSeen = new Set(receiver.ledger.records().map((record) => record.fields?.bulk));
     expect(bulkSeen.size - (bulkSeen.has(undefined) ? 1 : 0)).toBe(BULK_LINES);
-    console.info(
-      `log-sidecar RSS: ${(rssBefore / MiB).toFixed(1)} MiB before the outage, peak ${(rssPeak / MiB).toFixed(1)} MiB during it`,
-    );
-    expect(rssPeak - rssBefore).toBeLessThan(64 * MiB);
   }, 120_000);
 
   it('at SIGTERM with the HTTP sink gone for good, log-sidecar ends within its deadline, reports what it could not deliver and spills it to stdout', async () => {

@@ -1,5 +1,6 @@
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet, type PodEvent, probePasses, waitFor } from '../../packages/pod-runner/src/index.js';
+import { httpGet, type PodEvent, probePasses } from '../../packages/pod-runner/src/index.js';
 import { assertBuilt, cleanUp, noFastApiReason, startPod } from './pod-fixture.js';
 
 beforeAll(assertBuilt);

@@ -1,11 +1,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, httpGet, ManagedProcess, waitFor } from '../../packages/pod-runner/src/index.js';
+import { freePort, type ToolProbe, waitFor } from '@agent-sidecars/shared/testing';
+import { httpGet, ManagedProcess } from '../../packages/pod-runner/src/index.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
-export const noPrometheusReason = existsSync(PROMETHEUS)
-  ? undefined
-  : `${PROMETHEUS} is missing (Debian package prometheus: sudo apt-get install prometheus)`;
+/** For `requireTool('prometheus', PROMETHEUS_PROBE)`. */
+export const PROMETHEUS_PROBE: ToolProbe = {
+  probe: () => (existsSync(PROMETHEUS) ? undefined : `${PROMETHEUS} is missing`),
+  install: 'apt-get install prometheus',
+};
 
 export interface PrometheusSample {
   readonly metric: Record<string, string>;

@@ -9,6 +9,9 @@
 #   4. sends requests and asserts the log-sidecar printed each one and :9090 serves the agent's series,
 #   5. deletes the Pod right after a last burst of requests and asserts those lines were still shipped,
 #   6. runs the batch Job to completion and asserts every line reached the log-sidecar, which exited 0.
+# It also asserts the Service has ready endpoints on both its ports (the agent's and the metrics-sidecar's
+# on a native sidecar). With KEEP_CLUSTER=1 a rerun replaces the previous run's Job, so the Job checked
+# is always this run's.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -72,7 +75,12 @@ server_minor="$(kubectl version -o json | sed -n 's/.*"minor": *"\([0-9]*\).*/\1
 log "building and loading the images"
 revision="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 for image in log-sidecar metrics-sidecar agent; do
-  docker build -f "images/$image/Dockerfile" --build-arg VERSION="$TAG" --build-arg REVISION="$revision" \
+  if [ "$image" = agent ]; then
+    dockerfile=(-f images/agent/Dockerfile)
+  else
+    dockerfile=(-f images/sidecar/Dockerfile --build-arg "SIDECAR=$image")
+  fi
+  docker build "${dockerfile[@]}" --build-arg VERSION="$TAG" --build-arg REVISION="$revision" \
     -t "agent-sidecars/$image:$TAG" .
   kind load docker-image --name "$CLUSTER" "agent-sidecars/$image:$TAG"
 done
@@ -95,6 +103,24 @@ pod_ready_3_of_3() {
 wait_for "the agent Pod to be 3/3 Ready" 120 pod_ready_3_of_3
 POD="$(pod_name)"
 echo "pod $POD is 3/3 Ready" >&2
+
+# Both Service ports must have a ready endpoint: the metrics port is on a native sidecar (an init
+# container), which a named targetPort does not resolve to before Kubernetes 1.32.
+# Compared by port name: an Endpoints port carries the name of the Service port it serves.
+service_ports() {
+  kubectl -n "$NAMESPACE" get service agent -o jsonpath='{range .spec.ports[*]}{.name}{"\n"}{end}'
+}
+endpoint_ports() {
+  kubectl -n "$NAMESPACE" get endpoints agent \
+    -o jsonpath='{range .subsets[?(@.addresses)]}{range .ports[*]}{.name}{"\n"}{end}{end}'
+}
+endpoints_ready() {
+  local want
+  [ -n "$(endpoint_ports)" ] || return 1
+  for want in $(service_ports); do endpoint_ports | grep -qx "$want" || return 1; done
+}
+wait_for "the Service's endpoints on every port" 60 endpoints_ready
+echo "service agent has ready endpoints on ports $(endpoint_ports | tr '\n' ' ')" >&2
 
 log "sending $REQUESTS requests through the Service"
 kubectl -n "$NAMESPACE" port-forward svc/agent 18080:80 19090:9090 >"$WORK/port-forward.log" 2>&1 &
@@ -145,9 +171,14 @@ echo "all 10 last lines were shipped before the Pod ended" >&2
 kubectl -n "$NAMESPACE" rollout status deployment/agent --timeout=180s
 
 log "running the batch Job to completion"
+# A Job's template cannot be changed, and a kept cluster still has the previous run's completed Job:
+# remove it (and its Pods) first, so the Job and the Pod checked below are this run's.
+kubectl -n "$NAMESPACE" delete job agent-batch --ignore-not-found --wait=true --timeout=120s
 kubectl apply --validate=strict -n "$NAMESPACE" -k k8s/job
+job_uid="$(kubectl -n "$NAMESPACE" get job agent-batch -o jsonpath='{.metadata.uid}')"
 kubectl -n "$NAMESPACE" wait --for=condition=complete job/agent-batch --timeout=180s
-job_pod="$(kubectl -n "$NAMESPACE" get pods -l job-name=agent-batch -o jsonpath='{.items[0].metadata.name}')"
+job_pod="$(kubectl -n "$NAMESPACE" get pods -l "controller-uid=$job_uid" -o jsonpath='{.items[0].metadata.name}')"
+[ -n "$job_pod" ] || fail "no Pod of Job agent-batch ($job_uid)"
 run_id="$(kubectl -n "$NAMESPACE" logs "$job_pod" -c agent | sed -n 's/^batch \([0-9a-f]*\): wrote \([0-9]*\) lines$/\1/p')"
 lines="$(kubectl -n "$NAMESPACE" logs "$job_pod" -c agent | sed -n 's/^batch [0-9a-f]*: wrote \([0-9]*\) lines$/\1/p')"
 if [ -z "$run_id" ] || [ -z "$lines" ]; then fail "the batch agent did not report its run"; fi

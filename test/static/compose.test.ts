@@ -10,7 +10,7 @@ import { durationMs, REPO_ROOT } from './rendered-manifests.js';
 
 interface Service {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   network_mode?: string;
   ports?: string[];
   user?: string;
@@ -66,7 +66,11 @@ describe('docker-compose.yaml', () => {
   const pod = ['log-sidecar', 'metrics-sidecar', 'agent'];
 
   it('puts the agent and both sidecars in one network namespace held by the "pod" service', () => {
-    for (const name of pod) expect(compose.services[name]?.network_mode, name).toBe('service:pod');
+    for (const name of [...pod, 'prometheus', 'loki'])
+      expect(compose.services[name]?.network_mode, name).toBe('service:pod');
+    // No service on a compose network, so `up` creates none.
+    expect(compose.services.pod?.network_mode).toMatch(/^\$\{AGENT_SIDECARS_POD_NETWORK:-bridge\}$/);
+    expect(Object.keys(compose as object)).not.toContain('networks');
     expect(compose.services.pod?.image).toMatch(/pause/);
     for (const port of ['8000:8000', '9090:9090']) expect(compose.services.pod?.ports).toContain(port);
     expect(compose.services.prometheus).toBeDefined();
@@ -118,7 +122,11 @@ describe('docker-compose.yaml', () => {
       expect(service.user, name).toMatch(/^[1-9]\d*:[1-9]\d*$/);
       expect(service.read_only, name).toBe(true);
       expect(service.cap_drop, name).toEqual(['ALL']);
-      expect(service.build?.dockerfile, name).toBe(`images/${name}/Dockerfile`);
+      const sidecar = name !== 'agent';
+      expect(service.build?.dockerfile, name).toBe(
+        sidecar ? 'images/sidecar/Dockerfile' : 'images/agent/Dockerfile',
+      );
+      if (sidecar) expect(service.build?.args?.SIDECAR, name).toBe(name);
     }
   });
 });

@@ -1,10 +1,9 @@
-// The Dockerfiles' promises, read from the files (no Docker engine here), and the sidecar images' health
-// check script run for real against a server on port 0.
+// The Dockerfiles' promises, read from the files (test/containers/ builds and runs them), and the sidecar
+// images' health check script run for real against a server on port 0.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort, HttpReceiver } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './rendered-manifests.js';
 
@@ -35,26 +34,87 @@ function stagesOf(text: string): Stage[] {
   return stages;
 }
 
+/** Expands `${NAME}` / `$NAME` with the build arguments (the Dockerfile's own defaults first). */
+function expand(text: string, args: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, a: string, b: string) => args[a ?? b] ?? whole);
+}
+
+interface Resolved {
+  /** The image the final stage builds on, after following stage names. */
+  base: string;
+  /** The instructions of every stage from that base to the final one, in order. */
+  instructions: { op: string; args: string }[];
+  stages: Stage[];
+}
+
+/** What `docker build` with these build arguments makes: the chain of stages the final one stands on. */
+function resolve(file: string, buildArgs: Record<string, string>): Resolved {
+  const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+  const globals: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (/^FROM\s/i.test(line)) break;
+    const arg = /^ARG\s+(\w+)=(\S+)/.exec(line);
+    if (arg) globals[arg[1]!] = arg[2]!;
+  }
+  const args = { ...globals, ...buildArgs };
+  const stages = stagesOf(text);
+  const chain: Stage[] = [];
+  let stage: Stage | undefined = stages.at(-1);
+  while (stage) {
+    chain.unshift(stage);
+    const from = expand(stage.from, args);
+    stage = stages.find((s) => s.name === from);
+  }
+  return {
+    base: expand(chain[0]!.from, args),
+    instructions: chain.flatMap((s) => s.instructions.map((i) => ({ op: i.op, args: expand(i.args, args) }))),
+    stages,
+  };
+}
+
+const SIDECAR_FILE = 'images/sidecar/Dockerfile';
 const IMAGES = {
-  'log-sidecar': {
-    port: '9091',
-    runtime: /^gcr\.io\/distroless\/nodejs\$\{NODE_VERSION\}-debian12:nonroot$/,
-  },
-  'metrics-sidecar': {
-    port: '9090',
-    runtime: /^gcr\.io\/distroless\/nodejs\$\{NODE_VERSION\}-debian12:nonroot$/,
-  },
-  agent: { port: '8000', runtime: /^python:\$\{PYTHON_VERSION\}-slim-bookworm$/ },
+  'log-sidecar': { file: SIDECAR_FILE, args: { SIDECAR: 'log-sidecar' }, port: '9091' },
+  'metrics-sidecar': { file: SIDECAR_FILE, args: { SIDECAR: 'metrics-sidecar' }, port: '9090' },
+  agent: { file: 'images/agent/Dockerfile', args: {}, port: '8000' },
 } as const;
 
-describe.each(Object.entries(IMAGES))('images/%s/Dockerfile', (name, expected) => {
-  const stages = stagesOf(readFileSync(join(REPO_ROOT, 'images', name, 'Dockerfile'), 'utf8'));
-  const runtime = stages.at(-1)!;
-  const ops = (op: string) => runtime.instructions.filter((i) => i.op === op);
+describe('the Dockerfiles', () => {
+  it('have no `# syntax=` line: the built-in frontend is enough and needs no registry', () => {
+    for (const file of [SIDECAR_FILE, 'images/agent/Dockerfile'])
+      expect(readFileSync(join(REPO_ROOT, file), 'utf8')).not.toMatch(/^#\s*syntax=/m);
+  });
+
+  it('write the Node LTS line once, as the build argument NODE_VERSION of the sidecar file', () => {
+    const text = readFileSync(join(REPO_ROOT, SIDECAR_FILE), 'utf8');
+    expect(text.match(/^ARG NODE_VERSION=\d+$/gm)).toHaveLength(1);
+    expect(text.match(/node:\$\{NODE_VERSION\}-bookworm-slim/g)).toHaveLength(1);
+    expect(text.match(/distroless\/nodejs\$\{NODE_VERSION\}-debian12:nonroot/g)).toHaveLength(1);
+  });
+
+  it('hand the CA bundle to npm and pip only as an optional BuildKit secret', () => {
+    const sidecar = readFileSync(join(REPO_ROOT, SIDECAR_FILE), 'utf8');
+    const agent = readFileSync(join(REPO_ROOT, 'images/agent/Dockerfile'), 'utf8');
+    for (const [text, variable] of [
+      [sidecar, 'NODE_EXTRA_CA_CERTS'],
+      [agent, 'PIP_CERT'],
+    ] as const) {
+      expect(text).toContain('--mount=type=secret,id=ca');
+      expect(text).toContain(`if [ -f /run/secrets/ca ]; then export ${variable}=/run/secrets/ca; fi`);
+      expect(text).not.toMatch(/required=true/);
+    }
+  });
+});
+
+describe.each(Object.entries(IMAGES))('the %s image', (name, image) => {
+  const { base, instructions, stages } = resolve(image.file, image.args);
+  const ops = (op: string) => instructions.filter((i) => i.op === op);
 
   it('is multi-stage, with a slim or distroless runtime stage', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(runtime.from).toMatch(expected.runtime);
+    expect(base).toMatch(
+      name === 'agent' ? /^debian:bookworm-slim$/ : /^gcr\.io\/distroless\/nodejs\d+-debian12:nonroot$/,
+    );
   });
 
   it('runs as a numeric non-root user', () => {
@@ -71,47 +131,58 @@ describe.each(Object.entries(IMAGES))('images/%s/Dockerfile', (name, expected) =
   });
 
   it('carries OCI labels with the version build argument', () => {
-    expect(ops('ARG').some((a) => a.args.startsWith('VERSION='))).toBe(true);
+    const raw = stagesOf(readFileSync(join(REPO_ROOT, image.file), 'utf8'))
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.op === 'ARG' || i.op === 'LABEL');
+    expect(raw.some((a) => a.op === 'ARG' && a.args.startsWith('VERSION='))).toBe(true);
     const labels = ops('LABEL')
       .map((l) => l.args)
       .join(' ');
     for (const key of ['title', 'description', 'version', 'revision', 'licenses']) {
       expect(labels).toContain(`org.opencontainers.image.${key}=`);
     }
+    expect(labels).toContain(`org.opencontainers.image.title="${name}"`);
     // The Dockerfile's own ${VERSION} substitution, spelled out literally.
-    expect(labels).toContain(['org.opencontainers.image.version="$', '{VERSION}"'].join(''));
-    expect(ops('EXPOSE').map((e) => e.args)).toEqual([expected.port]);
+    expect(
+      raw.some((l) => l.args.includes(['org.opencontainers.image.version="$', '{VERSION}"'].join(''))),
+    ).toBe(true);
+    expect(ops('EXPOSE').map((e) => e.args)).toEqual([image.port]);
   });
 
-  it('builds in an earlier stage and installs nothing in the runtime stage', () => {
-    const runs = ops('RUN').map((r) => r.args);
+  it('builds in an earlier stage and installs nothing on top of its runtime base', () => {
+    // The agent's Debian variant installs its Python packages with apt in the stage it stands on, and
+    // removes apt's lists there; what it adds itself must install nothing.
+    const own = name === 'agent' ? stages.at(-1)!.instructions : instructions;
+    const runs = own.filter((i) => i.op === 'RUN').map((r) => r.args);
+    if (name === 'agent')
+      expect(ops('RUN').some((r) => r.args.includes('rm -rf /var/lib/apt/lists/*'))).toBe(true);
     for (const run of runs) expect(run).not.toMatch(/\b(apt-get|npm|pnpm|pip|gcc|make)\b/);
     if (name !== 'agent') {
-      const build = stages[0]!;
+      const build = stages.find((s) => s.name === 'build')!;
       const buildRuns = build.instructions
         .filter((i) => i.op === 'RUN')
         .map((i) => i.args)
         .join('\n');
-      expect(buildRuns).toContain('npm install --global --no-fund --no-audit pnpm@10');
-      expect(buildRuns).toContain('--frozen-lockfile');
-      expect(buildRuns).toContain(`pnpm --filter @agent-sidecars/${name} --prod deploy --legacy /out`);
+      expect(buildRuns).toContain('npm install --global --no-fund --no-audit --no-update-notifier pnpm@10');
+      expect(buildRuns).toContain('pnpm fetch --frozen-lockfile');
+      expect(buildRuns).toContain('pnpm install --offline --frozen-lockfile');
+      // From the lockfile and the fetched store; `--legacy` would resolve every range again.
+      expect(buildRuns).toContain(
+        'pnpm --config.inject-workspace-packages=true --filter "@agent-sidecars/$SIDECAR" --prod deploy --offline',
+      );
+      expect(buildRuns).not.toContain('--legacy');
     }
   });
 });
 
 describe('images/healthcheck.mjs', () => {
-  let server: Server;
+  const server = new HttpReceiver((req, res) => res.writeHead(req.url === '/readyz' ? 200 : 503).end());
   let base: string;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      res.statusCode = req.url === '/readyz' ? 200 : 503;
-      res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = (await server.start()).href.replace(/\/$/, '');
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
 
   const run = (...args: string[]) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -136,10 +207,7 @@ describe('images/healthcheck.mjs', () => {
   });
 
   it('exits 1 when nothing listens, and 2 without a URL', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const refused = await run(`http://127.0.0.1:${port}/readyz`);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('did not answer');

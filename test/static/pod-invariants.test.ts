@@ -1,13 +1,22 @@
 // The properties of the rendered Pods that make the sidecars work as designed; each failure names the
 // workload and container.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import {
+  buildableDirs,
   type Container,
   durationMs,
-  kubectlMissing,
-  kustomizationDirs,
+  FIXTURE_DIRS,
+  KUBECTL,
+  type KubeObject,
   type PodSpec,
   type Probe,
+  podTemplateOf,
+  REPO_ROOT,
+  render,
   sidecarConfig,
   type Workload,
   workloadsOf,
@@ -19,8 +28,9 @@ const LOG_DIR = '/var/log/agent';
 const DEFAULT_SHUTDOWN_MS: Record<string, number> = { 'log-sidecar': 25_000, 'metrics-sidecar': 10_000 };
 const DEFAULT_LISTEN: Record<string, number> = { 'log-sidecar': 9091, 'metrics-sidecar': 9090 };
 
-const skipReason = kubectlMissing();
-if (skipReason) console.warn(`skipping the Pod invariant checks: ${skipReason}`);
+const skipReason = requireTool('kubectl', KUBECTL).missing;
+// Workloads of the user fixtures are someone else's: only what the Component adds is checked there.
+const isExample = (dir: string): boolean => dir.startsWith('k8s/');
 
 const isSidecar = (c: Container): boolean => (SIDECARS as readonly string[]).includes(c.name);
 const allContainers = (pod: PodSpec): Container[] => [...(pod.initContainers ?? []), ...pod.containers];
@@ -55,17 +65,46 @@ function listenPort(w: Workload, dir: string, c: Container): number {
 }
 
 describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered workload', () => {
+  // Every workload the Components patch: those labelled agent-sidecars.io/inject.
   const cases = skipReason
     ? []
-    : kustomizationDirs().flatMap((dir) => workloadsOf(dir).map((w) => ({ dir, w, name: w.where })));
+    : buildableDirs().flatMap((dir) =>
+        workloadsOf(dir)
+          .filter((w) => w.object.metadata.labels?.['agent-sidecars.io/inject'] === 'true')
+          .map((w) => ({ dir, w, name: w.where })),
+      );
 
-  it('has a workload in every kustomization', () => {
+  it('has a workload in every kustomization, and the Component applied to each user workload', () => {
     expect(cases.map((c) => c.name)).toEqual([
       'k8s/base: Deployment/agent',
       'k8s/job: Job/agent-batch',
       'k8s/overlays/loki: Deployment/agent',
+      'k8s/overlays/production: Deployment/agent',
       'k8s/overlays/stdout: Deployment/agent',
+      'test/static/fixtures/user-workloads: Deployment/shop-api',
+      'test/static/fixtures/user-workloads: StatefulSet/ledger',
+      'test/static/fixtures/user-workloads: CronJob/nightly-export',
+      'test/static/fixtures/user-workloads: DaemonSet/node-probe',
+      'test/static/fixtures/user-workloads: Job/report',
     ]);
+  });
+
+  it.each(FIXTURE_DIRS)('%s: leaves what is not selected exactly as written', (dir) => {
+    const written = parseAllDocuments(readFileSync(join(REPO_ROOT, dir, 'workloads.yaml'), 'utf8')).map(
+      (doc) => doc.toJS() as KubeObject,
+    );
+    const selected = (o: KubeObject): boolean =>
+      ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind) &&
+      o.metadata.labels?.['agent-sidecars.io/inject'] === 'true';
+    const unselected = written.filter((o) => !selected(o));
+    expect(unselected.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'Deployment/unrelated',
+      'Service/shop-api',
+    ]);
+    for (const object of unselected) {
+      const out = render(dir).find((o) => o.kind === object.kind && o.metadata.name === object.metadata.name);
+      expect(out, `${object.kind}/${object.metadata.name}`).toEqual(object);
+    }
   });
 
   describe.each(cases)('$name', ({ dir, w }) => {
@@ -75,9 +114,12 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       expect(w.pod.containers.filter(isSidecar).map((c) => c.name)).toEqual([]);
       expect(sidecars.length).toBeGreaterThan(0);
       for (const c of sidecars) expect(c.restartPolicy, c.name).toBe('Always');
-      // Declared first: started first and, in reverse order, stopped last, after every other container.
-      expect(w.pod.initContainers?.[0]?.name).toBe('log-sidecar');
-      expect(w.pod.containers.map((c) => c.name)).toEqual(['agent']);
+      // Declared first of the sidecars: started first and, in reverse order, stopped last, after every
+      // other container. A user's own init containers stay in front and run to completion first.
+      expect(sidecars[0]?.name).toBe('log-sidecar');
+      const names = (w.pod.initContainers ?? []).map((c) => c.name);
+      expect(names.slice(-sidecars.length)).toEqual(sidecars.map((c) => c.name));
+      if (isExample(dir)) expect(w.pod.containers.map((c) => c.name)).toEqual(['agent']);
     });
 
     it('probes each sidecar on its own port and endpoints, never on the app', () => {
@@ -120,8 +162,10 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       expect(total, 'sum of the sidecars shutdown timeouts').toBeLessThan(grace);
     });
 
-    it(`mounts one size-limited emptyDir at ${LOG_DIR} in every container, where the log-sidecar reads`, () => {
-      const mounts = allContainers(w.pod).map((c) => {
+    it(`mounts one size-limited emptyDir at ${LOG_DIR} in the sidecars and the app, where the log-sidecar reads`, () => {
+      // The Component mounts it in the first app container; the examples have only that one.
+      const app = w.pod.containers[0]!;
+      const mounts = [...sidecars, app].map((c) => {
         const mount = c.volumeMounts?.filter((m) => m.mountPath === LOG_DIR) ?? [];
         expect(mount.length, `${c.name} mounts ${LOG_DIR}`).toBe(1);
         return mount[0]!.name;
@@ -133,14 +177,29 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       const paths = sidecarConfig(dir, w.pod, logSidecar).path as string[];
       expect(paths.length).toBeGreaterThan(0);
       for (const p of paths) expect(p.startsWith(`${LOG_DIR}/`), p).toBe(true);
-      const agentLog = w.pod.containers[0]!.env?.find((e) => e.name === 'LOG_FILE')?.value;
+      const agentLog = app.env?.find((e) => e.name === 'LOG_FILE')?.value;
       expect(agentLog?.startsWith(`${LOG_DIR}/`), `agent LOG_FILE ${agentLog}`).toBe(true);
+    });
+
+    it("gives the log-sidecar the Pod's labels and annotations in a Downward API volume at --pod-labels-file", () => {
+      const logSidecar = sidecars.find((c) => c.name === 'log-sidecar')!;
+      const labelsFile = String(sidecarConfig(dir, w.pod, logSidecar).podLabelsFile ?? '/etc/podinfo/labels');
+      const mount = logSidecar.volumeMounts?.find((m) => labelsFile.startsWith(`${m.mountPath}/`));
+      expect(mount, `a mount holding ${labelsFile}`).toBeDefined();
+      const volume = w.pod.volumes?.find((v) => v.name === mount?.name) as
+        | { downwardAPI?: { items: { path: string; fieldRef: { fieldPath: string } }[] } }
+        | undefined;
+      const items = Object.fromEntries(
+        (volume?.downwardAPI?.items ?? []).map((i) => [i.path, i.fieldRef.fieldPath]),
+      );
+      expect(items).toEqual({ labels: 'metadata.labels', annotations: 'metadata.annotations' });
+      expect(labelsFile.slice(mount!.mountPath.length + 1)).toBe('labels');
     });
 
     it('runs every container non-root, read-only, without capabilities, under RuntimeDefault seccomp', () => {
       expect(w.pod.securityContext?.runAsNonRoot).toBe(true);
       expect(w.pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
-      for (const c of allContainers(w.pod)) {
+      for (const c of isExample(dir) ? allContainers(w.pod) : sidecars) {
         const sc = c.securityContext;
         expect(sc?.runAsNonRoot, c.name).toBe(true);
         expect(sc?.runAsUser, `${c.name} runAsUser`).toBeGreaterThan(0);
@@ -152,7 +211,7 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
     });
 
     it('gives every container requests and limits, and the sidecars the Downward API identity', () => {
-      for (const c of allContainers(w.pod)) {
+      for (const c of isExample(dir) ? allContainers(w.pod) : sidecars) {
         expect(c.resources?.requests?.cpu && c.resources.requests.memory, `${c.name} requests`).toBeTruthy();
         expect(c.resources?.limits?.memory, `${c.name} memory limit`).toBeTruthy();
       }
@@ -162,14 +221,16 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
         expect(fieldOf(c, 'POD_NAME'), c.name).toBe('metadata.name');
         expect(fieldOf(c, 'POD_NAMESPACE'), c.name).toBe('metadata.namespace');
         expect(fieldOf(c, 'NODE_NAME'), c.name).toBe('spec.nodeName');
+        // The OTLP sink's k8s.pod.uid.
+        expect(fieldOf(c, 'POD_UID'), c.name).toBe('metadata.uid');
       }
     });
 
     it('points the scrape annotations at the metrics-sidecar port named "metrics"', () => {
       const metrics = sidecars.find((c) => c.name === 'metrics-sidecar');
       if (!metrics) {
-        // Only a workload without a metrics endpoint (the batch Job) may go without.
-        expect(w.object.kind).toBe('Job');
+        // Only the example batch Job, which serves no metrics, goes without (the log-sidecar Component alone).
+        expect(w.where).toBe('k8s/job: Job/agent-batch');
         expect(w.annotations['prometheus.io/scrape']).toBeUndefined();
         return;
       }
@@ -178,12 +239,58 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       expect(named?.containerPort).toBe(Number(w.annotations['prometheus.io/port']));
       expect(named?.containerPort).toBe(listenPort(w, dir, metrics));
       const targets = (sidecarConfig(dir, w.pod, metrics).target as string[]) ?? [];
-      expect(targets.some((t) => t.endsWith('127.0.0.1:8000/metrics'))).toBe(true);
+      expect(targets.some((t) => /^[\w-]+=http:\/\/127\.0\.0\.1:\d+\/metrics$/.test(t))).toBe(true);
     });
 
     it('lets a Job finish: its Pod never restarts', () => {
-      if (w.object.kind !== 'Job') return;
+      if (w.object.kind !== 'Job' && w.object.kind !== 'CronJob') return;
       expect(['Never', 'OnFailure']).toContain(w.pod.restartPolicy);
     });
+  });
+});
+
+describe.skipIf(skipReason !== undefined)('Services in front of native sidecars', () => {
+  const dirs = skipReason ? [] : buildableDirs();
+
+  // Kubernetes before 1.32 gives a Service no endpoints for a named targetPort that only an init
+  // container declares (kubernetes#127958): such a port must be given by number.
+  it.each(dirs)('%s: names no targetPort that only an init container declares', (dir) => {
+    const initPortNames = new Set(
+      workloadsOf(dir).flatMap((w) =>
+        (w.pod.initContainers ?? []).flatMap((c) => (c.ports ?? []).flatMap((p) => (p.name ? [p.name] : []))),
+      ),
+    );
+    const named = render(dir)
+      .filter((o) => o.kind === 'Service')
+      .flatMap((o) =>
+        ((o.spec as { ports?: { targetPort?: number | string }[] }).ports ?? []).map((p) => p.targetPort),
+      )
+      .filter((port): port is string => typeof port === 'string' && initPortNames.has(port));
+    expect(named).toEqual([]);
+  });
+});
+
+describe.skipIf(skipReason !== undefined)('the PodMonitor of the prometheus-operator Component', () => {
+  it("scrapes the metrics-sidecar port of the Pods it selects, at the sidecar's own interval", () => {
+    const dir = 'k8s/overlays/production';
+    const monitors = render(dir).filter((o) => o.kind === 'PodMonitor');
+    expect(monitors.length).toBe(1);
+    const spec = monitors[0]!.spec as {
+      selector: { matchLabels: Record<string, string> };
+      podMetricsEndpoints: { port: string; path: string; interval: string; scrapeTimeout: string }[];
+    };
+    const [w] = workloadsOf(dir);
+    const podLabels = podTemplateOf(w!.object)?.metadata?.labels ?? {};
+    for (const [key, value] of Object.entries(spec.selector.matchLabels))
+      expect(podLabels[key], key).toBe(value);
+    const metrics = w!.pod.initContainers!.find((c) => c.name === 'metrics-sidecar')!;
+    const config = sidecarConfig(dir, w!.pod, metrics);
+    const [endpoint] = spec.podMetricsEndpoints;
+    expect(metrics.ports?.find((p) => p.name === endpoint?.port)?.containerPort).toBe(
+      listenPort(w!, dir, metrics),
+    );
+    expect(endpoint?.path).toBe(w!.annotations['prometheus.io/path']);
+    expect(durationMs(endpoint!.interval)).toBe(durationMs(String(config.interval)));
+    expect(durationMs(endpoint!.scrapeTimeout)).toBeLessThan(durationMs(endpoint!.interval));
   });
 });

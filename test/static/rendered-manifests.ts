@@ -1,8 +1,11 @@
-// What `kubectl kustomize` makes of every kustomization under k8s/, for the static deployment checks.
+// What `kubectl kustomize` makes of every kustomization under k8s/ and of the user-workload fixtures
+// (the agent-sidecars Component applied to someone else's Deployment, StatefulSet, Job and CronJob), for
+// the static deployment checks.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandProbe, type ToolProbe } from '@agent-sidecars/shared/testing';
 import { parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -12,17 +15,24 @@ export const K8S_DIR = join(REPO_ROOT, 'k8s');
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; annotations?: Record<string, string>; [key: string]: unknown };
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
-/** Why kubectl cannot render here, or undefined when it can. */
-export function kubectlMissing(): string | undefined {
-  const probe = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
-  if (probe.error) return `kubectl is not installed (${probe.error.message}); it renders the kustomizations`;
-  if (probe.status !== 0) return `kubectl version --client failed: ${probe.stderr.trim()}`;
-  return undefined;
-}
+/** Folders outside k8s/ whose kustomizations use the Components the way a user's own would. */
+export const FIXTURE_DIRS = ['test/static/fixtures/user-workloads'] as const;
+
+/** kubectl renders the kustomizations; for `requireTool('kubectl', KUBECTL)`. */
+export const KUBECTL: ToolProbe = {
+  probe: commandProbe('kubectl', ['version', '--client']),
+  install:
+    'apt-get install kubectl (from the Kubernetes apt repository), or the static binary from dl.k8s.io',
+};
 
 /** Every folder under k8s/ holding a kustomization.yaml, relative to the repository root. */
 export function kustomizationDirs(): string[] {
@@ -37,13 +47,23 @@ export function kustomizationDirs(): string[] {
   return found.sort();
 }
 
+/** Whether DIR's kustomization.yaml is a kustomize Component, which is used by others, never built alone. */
+export function isComponent(dir: string): boolean {
+  return /^kind:\s*Component\s*$/m.test(readFileSync(join(REPO_ROOT, dir, 'kustomization.yaml'), 'utf8'));
+}
+
+/** Every kustomization `kubectl kustomize` can build: those under k8s/ that are no Component, and the fixtures. */
+export function buildableDirs(): string[] {
+  return [...kustomizationDirs().filter((dir) => !isComponent(dir)), ...FIXTURE_DIRS];
+}
+
 const cache = new Map<string, KubeObject[]>();
 
-/** Runs `kubectl kustomize DIR` and parses every object it prints. */
+/** Runs `kubectl kustomize DIR` (relative to the repository, or absolute) and parses every object it prints. */
 export function render(dir: string): KubeObject[] {
   const hit = cache.get(dir);
   if (hit) return hit;
-  const run = spawnSync('kubectl', ['kustomize', join(REPO_ROOT, dir)], { encoding: 'utf8' });
+  const run = spawnSync('kubectl', ['kustomize', resolve(REPO_ROOT, dir)], { encoding: 'utf8' });
   if (run.error) throw run.error;
   if (run.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${run.stderr.trim()}`);
   const objects = parseAllDocuments(run.stdout).map((doc) => {
@@ -105,19 +125,30 @@ export interface Workload {
   pod: PodSpec;
 }
 
-/** The Pod templates of every Deployment, Job, StatefulSet or DaemonSet rendered from DIR. */
+interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: PodSpec;
+}
+
+/** A workload's Pod template: spec.template, or for a CronJob spec.jobTemplate.spec.template. */
+export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
+  const spec = object.spec as
+    | { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } }
+    | undefined;
+  return object.kind === 'CronJob' ? spec?.jobTemplate?.spec?.template : spec?.template;
+}
+
+/** The Pod templates of every Deployment, StatefulSet, DaemonSet, Job or CronJob rendered from DIR. */
 export function workloadsOf(dir: string): Workload[] {
   return render(dir).flatMap((object) => {
-    const spec = object.spec as
-      | { template?: { metadata?: { annotations?: Record<string, string> }; spec?: PodSpec } }
-      | undefined;
-    const pod = spec?.template?.spec;
+    const template = podTemplateOf(object);
+    const pod = template?.spec;
     if (!pod) return [];
     return [
       {
         where: `${dir}: ${object.kind}/${object.metadata.name}`,
         object,
-        annotations: spec.template?.metadata?.annotations ?? {},
+        annotations: template.metadata?.annotations ?? {},
         pod,
       },
     ];

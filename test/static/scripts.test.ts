@@ -1,23 +1,21 @@
 // Checks by the tools that own the formats: shellcheck for the kind script, promtool for the Prometheus
-// configurations. Each is skipped, with the reason printed, where its tool is missing.
+// configurations. Where its tool is missing, each is skipped with the reason printed, or fails under CI=true.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { commandProbe, requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from './rendered-manifests.js';
 
-function missing(tool: string, versionArg: string): string | undefined {
-  const probe = spawnSync(tool, [versionArg], { encoding: 'utf8' });
-  if (probe.error)
-    return `${tool} is not installed (apt-get install ${tool === 'promtool' ? 'prometheus' : tool})`;
-  return undefined;
-}
-
-const noShellcheck = missing('shellcheck', '--version');
-if (noShellcheck) console.warn(`skipping the shellcheck check: ${noShellcheck}`);
-const noPromtool = missing('promtool', '--version');
-if (noPromtool) console.warn(`skipping the promtool checks: ${noPromtool}`);
+const shellcheck = requireTool('shellcheck', {
+  probe: commandProbe('shellcheck', ['--version']),
+  install: 'apt-get install shellcheck',
+});
+const promtool = requireTool('promtool', {
+  probe: commandProbe('promtool', ['--version']),
+  install: 'apt-get install prometheus (it brings promtool)',
+});
 
 describe('test/kind/run.sh', () => {
   const script = join(REPO_ROOT, 'test/kind/run.sh');
@@ -29,7 +27,7 @@ describe('test/kind/run.sh', () => {
     expect(text).toContain('set -euo pipefail');
   });
 
-  it.skipIf(noShellcheck !== undefined)('is clean under shellcheck, infos included', () => {
+  it.skipIf(!shellcheck.available)('is clean under shellcheck, infos included', () => {
     const run = spawnSync('shellcheck', ['--severity=info', script], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);
@@ -58,7 +56,7 @@ describe('test/kind/workflow.yaml', () => {
   });
 });
 
-describe.skipIf(noPromtool !== undefined)('Prometheus configurations', () => {
+describe.skipIf(!promtool.available)('Prometheus configurations', () => {
   it('images/compose/prometheus.yml passes promtool check config', () => {
     const run = spawnSync('promtool', ['check', 'config', join(REPO_ROOT, 'images/compose/prometheus.yml')], {
       encoding: 'utf8',

@@ -24,6 +24,8 @@ import {
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
+import { deliveryOptions } from './delivery/delivery-options.js';
+import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
 import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
@@ -108,6 +110,8 @@ function grouped<O extends OptionDefs>(
   ) as O;
 }
 
+const { sinks: sinksList, ...sinkFlags } = sinkOptions;
+
 export const logSidecarOptions = {
   path: listOption(parseGlob, {
     group: 'source',
@@ -120,13 +124,15 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
+  // --print-config never shows a credential.
+  ...grouped(sinkFlags, 'sinks', {}, { sinkHeader: maskHeader }),
+  ...grouped(deliveryOptions, 'delivery', {}, {}),
+  // After the delivery options, where it always was in --help and the schema.
   ...grouped(
-    sinkOptions,
+    { sinks: sinksList },
     'sinks',
-    { sinkRetryLimit: 'delivery', maxInFlight: 'delivery', onDeadline: 'delivery' },
-    // --print-config never shows a credential.
+    {},
     {
-      sinkHeader: maskHeader,
       sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
     },
   ),
@@ -206,6 +212,7 @@ export const logSidecarOptions = {
     default: 1000,
     defaultText: '1s',
   }),
+  ...podLabelOptions,
   label: listOption(parseLabel, {
     group: 'parsing',
     description:
@@ -226,6 +233,14 @@ export const logSidecarOptions = {
     valueName: '<true|false>',
     default: true,
     defaultText: 'true',
+  }),
+  maxOpenFiles: option(integerParser(1, 65_536), {
+    group: 'source',
+    description:
+      'files held open at a time; further matching files wait their turn (read, never skipped), keep it below ulimit -n',
+    valueName: '<n>',
+    default: 256,
+    defaultText: '256',
   }),
   readInterval: option(durationParser({ min: 10, max: 60_000 }), {
     group: 'source',

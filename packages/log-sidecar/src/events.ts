@@ -2,6 +2,9 @@ import type { Logger } from '@agent-sidecars/shared';
 import type { FileShortfall } from './checkpoint/checkpointer.js';
 import type { SourceMetrics } from './source-metrics.js';
 
+/** At most one warning per this long about checkpoint writes that keep failing. */
+const CHECKPOINT_WARN_INTERVAL_MS = 60_000;
+
 /**
  * Every observable event of the source side (discovery, file server, rotation, checkpoints), one function
  * each: the log line and the counter are written together, so neither can be forgotten (Vector's
@@ -13,10 +16,15 @@ export class SourceEvents {
   readonly #metrics: SourceMetrics;
   /** Problems already reported, by `kind:path`, with the problem (an errno code or a kind of file). */
   readonly #reported = new Map<string, string>();
+  readonly #now: () => number;
+  /** When the last checkpoint failure was logged, and the failures since (undefined: none pending). */
+  #checkpointWarnedAt: number | undefined;
+  #checkpointFailures = 0;
 
-  constructor(logger: Logger, metrics: SourceMetrics) {
+  constructor(logger: Logger, metrics: SourceMetrics, now: () => number = Date.now) {
     this.#log = logger;
     this.#metrics = metrics;
+    this.#now = now;
   }
 
   // --- discovery ------------------------------------------------------------------------------------
@@ -82,6 +90,23 @@ export class SourceEvents {
     }
   }
 
+  /** Out of descriptors before --max-open-files: fewer files are held open from now on. */
+  outOfDescriptors(code: string, open: number, limit: number): void {
+    this.#metrics.errors.inc({ kind: 'open' });
+    this.#once('descriptors', String(limit), () => {
+      this.#log.warn(
+        { code, open, limit },
+        'Out of file descriptors; holding fewer files open, the others wait their turn. Raise ulimit -n or lower --max-open-files.',
+      );
+    });
+  }
+
+  /** A matching file disappeared before it was read to its end: its unread bytes are lost. */
+  goneUnread(path: string, bytes: number): void {
+    this.#metrics.bytesLostUnread.inc(bytes);
+    this.#log.warn({ path, bytes }, 'File gone before it was read to its end; its unread bytes are lost.');
+  }
+
   reading(path: string, size: number): void {
     this.#log.info({ path, size }, 'Reading file.');
   }
@@ -94,6 +119,22 @@ export class SourceEvents {
   cannotRead(path: string, err: unknown): void {
     this.#metrics.errors.inc({ kind: 'read' });
     this.#log.warn({ path, err }, 'Cannot read file; retrying at the next scan.');
+  }
+
+  /** A checkpoint of this file's identity base cannot be resumed: the file is read from its start. */
+  notResumable(path: string, offset: number, reason: 'changed' | 'unverifiable'): void {
+    if (reason === 'changed') {
+      this.#metrics.fileTruncations.inc();
+      this.#log.warn(
+        { path, offset },
+        'File no longer holds what was checkpointed (rewritten, truncated or its inode reused); reading it again from the start.',
+      );
+    } else {
+      this.#log.info(
+        { path, offset },
+        'Checkpoint of this file has no content marker (written by an older version); reading it again from the start.',
+      );
+    }
   }
 
   truncated(path: string): void {
@@ -139,12 +180,41 @@ export class SourceEvents {
 
   checkpointWritten(): void {
     this.#metrics.checkpointWrites.inc();
+    if (this.#checkpointWarnedAt !== undefined) {
+      this.#log.info({ failures: this.#checkpointFailures }, 'Checkpoint written again.');
+      this.#checkpointWarnedAt = undefined;
+      this.#checkpointFailures = 0;
+    }
   }
 
+  /**
+   * A checkpoint write is tried every second; a directory that stays unwritable would otherwise log a
+   * line a second. Warned at the first failure, then at most once per CHECKPOINT_WARN_INTERVAL_MS with the
+   * failures since; the counter counts every one.
+   */
   checkpointWriteFailed(path: string, err: unknown): void {
     this.#metrics.checkpointWriteFailures.inc();
     this.#metrics.errors.inc({ kind: 'checkpoint' });
-    this.#log.warn({ path, err }, 'Cannot write the checkpoint; retrying.');
+    this.#checkpointFailures++;
+    const now = this.#now();
+    if (
+      this.#checkpointWarnedAt !== undefined &&
+      now - this.#checkpointWarnedAt < CHECKPOINT_WARN_INTERVAL_MS
+    )
+      return;
+    this.#checkpointWarnedAt = now;
+    this.#log.warn(
+      { path, err, failures: this.#checkpointFailures },
+      'Cannot write the checkpoint; retrying.',
+    );
+  }
+
+  /** The last checkpoint write at shutdown failed: nothing is lost, a restart sends some records again. */
+  finalCheckpointFailed(path: string): void {
+    this.#log.error(
+      { path },
+      'Cannot write the final checkpoint: every record was delivered, but a restart would send again what was delivered since the last checkpoint written.',
+    );
   }
 
   checkpointsForgotten(paths: readonly string[]): void {
@@ -156,7 +226,14 @@ export class SourceEvents {
   /** One line of the deadline report; with `--on-deadline stdout`, which of the bytes reached stdout. */
   notDelivered(file: FileShortfall, stdout?: object): void {
     this.#log.error(
-      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes, ...stdout },
+      {
+        sink: file.sink,
+        path: file.path,
+        records: file.records,
+        bytes: file.bytes,
+        reason: file.reason,
+        ...stdout,
+      },
       'Not delivered before the shutdown deadline.',
     );
   }

@@ -24,6 +24,7 @@ import { checkConfigFiles } from './config-check.js';
 
 import { createDelivery } from './delivery/index.js';
 import { Pipeline } from './pipeline.js';
+import { type PodLabels, readPodLabels } from './pod-labels.js';
 import { RecordBuilder } from './record-builder.js';
 import { createSinks } from './sink/sink-factory.js';
 
@@ -69,6 +70,20 @@ const sinks = await createSinks(config, { stdout: process.stdout, logger, env: p
 // Labels land on every record: say which were taken from where (an unrelated CONTAINER_NAME in a shell
 // would otherwise be a silent surprise).
 logger.info({ labels: labelSourcesOf(config, process.env) }, 'Labels added to every record.');
+let podLabels: PodLabels = { labels: {}, missing: [] };
+try {
+  podLabels = readPodLabels(config, { podLabelsFile: '--pod-labels-file' });
+} catch (error) {
+  exitOnConfigError('log-sidecar', error, process);
+}
+if (config.podLabels.length > 0)
+  logger.info({ labels: podLabels.labels, file: config.podLabelsFile }, 'Pod labels added to every record.');
+if (podLabels.missing.length > 0) {
+  logger.warn(
+    { labels: podLabels.missing, file: config.podLabelsFile },
+    'Pod labels not on the Pod; records go without them.',
+  );
+}
 const delivery = createDelivery({
   sinks,
   logger,
@@ -85,8 +100,9 @@ const delivery = createDelivery({
 
 const store = new CheckpointStore(checkpointDirOf(config, process.cwd()));
 const loaded = store.load();
-if (loaded.kind === 'loaded') logger.info({ path: store.path, files: loaded.files }, 'Checkpoint loaded.');
-else if (loaded.kind === 'unusable') {
+if (loaded.kind === 'loaded') {
+  logger.info({ path: store.path, files: loaded.files, version: loaded.version }, 'Checkpoint loaded.');
+} else if (loaded.kind === 'unusable') {
   logger.warn(
     { path: store.path, reason: loaded.reason },
     'Checkpoint unusable; reading every file from its start.',
@@ -96,7 +112,8 @@ else if (loaded.kind === 'unusable') {
 const pipeline = new Pipeline({
   delivery,
   store,
-  builder: new RecordBuilder(config.format, labelsOf(config, process.env)),
+  // --label and the Downward API env win over a Pod label of the same name.
+  builder: new RecordBuilder(config.format, { ...podLabels.labels, ...labelsOf(config, process.env) }),
   registry,
   logger,
   discovery: {
@@ -111,6 +128,7 @@ const pipeline = new Pipeline({
   multilineTimeoutMs: config.multilineTimeout,
   readBufferBytes: READ_BUFFER_BYTES,
   readIntervalMs: config.readInterval,
+  maxOpenFiles: config.maxOpenFiles,
   rotateWaitMs: ROTATE_WAIT_MS,
   checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,
   checkpointGraceMs: config.checkpointGrace,

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   readonly multilineTimeoutMs: number;
   readonly readBufferBytes: number;
   readonly readIntervalMs: number;
+  /** Files held open at a time (`--max-open-files`). */
+  readonly maxOpenFiles: number;
   readonly rotateWaitMs: number;
   readonly checkpointIntervalMs: number;
   readonly checkpointGraceMs: number;
@@ -58,8 +60,12 @@ export class Pipeline {
     const { delivery, logger } = options;
     this.#options = options;
     this.#delivery = delivery;
-    const metrics = new SourceMetrics(options.registry, () => this.#server.files());
-    const events = new SourceEvents(logger, metrics);
+    const metrics = new SourceMetrics(
+      options.registry,
+      () => this.#server.files(),
+      () => this.#server.unreadFiles(),
+    );
+    const events = new SourceEvents(logger, metrics, now);
     this.#events = events;
     this.#checkpointer = new Checkpointer({
       store: options.store,
@@ -125,14 +131,20 @@ export class Pipeline {
     });
     lifecycle.addShutdownStep('write the final checkpoint', () => {
       clearInterval(this.#checkpointTimer);
-      if (!this.#writeCheckpoint()) throw new Error('the final checkpoint could not be written');
+      // A checkpoint that cannot be saved costs duplicates after a restart, never a line: it does not make
+      // the exit code 1, which means "not delivered" (the report step decides that).
+      if (!this.#writeCheckpoint()) this.#events.finalCheckpointFailed(this.#options.store.path);
     });
     lifecycle.addShutdownStep('report', () => {
       // The one deadline report: per sink and file, the records read but not settled and the bytes past
       // the settled offset (unread ones included), and with a spill which of those bytes reached stdout.
-      const shortfall = this.#checkpointer.shortfall(this.#server.openFiles(), drainReport);
+      const open = this.#server.openFiles();
+      const shortfall = this.#checkpointer.shortfall(open, drainReport);
       if (shortfall.length === 0 && drainReport?.complete !== false) return;
-      for (const file of shortfall) this.#events.notDelivered(file, stdoutCoverage(file, spill));
+      for (const file of shortfall) {
+        const size = open.find((extent) => extent.path === file.path)?.size;
+        this.#events.notDelivered(file, stdoutCoverage(file, size, spill));
+      }
       // Expected and documented: its own line, exit 1, no stack trace.
       throw new StepFailure(deadlineSummary(shortfall));
     });
@@ -161,6 +173,7 @@ export class Pipeline {
   }
 
   #writeCheckpoint(): boolean {
+    this.#server.markOpenFiles();
     return this.#checkpointer.write(this.#server.liveKeys());
   }
 }
@@ -173,26 +186,34 @@ export function spillReserveMs(leftMs: number): number {
   return Math.min(2000, Math.max(250, leftMs / 5));
 }
 
-/** What of a file's undelivered bytes [from, to) the spill wrote to stdout, for the report. */
+/**
+ * What of a file's undelivered bytes the spill wrote to stdout, for the report. The bytes owed are the
+ * last `file.bytes` of its `size` (from the sink's settled offset to the end).
+ */
 export type StdoutCoverage =
   | { readonly onStdout: 'all' }
   | {
       readonly onStdout: 'none' | 'part';
-      /** The byte range of the file not on stdout; absent for a file no longer open. */
+      /** The byte range [from, to) of the file not on stdout; absent for a file no longer open. */
       readonly notOnStdout?: [number, number];
       readonly reason: string;
     };
 
-function stdoutCoverage(file: FileShortfall, spill: SpillOutcome | undefined): StdoutCoverage | undefined {
+function stdoutCoverage(
+  file: FileShortfall,
+  size: number | undefined,
+  spill: SpillOutcome | undefined,
+): StdoutCoverage | undefined {
   if (spill === undefined) return undefined;
-  if (file.from === undefined || file.to === undefined) {
+  if (size === undefined) {
     // A file no longer open: only its held records were owed, and the spill wrote all or not all.
     if (spill.complete) return { onStdout: 'all' };
     return { onStdout: 'part', reason: spill.reason ?? 'unknown' };
   }
-  const through = Math.max(file.from, spill.through.get(file.path) ?? 0);
-  if (through >= file.to) return { onStdout: 'all' };
+  const from = size - file.bytes;
+  const through = Math.max(from, spill.through.get(file.path) ?? 0);
+  if (through >= size) return { onStdout: 'all' };
   const reason =
     spill.reason ?? 'the soft deadline came before the file was read to its end (raise --shutdown-timeout)';
-  return { onStdout: through > file.from ? 'part' : 'none', notOnStdout: [through, file.to], reason };
+  return { onStdout: through > from ? 'part' : 'none', notOnStdout: [through, size], reason };
 }

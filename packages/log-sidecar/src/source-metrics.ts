@@ -30,8 +30,9 @@ export class SourceMetrics {
   readonly fileTruncations: Counter;
   readonly rotations: Counter;
   readonly scans: Counter;
+  readonly bytesLostUnread: Counter;
 
-  constructor(registry: Registry, files: () => Iterable<FileLag>) {
+  constructor(registry: Registry, files: () => Iterable<FileLag>, unreadFiles: () => number = () => 0) {
     const registers = [registry];
     this.recordsRead = new Counter({
       name: 'log_sidecar_records_read_total',
@@ -84,6 +85,19 @@ export class SourceMetrics {
       name: 'log_sidecar_discovery_scans_total',
       help: 'Scans of the --path globs.',
       registers,
+    });
+    this.bytesLostUnread = new Counter({
+      name: 'log_sidecar_bytes_lost_unread_total',
+      help: 'Bytes of matching files that disappeared before they were read to their end (each one logged).',
+      registers,
+    });
+    new Gauge({
+      name: 'log_sidecar_files_unread',
+      help: 'Matching files with bytes not read yet that are not open: waiting for a slot (--max-open-files) or unopenable.',
+      registers,
+      collect() {
+        this.set(unreadFiles());
+      },
     });
     new Gauge({
       name: 'log_sidecar_files_watched',

@@ -1,9 +1,10 @@
 import { appendFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
+import { type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 function lines(from: number, to: number): string {
@@ -12,7 +13,7 @@ function lines(from: number, to: number): string {
   return text;
 }
 
-function seqOf(sidecar: SidecarProcess): number[] {
+function seqOf(sidecar: LogSidecarProcess): number[] {
   return sidecar.records.map((r) => r.fields?.seq as number);
 }
 
@@ -46,7 +47,7 @@ describe('log-sidecar restarts and shutdown (built binary)', () => {
       await waitFor('lines written after the restart', () => second.records.length > 1000);
       clearInterval(writer);
       const total = written;
-      await waitFor('every line', () => seqOf(second).includes(total - 1), 30_000);
+      await waitFor('every line', () => seqOf(second).includes(total - 1), { timeoutMs: 30_000 });
       expect(await second.stop()).toBe(0);
 
       const all = new Map<string, number>(first.records.map((r) => [r.id, r.fields?.seq as number]));
@@ -108,13 +109,13 @@ describe('log-sidecar restarts and shutdown (built binary)', () => {
     writeFileSync(join(dir, 'app.log'), 'complete\nno newline at the end');
     const sidecar = processes.start(['--path', join(dir, '*.log'), '--format', 'raw']);
     await sidecar.ready();
-    await waitFor('the complete line', () => sidecar.records.length >= 1, 5000);
+    await waitFor('the complete line', () => sidecar.records.length >= 1, { timeoutMs: 5000 });
     expect(sidecar.records).toHaveLength(1);
     sidecar.signal('SIGTERM');
     await waitFor('/readyz to fail while draining or the exit', async () =>
       sidecar.exitCode !== undefined ? true : (await sidecar.get('/readyz')).status !== 200,
     );
-    expect(await sidecar.exited).toBe(0);
+    expect((await sidecar.exited).code).toBe(0);
     expect(sidecar.messages()).toEqual(['complete', 'no newline at the end']);
     const checkpoint = JSON.parse(readFileSync(join(dir, '.log-sidecar', 'checkpoints.json'), 'utf8'));
     const entry = Object.values(checkpoint.files)[0] as { offsets: Record<string, number> };
@@ -135,7 +136,7 @@ describe('log-sidecar restarts and shutdown (built binary)', () => {
     );
     const started = Date.now();
     sidecar.signal('SIGTERM');
-    expect(await sidecar.exited).toBe(1);
+    expect((await sidecar.exited).code).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000 + 1500);
     const report = sidecar.logged('Not delivered before the shutdown deadline.');
     expect(report).toHaveLength(1);
@@ -155,7 +156,7 @@ describe('log-sidecar restarts and shutdown (built binary)', () => {
     sidecar.signal('SIGTERM');
     await waitFor('draining', async () => (await sidecar.get('/readyz')).status === 503);
     sidecar.signal('SIGTERM');
-    expect(await sidecar.exited).toBe(1);
+    expect((await sidecar.exited).code).toBe(1);
     expect(sidecar.logged('Second signal during shutdown; exiting now.')).toHaveLength(1);
   });
 });

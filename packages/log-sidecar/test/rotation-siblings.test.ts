@@ -1,9 +1,10 @@
 import { appendFileSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
+import { type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 function writeLines(path: string, from: number, to: number): void {
@@ -13,7 +14,7 @@ function writeLines(path: string, from: number, to: number): void {
 }
 
 /** How many times each line was shipped, after checking that no record id came twice. */
-function shippedCounts(sidecar: SidecarProcess): Map<number, number> {
+function shippedCounts(sidecar: LogSidecarProcess): Map<number, number> {
   const ids = sidecar.records.map((r) => r.id);
   expect(new Set(ids).size).toBe(ids.length);
   const counts = new Map<number, number>();
@@ -24,7 +25,7 @@ function shippedCounts(sidecar: SidecarProcess): Map<number, number> {
   return counts;
 }
 
-function expectEachOnce(sidecar: SidecarProcess, from: number, to: number): void {
+function expectEachOnce(sidecar: LogSidecarProcess, from: number, to: number): void {
   const counts = shippedCounts(sidecar);
   for (let n = from; n < to; n++) {
     if (counts.get(n) !== 1) throw new Error(`line ${n} shipped ${counts.get(n) ?? 0} times`);
@@ -47,7 +48,9 @@ const ROTATIONS = 6;
  * Tails `a.log`, then rotates it ROTATIONS times with no scan in between (`--scan-interval 10m`): the
  * files created and renamed meanwhile are only visible to the one listing at SIGTERM, under rotated names.
  */
-async function rotateWithinOneScan(extraArgs: string[]): Promise<{ sidecar: SidecarProcess; log: string }> {
+async function rotateWithinOneScan(
+  extraArgs: string[],
+): Promise<{ sidecar: LogSidecarProcess; log: string }> {
   const dir = tempDir();
   const log = join(dir, 'a.log');
   writeLines(log, 0, LINES_PER_FILE);

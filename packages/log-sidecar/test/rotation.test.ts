@@ -1,9 +1,10 @@
 import { appendFileSync, copyFileSync, renameSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
+import { type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 /** Appends lines `{"seq":n,...}` for n in [from, to), 100 lines a write, as a busy app would. */
@@ -17,11 +18,11 @@ function writeLines(path: string, from: number, to: number): void {
   }
 }
 
-function seqs(sidecar: SidecarProcess): Set<number> {
+function seqs(sidecar: LogSidecarProcess): Set<number> {
   return new Set(sidecar.records.map((r) => r.fields?.seq as number));
 }
 
-function start(dir: string): SidecarProcess {
+function start(dir: string): LogSidecarProcess {
   // A small buffer makes reading pause often: rotation happens while the file is the buffer.
   return processes.start([
     '--path',
@@ -35,8 +36,8 @@ function start(dir: string): SidecarProcess {
   ]);
 }
 
-async function expectAll(sidecar: SidecarProcess, total: number): Promise<void> {
-  await waitFor(`all ${total} lines`, () => seqs(sidecar).size >= total, 30_000);
+async function expectAll(sidecar: LogSidecarProcess, total: number): Promise<void> {
+  await waitFor(`all ${total} lines`, () => seqs(sidecar).size >= total, { timeoutMs: 30_000 });
   const seen = seqs(sidecar);
   for (let n = 0; n < total; n++) if (!seen.has(n)) throw new Error(`line ${n} was lost`);
 }

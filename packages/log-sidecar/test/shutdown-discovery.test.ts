@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessTracker, tempDir, waitFor } from './sidecar-process.js';
+import { logSidecars, tempDir } from './log-sidecar-process.js';
 
-const processes = new ProcessTracker();
+const processes = logSidecars();
 afterEach(() => processes.cleanup());
 
 describe('log-sidecar discovery at shutdown (built binary)', () => {

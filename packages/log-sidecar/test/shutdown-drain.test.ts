@@ -1,15 +1,15 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HttpReceiver, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ReceivedRequest, TestReceiver } from '../src/sink/test-receiver.js';
-import { httpArgs, ProcessTracker, type SidecarProcess, tempDir, waitFor } from './sidecar-process.js';
+import { httpArgs, type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
 // Issue 11 part 3: SIGTERM cuts every wait short. The sink's backoff sleep ends at once, the drain starts
 // while files are still being read to their end, and at the deadline every line no sink acknowledged
 // (read or not yet read) reaches stdout with --on-deadline stdout, or stays behind the checkpoint with drop.
 
-const processes = new ProcessTracker();
-const receivers: TestReceiver[] = [];
+const processes = logSidecars();
+const receivers: HttpReceiver[] = [];
 afterEach(async () => {
   await processes.cleanup();
   for (const r of receivers.splice(0)) await r.close();
@@ -44,12 +44,10 @@ const NONE = { count: 0, first: [] };
  */
 function sink() {
   const accepted: string[] = [];
-  const acceptedRequests = new Set<ReceivedRequest>();
   const state = { up: false, requestsAfterUp: 0 };
-  const r = new TestReceiver((req, res) => {
+  const r = new HttpReceiver((req, res) => {
     if (!state.up) return void res.writeHead(503, { 'retry-after': '60' }).end('overloaded');
     state.requestsAfterUp++;
-    acceptedRequests.add(req);
     for (const line of req.body.split('\n'))
       if (line !== '') accepted.push((JSON.parse(line) as { message: string }).message);
     res.writeHead(200).end();
@@ -58,7 +56,7 @@ function sink() {
   return { r, accepted, state };
 }
 
-async function firstRetry(sidecar: SidecarProcess): Promise<void> {
+async function firstRetry(sidecar: LogSidecarProcess): Promise<void> {
   await waitFor(
     'the first failed attempt',
     async () => (await sidecar.metric('log_sidecar_sink_retries_total')) > 0,
@@ -148,7 +146,9 @@ describe('log-sidecar shutdown drain (built binary)', () => {
     state.up = true;
     const second = processes.start(httpArgs(dir, url, ['--shutdown-timeout', '5s']));
     await second.ready();
-    await waitFor('every line', () => new Set(accepted).size === 20_000, 20_000);
+    await waitFor('every line', () => new Set(accepted).size === 20_000, {
+      timeoutMs: 20_000,
+    });
     expect(missing(accepted, expected('line', 20_000))).toEqual(NONE);
     expect(await second.stop()).toBe(0);
   }, 45_000);

@@ -1,9 +1,14 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import {
+  commandProbe,
+  HttpReceiver,
+  pythonModulesProbe,
+  SidecarProcess,
+  type ToolProbe,
+} from '@agent-sidecars/shared/testing';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 export const PROMTOOL = '/usr/bin/promtool';
@@ -13,40 +18,19 @@ export const PYTHON = '/usr/bin/python3';
 export const OPENMETRICS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
-export function hasPythonPrometheusClient(): boolean {
-  if (!existsSync(PYTHON)) return false;
-  return spawnSync(PYTHON, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0;
-}
-
-/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${String(lastError)})` : ''}`,
-  );
-}
-
-export async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Debian's prometheus package brings both binaries. */
+export const PROMTOOL_PROBE: ToolProbe = {
+  probe: commandProbe(PROMTOOL, ['--version']),
+  install: 'apt-get install prometheus (it brings /usr/bin/promtool)',
+};
+export const PROMETHEUS_PROBE: ToolProbe = {
+  probe: commandProbe(PROMETHEUS, ['--version']),
+  install: 'apt-get install prometheus',
+};
+export const PYTHON_CLIENT_PROBE: ToolProbe = {
+  probe: pythonModulesProbe(PYTHON, ['prometheus_client']),
+  install: 'apt-get install python3 python3-prometheus-client',
+};
 
 export interface HttpAnswer {
   readonly status: number;
@@ -83,76 +67,37 @@ export class FakeTarget {
   body = '';
   contentType = 'text/plain; version=0.0.4; charset=utf-8';
   status = 200;
-  /** Requests answered, to wait for scrapes without sleeping. */
-  requests = 0;
-  readonly #server: Server;
+  readonly #receiver = new HttpReceiver((_request, response) => {
+    response.writeHead(this.status, { 'Content-Type': this.contentType });
+    response.end(this.body);
+  });
 
-  constructor() {
-    this.#server = createServer((_request, response) => {
-      this.requests++;
-      response.writeHead(this.status, { 'Content-Type': this.contentType });
-      response.end(this.body);
-    });
+  /** Requests answered, to wait for scrapes without sleeping. */
+  get requests(): number {
+    return this.#receiver.requests.length;
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/metrics`;
+    return new URL('/metrics', await this.#receiver.start()).href;
   }
 
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise((resolve) => this.#server.close(resolve));
+  stop(): Promise<void> {
+    return this.#receiver.close();
   }
 }
 
-/** The built metrics-sidecar, on a free port, with its JSON log lines collected. */
-export class SidecarProcess {
-  readonly child: ChildProcess;
-  readonly logs: Record<string, unknown>[] = [];
-  stderr = '';
-  #port: number | undefined;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(args: readonly string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let pending = '';
-    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-      this.stderr += text;
-      pending += text;
-      let newline = pending.indexOf('\n');
-      while (newline !== -1) {
-        const line = pending.slice(0, newline);
-        pending = pending.slice(newline + 1);
-        try {
-          const entry = JSON.parse(line) as Record<string, unknown>;
-          this.logs.push(entry);
-          if (entry.msg === 'Health server listening.') this.#port = entry.port as number;
-        } catch {
-          // A config error is a plain line.
-        }
-        newline = pending.indexOf('\n');
-      }
-    });
-    this.exited = new Promise((resolve) =>
-      this.child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-  }
-
-  async ready(): Promise<string> {
-    const port = await waitFor('the sidecar to listen', () => this.#port);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor('/readyz', async () => (await get(`${base}/readyz`)).status === 200);
-    return base;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-  }
+/** The built metrics-sidecar on a free health port, its JSON log lines collected. */
+export function metricsSidecar(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): SidecarProcess<string> {
+  return new SidecarProcess({
+    name: 'metrics-sidecar',
+    main: MAIN,
+    args: ['--listen', '127.0.0.1:0', ...args],
+    env,
+    parseRecord: (line) => line, // it writes nothing to stdout; kept as text if it ever does
+  });
 }
 
 /**

@@ -1,22 +1,31 @@
 import { existsSync } from 'node:fs';
+import {
+  freePort,
+  ProcessTracker,
+  requireTool,
+  type SidecarProcess,
+  waitFor,
+} from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FakeTarget,
-  freePort,
   get,
-  hasPythonPrometheusClient,
   MAIN,
+  metricsSidecar,
   OPENMETRICS_ACCEPT,
-  PROMTOOL,
+  PROMTOOL_PROBE,
+  PYTHON_CLIENT_PROBE,
   promtoolCheck,
   pythonOpenMetricsCheck,
-  SidecarProcess,
   sampleValue,
-  waitFor,
 } from './harness.js';
 
 if (!existsSync(MAIN))
   throw new Error(`${MAIN} is missing: run pnpm exec tsc -b before the end-to-end tests`);
+
+const promtool = requireTool('promtool', PROMTOOL_PROBE);
+// The strict OpenMetrics check below runs only with it.
+const pythonClient = requireTool('python3 with prometheus_client', PYTHON_CLIENT_PROBE);
 
 const APP_BODY = [
   '# HELP agent_requests_total Requests handled.',
@@ -31,22 +40,21 @@ const APP_BODY = [
   '',
 ].join('\n');
 
-const running: (SidecarProcess | FakeTarget)[] = [];
+const sidecars = new ProcessTracker(metricsSidecar);
+const targets: FakeTarget[] = [];
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((item) => item.stop()));
+  await Promise.all([sidecars.cleanup(), ...targets.splice(0).map((target) => target.stop())]);
 });
 
 async function startTarget(body = APP_BODY): Promise<{ target: FakeTarget; url: string }> {
   const target = new FakeTarget();
   target.body = body;
-  running.push(target);
+  targets.push(target);
   return { target, url: await target.start() };
 }
 
-function startSidecar(args: string[], env: Record<string, string> = {}): SidecarProcess {
-  const sidecar = new SidecarProcess(args, env);
-  running.push(sidecar);
-  return sidecar;
+function startSidecar(args: string[], env: Record<string, string> = {}): SidecarProcess<string> {
+  return sidecars.start(args, env);
 }
 
 describe('metrics-sidecar binary', () => {
@@ -110,8 +118,8 @@ describe('metrics-sidecar binary', () => {
     expect((await get(`${base}/livez`)).status).toBe(200);
   });
 
-  describe.skipIf(!existsSync(PROMTOOL))(
-    'promtool (Debian package prometheus; skipped when /usr/bin/promtool is missing)',
+  describe.skipIf(!promtool.available)(
+    'promtool (Debian package prometheus; a skip locally, a failure under CI=true, when it is missing)',
     () => {
       it('passes promtool check metrics on the text body; the OpenMetrics body passes client_python strict parser', async () => {
         const { url } = await startTarget();
@@ -123,7 +131,7 @@ describe('metrics-sidecar binary', () => {
         const text = await get(`${base}/metrics`, { 'Accept-Encoding': 'gzip' });
         const check = promtoolCheck(text.body);
         expect(check.ok, check.output).toBe(true);
-        if (hasPythonPrometheusClient()) {
+        if (pythonClient.available) {
           const om = await get(`${base}/metrics`, { Accept: OPENMETRICS_ACCEPT });
           const strict = pythonOpenMetricsCheck(om.body);
           expect(strict.ok, strict.output).toBe(true);
@@ -159,7 +167,7 @@ describe('metrics-sidecar binary', () => {
         const answer = (await get(`${base}/metrics`)).body;
         return answer.includes('agent_requests_total') ? undefined : answer;
       },
-      5_000,
+      { timeoutMs: 5_000 },
     );
     // Generous: the rule is 600 ms after the last good scrape.
     expect(Date.now() - stoppedAt).toBeLessThan(3_000);
@@ -244,11 +252,11 @@ describe('metrics-sidecar binary', () => {
   it('exits 2 with a clear message on bad config', async () => {
     const badTimeout = startSidecar(['--interval', '5s', '--timeout', '10s']);
     expect((await badTimeout.exited).code).toBe(2);
-    expect(badTimeout.stderr).toMatch(
-      /metrics-sidecar: config error: --timeout: "10000ms" is not below --interval/,
+    expect(badTimeout.stderrText).toMatch(
+      /metrics-sidecar: config error: --timeout: "10s" is not below --interval \(5s\)/,
     );
     const badUrl = startSidecar([], { METRICS_SIDECAR_TARGET: 'app=ftp://x/metrics' });
     expect((await badUrl.exited).code).toBe(2);
-    expect(badUrl.stderr).toMatch(/METRICS_SIDECAR_TARGET: "app=ftp:\/\/x\/metrics" has scheme ftp/);
+    expect(badUrl.stderrText).toMatch(/METRICS_SIDECAR_TARGET: "app=ftp:\/\/x\/metrics" has scheme ftp/);
   });
 });

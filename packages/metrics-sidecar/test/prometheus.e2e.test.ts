@@ -1,23 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, requireTool, type SidecarProcess, waitFor } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeTarget, freePort, get, PROMETHEUS, SidecarProcess, waitFor } from './harness.js';
+import { FakeTarget, get, metricsSidecar, PROMETHEUS, PROMETHEUS_PROBE } from './harness.js';
 
 interface QueryResult {
   readonly metric: Record<string, string>;
   readonly value: [number, string];
 }
 
-// Needs Debian's prometheus package; skipped (with this reason) when /usr/bin/prometheus is missing.
-describe.skipIf(!existsSync(PROMETHEUS))(
-  'a real Prometheus scraping the sidecar (skipped without /usr/bin/prometheus)',
+// Needs Debian's prometheus package: a printed skip locally, a failure under CI=true, when it is missing.
+const prometheusTool = requireTool('prometheus', PROMETHEUS_PROBE);
+
+describe.skipIf(!prometheusTool.available)(
+  'a real Prometheus scraping the sidecar (needs /usr/bin/prometheus)',
   () => {
     let dir: string;
     let prometheus: ChildProcess;
     let promBase: string;
-    let sidecar: SidecarProcess;
+    let sidecar: SidecarProcess<string>;
     const target = new FakeTarget();
     let prometheusLog = '';
 
@@ -43,14 +46,7 @@ describe.skipIf(!existsSync(PROMETHEUS))(
         '',
       ].join('\n');
       const targetUrl = await target.start();
-      sidecar = new SidecarProcess([
-        '--target',
-        `app=${targetUrl}`,
-        '--interval',
-        '500ms',
-        '--timeout',
-        '300ms',
-      ]);
+      sidecar = metricsSidecar(['--target', `app=${targetUrl}`, '--interval', '500ms', '--timeout', '300ms']);
       const sidecarBase = await sidecar.ready();
 
       const port = await freePort();
@@ -80,16 +76,14 @@ describe.skipIf(!existsSync(PROMETHEUS))(
       prometheus.stderr!.setEncoding('utf8').on('data', (text: string) => {
         prometheusLog += text;
       });
-      await waitFor(
-        'Prometheus to be ready',
-        async () => (await get(`${promBase}/-/ready`)).status === 200,
-        20_000,
-      );
+      await waitFor('Prometheus to be ready', async () => (await get(`${promBase}/-/ready`)).status === 200, {
+        timeoutMs: 20_000,
+      });
     }, 40_000);
 
     afterAll(async () => {
       prometheus?.kill('SIGKILL');
-      await sidecar?.stop();
+      await sidecar?.kill();
       await target.stop().catch(() => {});
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
@@ -101,7 +95,7 @@ describe.skipIf(!existsSync(PROMETHEUS))(
           const result = await query('agent_requests_total');
           return result.length > 0 ? result : undefined;
         },
-        20_000,
+        { timeoutMs: 20_000 },
       );
       expect(requests[0]!.metric).toMatchObject({ job: 'agent', route: '/chat' });
       expect(requests[0]!.value[1]).toBe('7');
@@ -119,7 +113,7 @@ describe.skipIf(!existsSync(PROMETHEUS))(
       await waitFor(
         'the app series to go stale in Prometheus',
         async () => (await query('agent_requests_total')).length === 0,
-        20_000,
+        { timeoutMs: 20_000 },
       );
       // About two intervals: 1 s of --stale-after (2 x 500 ms), then one 1 s Prometheus scrape; generous margin.
       expect(Date.now() - stoppedAt, prometheusLog.slice(-2000)).toBeLessThan(8_000);

@@ -1,25 +1,26 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   get,
-  hasPythonPrometheusClient,
+  metricsSidecar,
   OPENMETRICS_ACCEPT,
   PROMTOOL,
   PYTHON,
+  PYTHON_CLIENT_PROBE,
   promtoolCheck,
   pythonOpenMetricsCheck,
-  SidecarProcess,
   sampleValue,
-  waitFor,
 } from './harness.js';
 
 const APP = fileURLToPath(new URL('./fixtures/python_app.py', import.meta.url));
-const python = hasPythonPrometheusClient();
+// Needs Debian's python3-prometheus-client under /usr/bin/python3: a printed skip locally, a failure under
+// CI=true, without it.
+const python = requireTool('python3 with prometheus_client', PYTHON_CLIENT_PROBE);
 
-// Needs Debian's python3-prometheus-client under /usr/bin/python3; skipped (with this reason) without it.
-describe.skipIf(!python)(
-  'client_python as a real target (skipped without /usr/bin/python3 and prometheus_client)',
+describe.skipIf(!python.available)(
+  'client_python as a real target (needs /usr/bin/python3 and prometheus_client)',
   () => {
     let app: ChildProcess;
     let port: number;
@@ -44,7 +45,7 @@ describe.skipIf(!python)(
       ['text 0.0.4', '/text'],
     ] as const) {
       it(`serves what client_python exposes in ${format}, valid in both formats`, async () => {
-        const sidecar = new SidecarProcess([
+        const sidecar = metricsSidecar([
           '--target',
           `app=http://127.0.0.1:${port}${path}`,
           '--interval',
@@ -88,7 +89,7 @@ describe.skipIf(!python)(
           expect(strict.ok, strict.output).toBe(true);
           expect(scraped).toContain('agent_inflight 2.0');
         } finally {
-          await sidecar.stop();
+          await sidecar.kill();
         }
       });
     }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort, portIsFree, preferredOrFreePort, waitFor } from '@agent-sidecars/shared';
 import { type AgentRuntime, detectAgentRuntime } from './agent-runtime.js';
-import { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
 import { httpGet } from './http-probe.js';
 import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
 import { describeExit } from './managed-process.js';
@@ -9,7 +9,6 @@ import type { OutputFormatter } from './output-formatter.js';
 import { Pod, type TerminationReport } from './pod.js';
 import { parseShippedRecord, RecordLedger, RecordReceiver, requestIdOf } from './record-receiver.js';
 import { AgentClient } from './traffic.js';
-import { waitFor } from './wait-for.js';
 
 export interface DemoConfig {
   readonly keepRunning: boolean;
@@ -37,7 +36,7 @@ export interface DemoIo {
 }
 
 /** The families shown from `:9090` after the traffic: the agent's, and the metrics-sidecar's health. */
-const SHOWN_METRICS =
+export const SHOWN_METRICS =
   /^(agent_requests_total|agent_request_duration_seconds_count|metrics_sidecar_target_up|metrics_sidecar_last_success_age_seconds)[{ ]/;
 /**
  * The log-sidecar's delivery figures, read from its own /metrics after the last acknowledgement (the
@@ -327,7 +326,7 @@ export function inferenceCount(exposition: string): number {
   return total;
 }
 
-function printTermination(
+export function printTermination(
   report: TerminationReport,
   say: (text: string) => void,
   format: OutputFormatter,

@@ -1,5 +1,17 @@
 export { type AgentRuntime, detectAgentRuntime, INSTALL_HINT } from './agent-runtime.js';
-export { freePort, portIsFree, preferredOrFreePort } from './free-port.js';
+export {
+  ContainerPod,
+  type ContainerPodOptions,
+  cpuQuantity,
+  PAUSE_IMAGE,
+  POD_LABEL,
+  quantityBytes,
+} from './container/container-pod.js';
+export { type ContainerDemoIo, runContainerDemo } from './container/demo.js';
+export { type DockerEngine, docker, dockerEngine } from './container/docker-cli.js';
+export { DockerContainer, type DockerContainerSpec } from './container/docker-container.js';
+export { type RenderedWorkload, renderedWorkload } from './container/kustomize.js';
+export { configFileOf, podFromManifest, type RenderedPod } from './container/pod-manifest.js';
 export { httpGet, type ProbeResult, probePasses } from './http-probe.js';
 export {
   AGENT_DIR,
@@ -21,8 +33,10 @@ export {
   type ContainerSpec,
   type ContainerTermination,
   Pod,
+  type PodContainer,
   type PodEvent,
   type PodOptions,
+  type RunningContainer,
   type TerminationReport,
 } from './pod.js';
 export {
@@ -33,4 +47,3 @@ export {
   type ShippedRecord,
 } from './record-receiver.js';
 export { AgentClient, type InferenceOutcome, SteadyLoad, type SteadyLoadOptions } from './traffic.js';
-export { waitFor } from './wait-for.js';

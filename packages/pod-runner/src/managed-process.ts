@@ -96,6 +96,10 @@ export class ManagedProcess {
     return this.#child.pid;
   }
 
+  get identity(): string {
+    return `pid ${this.#child.pid ?? '?'}`;
+  }
+
   get running(): boolean {
     return this.#exit === undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }

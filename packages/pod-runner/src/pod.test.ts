@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './free-port.js';
 import { type ContainerSpec, Pod, type PodEvent } from './pod.js';
 
 const FAKE = fileURLToPath(new URL('../test/fixtures/fake-container.mjs', import.meta.url));

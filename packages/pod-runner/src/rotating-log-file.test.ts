@@ -1,11 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandProbe, requireTool } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RotatingLogFile } from './rotating-log-file.js';
 
 const PYTHON = '/usr/bin/python3';
+const python = requireTool('python3', {
+  probe: commandProbe(PYTHON, ['--version']),
+  install: 'apt-get install python3',
+});
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -48,7 +53,7 @@ describe('RotatingLogFile', () => {
     expect(Object.keys(contents(dir))).toEqual(['app.log']);
   });
 
-  it.skipIf(!existsSync(PYTHON))(
+  it.skipIf(!python.available)(
     "leaves the same files as Python's RotatingFileHandler for the same writes",
     () => {
       const ours = tempDir();

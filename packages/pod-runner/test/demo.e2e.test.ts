@@ -4,15 +4,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectAgentRuntime, INSTALL_HINT } from '../src/agent-runtime.js';
 import { blameForMissingLines, proveOwnAgent } from '../src/demo.js';
 import { AGENT_DIR } from '../src/local-pod.js';
 import { ManagedProcess } from '../src/managed-process.js';
-import { waitFor } from '../src/wait-for.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const runtime = detectAgentRuntime('/usr/bin/python3', AGENT_DIR);
+const fastapi = requireTool('the real FastAPI agent', {
+  probe: () => (runtime.kind === 'fastapi' ? undefined : runtime.reason),
+  install: runtime.kind === 'fastapi' ? '' : (runtime.installHint ?? INSTALL_HINT),
+});
 const runs: { demo: ManagedProcess; dir: string }[] = [];
 
 beforeAll(() => {
@@ -66,7 +70,7 @@ function alive(pid: number): boolean {
 }
 
 describe('pnpm demo (the pod-runner)', () => {
-  it.skipIf(runtime.kind !== 'fastapi')(
+  it.skipIf(!fastapi.available)(
     'runs the scripted scenario with the FastAPI agent, shows records and :9090 metrics, stops the Pod in the kubelet order, exits 0',
     async () => {
       const { demo: run, lines } = demo();

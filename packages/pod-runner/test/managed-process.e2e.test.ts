@@ -1,15 +1,21 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { commandProbe, requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ManagedProcess } from '../src/managed-process.js';
-import { waitFor } from '../src/wait-for.js';
 
 const RUNNER = fileURLToPath(new URL('./fixtures/runner-with-child.mjs', import.meta.url));
 const BUILT = fileURLToPath(new URL('../dist/managed-process.js', import.meta.url));
 
 beforeAll(() => {
   if (!existsSync(BUILT)) throw new Error('packages/pod-runner/dist is missing: run `pnpm build` first');
+});
+
+// ManagedProcess ties the child to its runner through util-linux's setpriv where it exists.
+const setpriv = requireTool('setpriv', {
+  probe: commandProbe('/usr/bin/setpriv', ['--version']),
+  install: 'apt-get install util-linux',
 });
 
 function alive(pid: number): boolean {
@@ -22,7 +28,7 @@ function alive(pid: number): boolean {
 }
 
 describe('ManagedProcess, as real processes', () => {
-  it.skipIf(!existsSync('/usr/bin/setpriv'))('never outlives a runner that is SIGKILLed', async () => {
+  it.skipIf(!setpriv.available)('never outlives a runner that is SIGKILLed', async () => {
     const runner = spawn(process.execPath, [RUNNER], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     runner.stdout!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -2,17 +2,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { detectAgentRuntime } from '../src/agent-runtime.js';
-import { freePort } from '../src/free-port.js';
+import { detectAgentRuntime, INSTALL_HINT } from '../src/agent-runtime.js';
 import { httpGet, probePasses } from '../src/http-probe.js';
 import { AGENT_DIR } from '../src/local-pod.js';
 import { ManagedProcess } from '../src/managed-process.js';
 import { AgentClient } from '../src/traffic.js';
-import { waitFor } from '../src/wait-for.js';
 
 const STAND_IN = fileURLToPath(new URL('../dist/stand-in-agent/main.js', import.meta.url));
 const runtime = detectAgentRuntime('/usr/bin/python3', AGENT_DIR);
+const fastapi = requireTool('the real FastAPI agent', {
+  probe: () => (runtime.kind === 'fastapi' ? undefined : runtime.reason),
+  install: runtime.kind === 'fastapi' ? '' : (runtime.installHint ?? INSTALL_HINT),
+});
 const started: { process: ManagedProcess; dir: string }[] = [];
 
 beforeAll(() => {
@@ -105,7 +108,7 @@ describe('the Node stand-in agent', () => {
     expect(standIn.exitCode).toBe(0);
   });
 
-  it.skipIf(runtime.kind !== 'fastapi')(
+  it.skipIf(!fastapi.available)(
     'has the same log line fields and agent_* series as the real FastAPI agent',
     async () => {
       const [standIn, real] = [await observe('stand-in'), await observe('fastapi')];

@@ -60,6 +60,7 @@ export { parseRetryAfter } from './delivery/retry-after.js';
 export { sleep } from './delivery/sleep.js';
 export { HealthServer, type HealthServerOptions, type RouteHandler } from './health/health-server.js';
 export { checkListenAddress, exitOnListenFailure, listenFailure } from './health/listen-error.js';
+export { describeTransportError } from './http/transport-error.js';
 export {
   Lifecycle,
   type LifecycleOptions,
@@ -79,3 +80,5 @@ export {
   type LogLevel,
 } from './logging/logger.js';
 export { createMetricsRegistry } from './metrics/metrics-registry.js';
+export { freePort, portIsFree, preferredOrFreePort } from './net/free-port.js';
+export { type NotYet, type WaitForOptions, waitFor } from './polling/wait-for.js';

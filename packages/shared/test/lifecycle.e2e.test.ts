@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type LogLine, ProcessTracker, SidecarProcess, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/lifecycle-app.mjs', import.meta.url));
@@ -8,58 +9,27 @@ const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 interface Running {
   child: ChildProcess;
-  lines: Record<string, unknown>[];
+  lines: LogLine[];
   port: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
+const apps = new ProcessTracker(
+  (env: Record<string, string>) =>
+    new SidecarProcess({ name: 'the lifecycle fixture', main: fixture, env, inheritEnv: true }),
+);
+afterEach(() => apps.cleanup());
 
 beforeAll(() => {
   if (!existsSync(built))
     throw new Error('packages/shared/dist is missing: run `pnpm build` before the end-to-end tests');
 });
 
-async function waitFor<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function launch(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [fixture], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const part of parts) if (part.trim()) lines.push(JSON.parse(part));
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  const port = await waitFor(
-    'the health server to listen',
-    () => lines.find((line) => line.msg === 'Health server listening.')?.port as number | undefined,
-  );
-  await waitFor('readiness', async () => ((await readyz(port)).status === 200 ? true : undefined));
-  return { child, lines, port, exited };
+  const app = apps.start(env);
+  await app.ready();
+  const exited = app.exited.then((exit) => ({ ...exit, at: app.exitedAt! }));
+  return { child: app.child, lines: app.logs, port: app.port!, exited };
 }
 
 async function readyz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AckTracker } from './ack-tracker.js';
 import { CheckpointStore } from './checkpoint-store.js';
 
-const file = { key: 'k', path: '/logs/a.log', dev: 1, ino: 2 };
+const file = { key: 'k', base: 'k', path: '/logs/a.log', dev: 1, ino: 2 };
 
 function setup(sinks = ['a', 'b']) {
   const store = new CheckpointStore(mkdtempSync(join(tmpdir(), 'ack-')));

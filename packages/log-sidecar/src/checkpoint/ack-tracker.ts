@@ -4,6 +4,8 @@ import type { CheckpointStore } from './checkpoint-store.js';
 /** Where a file identity is, for checkpoint entries. */
 export interface TrackedFile {
   readonly key: string;
+  /** The identity's base (`dev-ino-fingerprint`), kept in the checkpoint entry. */
+  readonly base: string;
   readonly path: string;
   readonly dev: number;
   readonly ino: number;
@@ -132,6 +134,10 @@ export class AckTracker {
   rename(key: string, path: string): void {
     const ledger = this.#files.get(key);
     if (ledger !== undefined) ledger.file = { ...ledger.file, path };
+  }
+
+  has(key: string): boolean {
+    return this.#files.has(key);
   }
 
   keys(): IterableIterator<string> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHECKPOINT_FORMAT_VERSION, CheckpointStore } from './checkpoint-store.js';
 
-const file = { path: '/logs/a.log', dev: 1, ino: 2 };
+const file = { base: '1-2-f', path: '/logs/a.log', dev: 1, ino: 2 };
 
 describe('CheckpointStore', () => {
   it('writes atomically with a version and reads it back', () => {
@@ -18,7 +18,7 @@ describe('CheckpointStore', () => {
     const document = JSON.parse(readFileSync(join(dir, 'checkpoints.json'), 'utf8'));
     expect(document.version).toBe(CHECKPOINT_FORMAT_VERSION);
     const again = new CheckpointStore(dir);
-    expect(again.load()).toEqual({ kind: 'loaded', files: 1 });
+    expect(again.load()).toEqual({ kind: 'loaded', files: 1, version: CHECKPOINT_FORMAT_VERSION });
     expect(again.offset('k', 'stdout')).toBe(100);
     expect(again.offset('k', 'loki')).toBe(0);
   });
@@ -38,6 +38,28 @@ describe('CheckpointStore', () => {
     const outcome = new CheckpointStore(dir).load();
     expect(outcome).toMatchObject({ kind: 'unusable' });
     expect((outcome as { reason: string }).reason).toContain('99');
+  });
+
+  it("keeps each entry's base and content marker across a write and a load", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    const store = new CheckpointStore(dir);
+    store.advance('1-2-f~x', 's', 100, file, 1);
+    store.mark('1-2-f~x', { offset: 100, bytes: 64, hash: 'abc' });
+    store.write();
+    const again = new CheckpointStore(dir);
+    expect(again.load()).toEqual({ kind: 'loaded', files: 1, version: CHECKPOINT_FORMAT_VERSION });
+    expect(again.withBase('1-2-f').map(([key, entry]) => [key, entry.marker])).toEqual([
+      ['1-2-f~x', { offset: 100, bytes: 64, hash: 'abc' }],
+    ]);
+  });
+
+  it('reads a format 1 file: keys become bases, and no entry has a marker', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    const v1 = { path: '/logs/a.log', dev: 1, ino: 2, offsets: { s: 7 }, seenAt: 5 };
+    writeFileSync(join(dir, 'checkpoints.json'), JSON.stringify({ version: 1, files: { '1-2-f': v1 } }));
+    const store = new CheckpointStore(dir);
+    expect(store.load()).toEqual({ kind: 'loaded', files: 1, version: 1 });
+    expect(store.withBase('1-2-f')).toEqual([['1-2-f', { ...v1, base: '1-2-f', marker: undefined }]]);
   });
 
   it('collects entries of files gone longer than the grace period', () => {

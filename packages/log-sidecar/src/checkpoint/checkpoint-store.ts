@@ -1,11 +1,27 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CHECKPOINT_FORMAT_VERSION = 1;
+import type { ContentMarker } from '../source/file-identity.js';
+
+/**
+ * 2 added `base` and `marker` to each entry. A version-1 file is still read: its entries have no marker,
+ * so a file with something checkpointed cannot be proved unchanged and is read again from its start once
+ * (duplicates, never loss).
+ */
+export const CHECKPOINT_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = new Set([1, 2]);
 const FILE_NAME = 'checkpoints.json';
 
 /** What is known of one file identity. */
 export interface CheckpointEntry {
+  /** The identity's `dev-ino-fingerprint`: entries of content rewritten under one base share it. */
+  base: string;
+  /**
+   * A hash of the bytes just before an offset (at most the lowest sink offset), taken while the file was
+   * open: a file is resumed from this entry only if it still holds those bytes there. Undefined: unknown
+   * (an entry of format 1), so the file is read again from its start.
+   */
+  marker?: ContentMarker;
   /** Path the file had when last seen (for logs, and to look for it again after a rename). */
   path: string;
   dev: number;
@@ -23,7 +39,7 @@ interface CheckpointFile {
 }
 
 export type LoadOutcome =
-  | { readonly kind: 'loaded'; readonly files: number }
+  | { readonly kind: 'loaded'; readonly files: number; readonly version: number }
   | { readonly kind: 'missing' }
   /** The file exists but cannot be used; every file is read from its start (duplicates, never loss). */
   | { readonly kind: 'unusable'; readonly reason: string };
@@ -67,18 +83,27 @@ export class CheckpointStore {
     } catch (error) {
       return { kind: 'unusable', reason: `is not valid JSON (${(error as Error).message})` };
     }
-    if (document === null || typeof document !== 'object' || document.version !== CHECKPOINT_FORMAT_VERSION) {
+    if (
+      document === null ||
+      typeof document !== 'object' ||
+      typeof document.version !== 'number' ||
+      !READABLE_VERSIONS.has(document.version)
+    ) {
       return {
         kind: 'unusable',
-        reason: `has format version ${JSON.stringify(document?.version)}, this build reads ${CHECKPOINT_FORMAT_VERSION}`,
+        reason: `has format version ${JSON.stringify(document?.version)}, this build reads ${[...READABLE_VERSIONS].join(' and ')}`,
       };
     }
     const files = new Map<string, CheckpointEntry>();
     for (const [key, entry] of Object.entries(document.files ?? {})) {
-      if (isEntry(entry)) files.set(key, { ...entry, offsets: { ...entry.offsets } });
+      if (!isEntry(entry)) continue;
+      // Format 1: keys were bases, and there was no marker.
+      const base = typeof entry.base === 'string' ? entry.base : key;
+      const marker = isMarker(entry.marker) ? { ...entry.marker } : undefined;
+      files.set(key, { ...entry, base, marker, offsets: { ...entry.offsets } });
     }
     this.#files = files;
-    return { kind: 'loaded', files: files.size };
+    return { kind: 'loaded', files: files.size, version: document.version };
   }
 
   get(key: string): Readonly<CheckpointEntry> | undefined {
@@ -87,6 +112,21 @@ export class CheckpointStore {
 
   entries(): IterableIterator<[string, Readonly<CheckpointEntry>]> {
     return this.#files.entries();
+  }
+
+  /** Entries of content with identity base `base` (the same inode and first line), newest seen first. */
+  withBase(base: string): [string, Readonly<CheckpointEntry>][] {
+    return [...this.#files]
+      .filter(([, entry]) => entry.base === base)
+      .sort(([, a], [, b]) => b.seenAt - a.seenAt);
+  }
+
+  /** Sets the content marker of `key`, if it has an entry. */
+  mark(key: string, marker: ContentMarker | undefined): void {
+    const entry = this.#files.get(key);
+    if (entry === undefined || entry.marker === marker) return;
+    entry.marker = marker;
+    this.#dirty = true;
   }
 
   /** The offset settled for `sink`, 0 if none. */
@@ -99,12 +139,12 @@ export class CheckpointStore {
     key: string,
     sink: string,
     offset: number,
-    file: { path: string; dev: number; ino: number },
+    file: { base: string; path: string; dev: number; ino: number },
     now: number,
   ): void {
     let entry = this.#files.get(key);
     if (entry === undefined) {
-      entry = { path: file.path, dev: file.dev, ino: file.ino, offsets: {}, seenAt: now };
+      entry = { base: file.base, path: file.path, dev: file.dev, ino: file.ino, offsets: {}, seenAt: now };
       this.#files.set(key, entry);
     }
     entry.path = file.path;
@@ -165,7 +205,19 @@ export class CheckpointStore {
   }
 }
 
-function isEntry(value: unknown): value is CheckpointEntry {
+function isMarker(value: unknown): value is ContentMarker {
+  if (value === null || typeof value !== 'object') return false;
+  const marker = value as Partial<ContentMarker>;
+  return (
+    Number.isSafeInteger(marker.offset) &&
+    Number.isSafeInteger(marker.bytes) &&
+    marker.bytes! >= 0 &&
+    marker.bytes! <= marker.offset! &&
+    typeof marker.hash === 'string'
+  );
+}
+
+function isEntry(value: unknown): value is Omit<CheckpointEntry, 'base'> & { base?: unknown } {
   if (value === null || typeof value !== 'object') return false;
   const entry = value as Partial<CheckpointEntry>;
   return (

@@ -1,5 +1,7 @@
 import type { Acknowledgement, DrainReport } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
+import type { ContentMarker } from '../source/file-identity.js';
+import type { ResumeCandidate } from '../source/file-tailer.js';
 import { AckTracker, type TrackedFile } from './ack-tracker.js';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
 
@@ -18,21 +20,27 @@ export interface FileShortfall {
   readonly sink: string;
   readonly records: number;
   readonly bytes: number;
-  /**
-   * The bytes owed: [from, to), from the settled offset to the file's end as last seen. Unknown for a
-   * file no longer open (its records are still held).
-   */
-  readonly from?: number;
-  readonly to?: number;
+  /** Why: not read to its end, not acknowledged by the sink, or why it could not be opened. */
+  readonly reason: string;
 }
 
-/** An open file as the shortfall report sees it: its identity once known, and how far it reaches. */
+/**
+ * A matching file as the shortfall report sees it, open or not: its identity once known, how far it
+ * reaches and how far it was read, and why it is not open if it is not.
+ */
 export interface OpenFileExtent {
   readonly key: string | undefined;
   readonly path: string;
   /** The larger of its size at the last stat and the offset read up to. */
   readonly size: number;
+  /** Offset read up to. */
+  readonly read: number;
+  /** Why it is not open (undefined: it is). */
+  readonly problem: string | undefined;
 }
+
+const NOT_ACKNOWLEDGED = 'not acknowledged by the sink';
+const NOT_READ = 'not read to its end';
 
 /**
  * The only owner of the checkpoint store and the ack tracker: where each file resumes, what the sinks
@@ -80,6 +88,45 @@ export class Checkpointer {
     const resume = Math.min(...offsets.values());
     if (resume > 0) this.#events.resuming(file.path, resume);
     return offsets;
+  }
+
+  /** Checkpointed content with identity base `base`, newest seen first: where a file may resume. */
+  candidates(base: string): ResumeCandidate[] {
+    return this.#store.withBase(base).map(([key, entry]) => ({
+      key,
+      offsets: this.#sinkNames.map((sink) => entry.offsets[sink] ?? 0),
+      marker: entry.marker,
+    }));
+  }
+
+  /**
+   * A key for new content of `base`: the base itself if nothing uses it, else the base plus a generation,
+   * so records of a rewritten file never share ids (Elasticsearch `_id`) or checkpoints with the old ones.
+   */
+  freshKey(base: string): string {
+    const used = (key: string) => this.#store.get(key) !== undefined || this.#tracker.has(key);
+    if (!used(base)) return base;
+    let generation = this.#now();
+    while (used(`${base}~${generation.toString(36)}`)) generation++;
+    return `${base}~${generation.toString(36)}`;
+  }
+
+  /** The content checkpointed under `key` is gone (rewritten): never resume from that entry again. */
+  rewritten(key: string): void {
+    this.#store.mark(key, undefined);
+  }
+
+  /**
+   * Takes the content marker of `key` at its resume offset, if that offset moved since the last one;
+   * `read` reads it from the open file (undefined: it cannot, and the older marker is kept).
+   */
+  mark(key: string, read: (offset: number) => ContentMarker | undefined): void {
+    const entry = this.#store.get(key);
+    if (entry === undefined) return;
+    const offset = this.resumeOffset(key);
+    if (entry.marker?.offset === offset) return;
+    const marker = read(offset);
+    if (marker !== undefined) this.#store.mark(key, marker);
   }
 
   /** Where a restart would resume `key`: the lowest offset any sink has checkpointed. */
@@ -141,37 +188,44 @@ export class Checkpointer {
   shortfall(open: readonly OpenFileExtent[], report: DrainReport | undefined): FileShortfall[] {
     const result: FileShortfall[] = [];
     const seen = new Set<string>();
+    const reasonOf = (file: OpenFileExtent | undefined) =>
+      file?.problem ?? (file !== undefined && file.read < file.size ? NOT_READ : NOT_ACKNOWLEDGED);
     for (const owed of this.#tracker.outstanding()) {
-      const size = open.find((file) => file.key === owed.key)?.size ?? 0;
+      const file = open.find((candidate) => candidate.key === owed.key);
       seen.add(`${owed.key}\0${owed.sink}`);
       result.push({
         path: owed.path,
         sink: owed.sink,
         records: owed.records,
-        bytes: Math.max(0, size - owed.settledOffset),
-        from: owed.settledOffset,
-        to: Math.max(size, owed.settledOffset),
+        bytes: Math.max(0, (file?.size ?? 0) - owed.settledOffset),
+        reason: reasonOf(file),
       });
     }
-    // Files not even read to their end owe bytes but no accepted records yet.
+    // Files not even read to their end (or never opened) owe bytes but no accepted records yet.
     for (const file of open) {
       for (const sink of this.#sinkNames) {
         if (file.key !== undefined && seen.has(`${file.key}\0${sink}`)) continue;
         const settled = file.key === undefined ? 0 : this.#store.offset(file.key, sink);
-        if (file.size > settled)
+        if (file.size > settled) {
           result.push({
             path: file.path,
             sink,
             records: 0,
             bytes: file.size - settled,
-            from: settled,
-            to: file.size,
+            reason: reasonOf(file),
           });
+        }
       }
     }
     for (const entry of report?.undelivered ?? []) {
       if (!result.some((r) => r.sink === entry.sink && r.path === entry.path)) {
-        result.push({ path: entry.path, sink: entry.sink, records: entry.records, bytes: entry.bytes });
+        result.push({
+          path: entry.path,
+          sink: entry.sink,
+          records: entry.records,
+          bytes: entry.bytes,
+          reason: NOT_ACKNOWLEDGED,
+        });
       }
     }
     return result;

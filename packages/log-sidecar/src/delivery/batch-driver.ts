@@ -78,7 +78,12 @@ export class BatchDriver {
     this.#attempts = {
       send: (items) => this.#sendOnce(items),
       delivered: (items, bytes) => this.#settle(items, true, bytes),
-      rejected: (items, status) => {
+      // Loss: the one log line and the counter together.
+      rejected: (items, status, reason) => {
+        this.#options.logger.error(
+          { sink: this.#name, status, records: items.length, file: items[0]?.record.path, reason },
+          'Sink rejected records; they are lost.',
+        );
         this.#options.metrics.rejected(String(status ?? NO_STATUS), items.length);
         this.#settle(items, false, undefined);
       },

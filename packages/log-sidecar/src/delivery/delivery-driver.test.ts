@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { createLogger } from '@agent-sidecars/shared';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../record.js';
@@ -78,11 +79,7 @@ function setup(sinks: Sink[], overrides: Partial<DeliveryOptions> = {}) {
 }
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await waitFor('the condition', condition, { timeoutMs, intervalMs: 5 });
 }
 
 function deferred<T>() {

@@ -35,6 +35,7 @@ export interface BatchAttempts {
   /** Sends the items once; never rejects. */
   send(items: readonly HeldRecord[]): Promise<SendResult>;
   delivered(items: readonly HeldRecord[], bytes: number | undefined): void;
+  /** Refused for good: logged and counted as lost, then settled. */
   rejected(items: readonly HeldRecord[], status: number | undefined, reason: string): void;
 }
 
@@ -119,13 +120,13 @@ export class RetryPolicy {
           return { done: true, value: undefined };
         case 'rejected':
           this.#recovered();
-          this.#reject(attempts, remaining, result.status, result.reason);
+          attempts.rejected(remaining, result.status, result.reason);
           return { done: true, value: undefined };
         case 'too-large':
           this.#recovered();
           if (remaining.length === 1) {
             const reason = `record alone is too large: ${result.reason}`;
-            this.#reject(attempts, remaining, result.status ?? 413, reason);
+            attempts.rejected(remaining, result.status ?? 413, reason);
           } else {
             const half = Math.ceil(remaining.length / 2);
             await this.deliver(remaining.slice(0, half), attempts);
@@ -147,7 +148,7 @@ export class RetryPolicy {
     }, this.#retry);
     if (!outcome.ok && outcome.stoppedBy === 'attempts' && !stop.aborted) {
       const reason = `gave up after ${outcome.attempts} attempts: ${outcome.lastReason}`;
-      this.#reject(attempts, remaining, undefined, reason);
+      attempts.rejected(remaining, undefined, reason);
     }
   }
 
@@ -178,22 +179,9 @@ export class RetryPolicy {
     }
     attempts.delivered(delivered, result.bytes);
     for (const group of rejectedByStatus.values()) {
-      this.#reject(attempts, group.items, group.status, group.reason);
+      attempts.rejected(group.items, group.status, group.reason);
     }
     return retry;
-  }
-
-  #reject(
-    attempts: BatchAttempts,
-    items: readonly HeldRecord[],
-    status: number | undefined,
-    reason: string,
-  ): void {
-    this.#options.logger.error(
-      { sink: this.#options.sinkName, status, records: items.length, file: items[0]?.record.path, reason },
-      'Sink rejected records; they are lost.',
-    );
-    attempts.rejected(items, status, reason);
   }
 
   #failed(result: Extract<SendResult, { outcome: 'retryable' }>, records: number): void {

@@ -1,13 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
 
-export type CredentialKind = 'bearer' | 'basic';
+/** bearer: `Authorization: Bearer <file>`; basic: `Basic base64(<file>)`; header: any header, the file verbatim. */
+export type CredentialKind = 'bearer' | 'basic' | 'header';
 
 export type CredentialResult =
   | { readonly ok: true; readonly authorization: string; readonly secret: string }
   | { readonly ok: false; readonly reason: string };
 
+const WHAT: Record<CredentialKind, string> = { bearer: 'token', basic: 'basic auth', header: 'header' };
+
 /**
- * A bearer token or `user:password` kept in a file (a mounted Kubernetes Secret). The file is stat'ed
+ * A bearer token, `user:password` or a header value (Splunk HEC's `Splunk <token>`, Datadog's API key) kept
+ * in a file (a mounted Kubernetes Secret). The file is stat'ed
  * before each request and read again when its identity, size or mtime changed, which covers both an
  * in-place write and the kubelet's atomic symlink swap. The secret itself is never put in a reason,
  * log line or error.
@@ -28,7 +32,7 @@ export class CredentialFile {
     } catch (error) {
       return {
         ok: false,
-        reason: `cannot read ${this.kind === 'bearer' ? 'token' : 'basic auth'} file ${this.path} (${code(error)})`,
+        reason: `cannot read ${WHAT[this.kind]} file ${this.path} (${code(error)})`,
       };
     }
     if (this.cached?.key === key) return { ok: true, ...this.cached };
@@ -38,7 +42,7 @@ export class CredentialFile {
     } catch (error) {
       return {
         ok: false,
-        reason: `cannot read ${this.kind === 'bearer' ? 'token' : 'basic auth'} file ${this.path} (${code(error)})`,
+        reason: `cannot read ${WHAT[this.kind]} file ${this.path} (${code(error)})`,
       };
     }
     if (text === '') return { ok: false, reason: `${this.path} is empty` };
@@ -46,6 +50,8 @@ export class CredentialFile {
     let authorization: string;
     if (this.kind === 'bearer') {
       authorization = `Bearer ${text}`;
+    } else if (this.kind === 'header') {
+      authorization = text;
     } else {
       if (!text.includes(':')) return { ok: false, reason: `${this.path} does not hold user:password` };
       authorization = `Basic ${Buffer.from(text, 'utf8').toString('base64')}`;

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { httpSinkContract, type ReceivedRequest } from '@agent-sidecars/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { ElasticsearchFormat } from './elasticsearch-format.js';
 import { HttpSink } from './http-sink.js';
-import { httpSinkContract, sampleRecords } from './sink-contract.js';
-import type { ReceivedRequest } from './test-receiver.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }) =>
   new HttpSink({
@@ -21,10 +21,7 @@ function bulkAnswer(request: ReceivedRequest) {
   return { status: 200, body: JSON.stringify({ took: 1, errors: false, items }) };
 }
 
-httpSinkContract(
-  { describe, it, afterEach, expect },
-  { name: 'elasticsearch', create, okAnswer: bulkAnswer },
-);
+httpSinkContract({ batch: sampleRecords, name: 'elasticsearch', create, okAnswer: bulkAnswer });
 
 describe('ElasticsearchFormat', () => {
   const format = new ElasticsearchFormat({ index: 'logs-agent-%Y.%m.%d' });

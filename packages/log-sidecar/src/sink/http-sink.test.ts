@@ -1,18 +1,18 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HttpReceiver } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import { HttpSink } from './http-sink.js';
 import { NdjsonFormat } from './ndjson-format.js';
-import { sampleRecords } from './sink-contract.js';
-import { TestReceiver } from './test-receiver.js';
 
 const never = new AbortController().signal;
 
 describe('HttpSink', () => {
   let dir: string;
-  let receiver: TestReceiver;
+  let receiver: HttpReceiver;
   let url: URL;
   const sinks: HttpSink[] = [];
   const sink = (extra: Partial<ConstructorParameters<typeof HttpSink>[0]> = {}) => {
@@ -32,7 +32,7 @@ describe('HttpSink', () => {
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'http-sink-'));
-    receiver = new TestReceiver();
+    receiver = new HttpReceiver();
     url = await receiver.start();
   });
   afterEach(async () => {
@@ -88,6 +88,44 @@ describe('HttpSink', () => {
     expect(receiver.requests[0]!.headers.authorization).toBe(
       `Basic ${Buffer.from('shipper:s3cret-pass').toString('base64')}`,
     );
+  });
+
+  it('sends any header from a file (Splunk HEC, Datadog), re-read after the Secret is rotated', async () => {
+    const hec = join(dir, 'hec');
+    const dd = join(dir, 'dd');
+    await writeFile(hec, 'Splunk first-hec-token\n');
+    await writeFile(dd, 'dd-key-0001');
+    const s = sink({
+      headerFiles: [
+        ['Authorization', hec],
+        ['DD-API-KEY', dd],
+      ],
+    });
+    await s.send(sampleRecords(1), never);
+    await writeFile(join(dir, 'hec.new'), 'Splunk second-hec-token\n');
+    await rename(join(dir, 'hec.new'), hec);
+    await s.send(sampleRecords(1), never);
+    expect(receiver.requests.map((r) => [r.headers.authorization, r.headers['dd-api-key']])).toEqual([
+      ['Splunk first-hec-token', 'dd-key-0001'],
+      ['Splunk second-hec-token', 'dd-key-0001'],
+    ]);
+  });
+
+  it('waits while a header file is missing and redacts header-file secrets from reasons', async () => {
+    const missing = await sink({ headerFiles: [['DD-API-KEY', join(dir, 'absent')]] }).send(
+      sampleRecords(1),
+      never,
+    );
+    expect(missing).toMatchObject({
+      outcome: 'retryable',
+      reason: expect.stringContaining('cannot read header file'),
+    });
+    expect(receiver.requests).toHaveLength(0);
+    const dd = join(dir, 'dd');
+    await writeFile(dd, 'dd-very-secret-key');
+    receiver.setHandler((req, res) => res.writeHead(400).end(`bad key ${req.headers['dd-api-key']}`));
+    const result = await sink({ headerFiles: [['DD-API-KEY', dd]] }).send(sampleRecords(1), never);
+    expect(result).toEqual({ outcome: 'rejected', status: 400, reason: 'HTTP 400: bad key [REDACTED]' });
   });
 
   it('waits (retryable) while the token file is missing, never sending without it', async () => {

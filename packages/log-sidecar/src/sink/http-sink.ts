@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
-import { parseRetryAfter } from '@agent-sidecars/shared';
+import { describeTransportError, parseRetryAfter } from '@agent-sidecars/shared';
 import { Pool } from 'undici';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import type { LogRecord } from '../record.js';
@@ -18,6 +18,8 @@ export interface HttpSinkOptions {
   readonly headers: readonly (readonly [string, string])[];
   readonly tokenFile?: string | undefined;
   readonly basicAuthFile?: string | undefined;
+  /** Headers whose value is a file's content (a mounted Secret), re-read when it changes, never logged. */
+  readonly headerFiles?: readonly (readonly [name: string, path: string])[];
   /** PEM text of the CA certificates to trust (read by the factory at startup). */
   readonly ca?: string | undefined;
   readonly requestTimeoutMs: number;
@@ -41,6 +43,7 @@ export class HttpSink implements Sink {
   private readonly path: string;
   private readonly baseHeaders: Record<string, string>;
   private readonly credential: CredentialFile | undefined;
+  private readonly headerFiles: readonly (readonly [string, CredentialFile])[];
 
   constructor(private readonly options: HttpSinkOptions) {
     this.name = options.name;
@@ -69,6 +72,9 @@ export class HttpSink implements Sink {
     if (options.tokenFile !== undefined) this.credential = new CredentialFile(options.tokenFile, 'bearer');
     else if (options.basicAuthFile !== undefined)
       this.credential = new CredentialFile(options.basicAuthFile, 'basic');
+    this.headerFiles = (options.headerFiles ?? []).map(
+      ([name, path]) => [name.toLowerCase(), new CredentialFile(path, 'header')] as const,
+    );
   }
 
   async send(records: readonly LogRecord[], signal: AbortSignal): Promise<SendResult> {
@@ -82,6 +88,13 @@ export class HttpSink implements Sink {
       secret = credential.secret;
     }
     const secrets = secret === undefined ? [] : [secret];
+    for (const [name, file] of this.headerFiles) {
+      const value = await file.current();
+      // Like the token file: a Secret not mounted yet is waited for, never sent without.
+      if (!value.ok) return { outcome: 'retryable', reason: redact(value.reason, secrets) };
+      headers[name] = value.authorization;
+      secrets.push(value.secret);
+    }
     const encoded = this.options.format.encode(records);
     const body = this.options.gzip
       ? await gzip(encoded, { level: zlibConstants.Z_BEST_SPEED })
@@ -123,7 +136,7 @@ export class HttpSink implements Sink {
           ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
         };
       }
-      if ((status === 401 || status === 403) && this.credential && (await this.credentialChanged(secret))) {
+      if ((status === 401 || status === 403) && (await this.credentialsChanged(secret, headers))) {
         // The Secret was rotated while this request was in the air: send again with the new one.
         return { outcome: 'retryable', status, reason: `${reason} (credentials changed since; retrying)` };
       }
@@ -132,7 +145,7 @@ export class HttpSink implements Sink {
       const why =
         timeout.aborted && !signal.aborted
           ? `no answer within ${this.options.requestTimeoutMs} ms`
-          : describe(error);
+          : describeTransportError(error);
       return { outcome: 'retryable', reason: redact(why, secrets) };
     }
   }
@@ -141,10 +154,19 @@ export class HttpSink implements Sink {
     await this.pool.close().catch(() => this.pool.destroy());
   }
 
-  private async credentialChanged(used: string | undefined): Promise<boolean> {
-    this.credential!.invalidate();
-    const now = await this.credential!.current();
-    return now.ok && now.secret !== used;
+  /** Whether a token or header file now holds another value than the one this request carried. */
+  private async credentialsChanged(used: string | undefined, sent: Record<string, string>): Promise<boolean> {
+    if (this.credential) {
+      this.credential.invalidate();
+      const now = await this.credential.current();
+      if (now.ok && now.secret !== used) return true;
+    }
+    for (const [name, file] of this.headerFiles) {
+      file.invalidate();
+      const now = await file.current();
+      if (now.ok && now.authorization !== sent[name]) return true;
+    }
+    return false;
   }
 }
 
@@ -155,11 +177,4 @@ async function readSome(body: { text(): Promise<string> }): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function describe(error: unknown): string {
-  const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err.code ?? err.cause?.code;
-  const message = err.cause?.message ?? err.message ?? String(error);
-  return code === undefined ? message : `${code}: ${message}`;
 }

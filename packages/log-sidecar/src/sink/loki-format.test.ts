@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { HttpReceiver, httpSinkContract } from '@agent-sidecars/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { HttpSink } from './http-sink.js';
 import { LokiFormat } from './loki-format.js';
-import { httpSinkContract, sampleRecords } from './sink-contract.js';
-import { TestReceiver } from './test-receiver.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }) =>
   new HttpSink({
@@ -16,10 +16,7 @@ const create = (url: URL, options: { requestTimeoutMs: number }) =>
     connections: 2,
   });
 
-httpSinkContract(
-  { describe, it, afterEach, expect },
-  { name: 'loki', create, okAnswer: () => ({ status: 204, body: '' }) },
-);
+httpSinkContract({ batch: sampleRecords, name: 'loki', create, okAnswer: () => ({ status: 204, body: '' }) });
 
 describe('LokiFormat', () => {
   it('groups records into streams by label set with nanosecond string timestamps, in time order', () => {
@@ -41,7 +38,7 @@ describe('LokiFormat', () => {
   });
 
   it('posts to the push path with the tenant header', async () => {
-    const receiver = new TestReceiver((_req, res) => res.writeHead(204).end());
+    const receiver = new HttpReceiver((_req, res) => res.writeHead(204).end());
     const url = await receiver.start();
     const sink = create(url, { requestTimeoutMs: 5000 });
     expect(await sink.send(sampleRecords(1), new AbortController().signal)).toMatchObject({

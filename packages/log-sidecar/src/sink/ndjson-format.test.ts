@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { httpSinkContract } from '@agent-sidecars/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { HttpSink } from './http-sink.js';
 import { NdjsonFormat } from './ndjson-format.js';
-import { httpSinkContract, sampleRecords } from './sink-contract.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }, gzip = true) =>
   new HttpSink({
@@ -14,10 +15,12 @@ const create = (url: URL, options: { requestTimeoutMs: number }, gzip = true) =>
     connections: 2,
   });
 
-httpSinkContract(
-  { describe, it, afterEach, expect },
-  { name: 'ndjson', create, okAnswer: () => ({ status: 200, body: '' }) },
-);
+httpSinkContract({
+  batch: sampleRecords,
+  name: 'ndjson',
+  create,
+  okAnswer: () => ({ status: 200, body: '' }),
+});
 
 describe('NdjsonFormat', () => {
   it('writes one JSON object a line, each ending in a newline', () => {

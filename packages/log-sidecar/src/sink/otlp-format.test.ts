@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { httpSinkContract } from '@agent-sidecars/shared/testing';
+import { describe, expect, it } from 'vitest';
+import { sampleRecords } from '../../test/sample-records.js';
 import { HttpSink } from './http-sink.js';
 import { OtlpFormat } from './otlp-format.js';
-import { httpSinkContract, sampleRecords } from './sink-contract.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }) =>
   new HttpSink({
@@ -14,10 +15,12 @@ const create = (url: URL, options: { requestTimeoutMs: number }) =>
     connections: 2,
   });
 
-httpSinkContract(
-  { describe, it, afterEach, expect },
-  { name: 'otlp', create, okAnswer: () => ({ status: 200, body: '{}' }) },
-);
+httpSinkContract({
+  batch: sampleRecords,
+  name: 'otlp',
+  create,
+  okAnswer: () => ({ status: 200, body: '{}' }),
+});
 
 describe('OtlpFormat', () => {
   it('encodes an ExportLogsServiceRequest with k8s resource attributes, nanosecond strings and severity', () => {

@@ -22,7 +22,10 @@ export interface SinkDeps {
  * Builds the configured sinks, in configuration order. Rejects with a ConfigError when a CA file is
  * unreadable.
  */
-export async function createSinks(config: SinkConfig, deps: SinkDeps): Promise<Sink[]> {
+export async function createSinks(
+  config: SinkConfig & { readonly maxInFlight: number },
+  deps: SinkDeps,
+): Promise<Sink[]> {
   const sinks: Sink[] = [];
   for (const spec of resolveSinkSpecs(config)) sinks.push(await createSink(spec, deps, config.maxInFlight));
   return sinks;

@@ -87,4 +87,51 @@ describe('sink options', () => {
     expect(() => load(['--sink', 'stdout'], file)).toThrow(/not both/);
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('names the option of a cross-field error the way it was set: env var or file field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sink-options-'));
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, 'sinkBasicAuthFile: /b\n');
+    const run =
+      (env: Record<string, string>, argv: string[] = []) =>
+      () =>
+        loadConfig({
+          program: 'log-sidecar',
+          version: '0',
+          description: '',
+          envPrefix: 'LOG_SIDECAR',
+          options: sinkOptions,
+          argv,
+          env,
+          validate: validateSinkConfig,
+        });
+    expect(run({ LOG_SIDECAR_SINK: 'http' })).toThrow(/^--sink-url: is required with --sink http/);
+    expect(
+      run({ LOG_SIDECAR_SINK_URL: 'http://x', LOG_SIDECAR_SINK_TOKEN_FILE: '/t' }, ['--config', file]),
+    ).toThrow(/^LOG_SIDECAR_SINK_TOKEN_FILE: "\/t" is given together with basicAuthFile/);
+    await writeFile(file, 'sinkTokenFile: /t\nsinkBasicAuthFile: /b\n');
+    expect(run({ LOG_SIDECAR_SINK_URL: 'http://x' }, ['--config', file])).toThrow(
+      `sinkTokenFile (in ${file}): "/t" is given together with basicAuthFile`,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives a sinks: item the same defaults and forms as the flags', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sink-options-'));
+    const file = join(dir, 'config.yaml');
+    await writeFile(file, 'sinks:\n  - {url: "http://x", headers: ["X-A: b"], labelFields: level}\n');
+    const [fromItem] = load([], file);
+    const [fromFlags] = load([
+      '--sink-url',
+      'http://x',
+      '--sink-header',
+      'X-A: b',
+      '--sink-label-field',
+      'level',
+    ]);
+    expect(fromItem).toEqual(fromFlags);
+    await writeFile(file, 'sinks:\n  - {url: "http://x", headers: {"bad name": v}}\n');
+    expect(() => load([], file)).toThrow(/item 1, field headers: "bad name: v" is not an HTTP header/);
+    await rm(dir, { recursive: true, force: true });
+  });
 });

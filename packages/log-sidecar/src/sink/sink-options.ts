@@ -2,9 +2,10 @@ import {
   ConfigError,
   type ConfigOf,
   enumParser,
+  flagName,
   InvalidValue,
-  integerParser,
   listOption,
+  type OptionDef,
   type OptionNames,
   option,
   optionalOption,
@@ -19,7 +20,6 @@ export const SINK_KINDS = ['stdout', 'http'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 export const SINK_FORMATS = ['ndjson', 'loki', 'elasticsearch', 'otlp'] as const;
 export type SinkFormat = (typeof SINK_FORMATS)[number];
-export const ON_DEADLINE = ['stdout', 'drop'] as const;
 
 /** The path each format posts to when the URL has none (`http://loki:3100` -> `/loki/api/v1/push`). */
 export const DEFAULT_PATHS: Readonly<Record<SinkFormat, string>> = {
@@ -33,16 +33,41 @@ export type Header = readonly [name: string, value: string];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+const HEADER_HINT = 'use "Name: value", e.g. "X-Team: search"';
+
 /** `Name: value`, a valid HTTP field name and a value without line breaks. */
 export const parseHeader: Parser<Header> = (raw) => {
   const colon = raw.indexOf(':');
   const name = colon < 0 ? '' : raw.slice(0, colon).trim();
   const value = colon < 0 ? '' : raw.slice(colon + 1).trim();
-  if (!TOKEN.test(name) || /[\r\n\0]/.test(value)) {
-    throw new InvalidValue('is not an HTTP header', 'use "Name: value", e.g. "X-Team: search"');
-  }
+  if (!TOKEN.test(name) || /[\r\n\0]/.test(value))
+    throw new InvalidValue('is not an HTTP header', HEADER_HINT);
   return [name, value];
 };
+
+/** Headers in a config file: a list of `Name: value` strings, or a mapping of names to values. */
+function headersFromFile(raw: unknown): readonly Header[] {
+  const texts = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'object' && raw !== null
+      ? Object.entries(raw).map(([name, value]) => `${name}: ${String(value)}`)
+      : undefined;
+  if (texts === undefined)
+    throw new InvalidValue('is not a mapping or list', 'e.g. headers: {X-Team: search}');
+  return Object.freeze(
+    texts.map((text) => {
+      if (typeof text !== 'string')
+        throw new InvalidValue('holds a header that is not a string', HEADER_HINT);
+      try {
+        return parseHeader(text);
+      } catch (error) {
+        if (error instanceof InvalidValue)
+          throw new InvalidValue(`${JSON.stringify(text)} ${error.problem}`, error.hint);
+        throw error;
+      }
+    }),
+  );
+}
 
 /** One HTTP sink, fully resolved. */
 export interface HttpSinkSpec {
@@ -77,116 +102,6 @@ export type SinkItem = { readonly name: string | undefined } & (
   | Omit<HttpSinkSpec, 'name'>
 );
 
-const SINKS_HINT =
-  'write a list like "sinks: [{type: http, format: loki, url: http://loki:3100, tokenFile: /var/run/secrets/loki/token}]"';
-
-const ITEM_FIELDS = [
-  'name',
-  'type',
-  'url',
-  'format',
-  'tokenFile',
-  'basicAuthFile',
-  'headers',
-  'gzip',
-  'caFile',
-  'requestTimeout',
-  'tenant',
-  'index',
-  'labelFields',
-] as const;
-
-function itemError(index: number, field: string, problem: string, hint: string): InvalidValue {
-  return new InvalidValue(`item ${index + 1}, field ${field}: ${problem}`, hint);
-}
-
-function fieldValue<T>(index: number, field: string, raw: unknown, parse: Parser<T>): T {
-  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-    throw itemError(index, field, 'is not a single value', 'use a string, e.g. "1s"');
-  }
-  try {
-    return parse(String(raw));
-  } catch (error) {
-    if (error instanceof InvalidValue) {
-      throw itemError(index, field, `${JSON.stringify(raw)} ${error.problem}`, error.hint);
-    }
-    throw error;
-  }
-}
-
-function parseSinkItem(raw: unknown, index: number): SinkItem {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidValue(`item ${index + 1} is not a mapping`, SINKS_HINT);
-  }
-  const item = raw as Record<string, unknown>;
-  for (const key of Object.keys(item)) {
-    if (!(ITEM_FIELDS as readonly string[]).includes(key)) {
-      throw itemError(index, key, 'is not a known field', `use one of: ${ITEM_FIELDS.join(', ')}`);
-    }
-  }
-  const get = <T>(field: string, parse: Parser<T>): T | undefined =>
-    item[field] === undefined || item[field] === null
-      ? undefined
-      : fieldValue(index, field, item[field], parse);
-  const name = get('name', parseSinkName);
-  const kind = get('type', enumParser(SINK_KINDS)) ?? 'http';
-  if (kind === 'stdout') return { kind, name };
-  const url = get('url', parseUrl);
-  if (url === undefined) {
-    throw itemError(index, 'url', 'is required for an http sink', 'e.g. url: http://loki:3100');
-  }
-  const format = get('format', enumParser(SINK_FORMATS)) ?? 'ndjson';
-  let headers: Header[] = [];
-  const rawHeaders = item.headers;
-  if (Array.isArray(rawHeaders)) {
-    headers = rawHeaders.map((h) => fieldValue(index, 'headers', h, parseHeader));
-  } else if (typeof rawHeaders === 'object' && rawHeaders !== null) {
-    headers = Object.entries(rawHeaders).map(([k, v]) =>
-      fieldValue(index, 'headers', `${k}: ${String(v)}`, parseHeader),
-    );
-  } else if (rawHeaders !== undefined && rawHeaders !== null) {
-    throw itemError(index, 'headers', 'is not a mapping or list', 'e.g. headers: {X-Team: search}');
-  }
-  let labelFields: string[] = [];
-  const rawLabels = item.labelFields;
-  if (Array.isArray(rawLabels))
-    labelFields = rawLabels.map((f) => fieldValue(index, 'labelFields', f, parseLabelField));
-  else if (rawLabels !== undefined && rawLabels !== null) {
-    labelFields = [fieldValue(index, 'labelFields', rawLabels, parseLabelField)];
-  }
-  return finishHttp(
-    {
-      kind: 'http',
-      name,
-      url: withDefaultPath(url, format),
-      format,
-      tokenFile: get('tokenFile', parseString),
-      basicAuthFile: get('basicAuthFile', parseString),
-      headers,
-      gzip: get('gzip', parseBoolean) ?? true,
-      caFile: get('caFile', parseString),
-      requestTimeoutMs: get('requestTimeout', parseDuration) ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      tenant: get('tenant', parseString),
-      index: get('index', parseIndexPattern) ?? DEFAULT_INDEX,
-      labelFields,
-    },
-    (problem, hint) => itemError(index, 'tokenFile', problem, hint),
-  );
-}
-
-function finishHttp<T extends Omit<HttpSinkSpec, 'name'> & { readonly name: string | undefined }>(
-  spec: T,
-  fail: (problem: string, hint: string) => Error,
-): T {
-  if (spec.tokenFile !== undefined && spec.basicAuthFile !== undefined) {
-    throw fail(
-      'is given together with basicAuthFile',
-      'use a bearer token file or a basic auth file, not both',
-    );
-  }
-  return spec;
-}
-
 const parseSinkName: Parser<string> = (raw) => {
   if (!/^[a-z][a-z0-9_-]{0,62}$/.test(raw)) {
     throw new InvalidValue(
@@ -216,7 +131,209 @@ const parseIndexPattern: Parser<string> = (raw) => {
 };
 
 const DEFAULT_INDEX = 'logs-%Y.%m.%d';
-const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * The HTTP sink's settings, each written once: its option definition (parser, help, default) and the
+ * flag it has on the command line (`--sink-url`, env `LOG_SIDECAR_SINK_URL`). A `sinks:` item in the
+ * config file takes the same settings under the key used here (`url`), with the same parser and default
+ * (`fromItem`: a structured form only an item accepts).
+ */
+const HTTP_SETTINGS = {
+  url: {
+    flag: 'sinkUrl',
+    def: optionalOption(parseUrl, {
+      description:
+        "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs)",
+      valueName: '<url>',
+    }),
+  },
+  format: {
+    flag: 'sinkFormat',
+    def: option<SinkFormat>(enumParser(SINK_FORMATS), {
+      description: 'wire format of the HTTP sink',
+      valueName: '<ndjson|loki|elasticsearch|otlp>',
+      default: 'ndjson',
+      defaultText: 'ndjson',
+    }),
+  },
+  tokenFile: {
+    flag: 'sinkTokenFile',
+    def: optionalOption(parseString, {
+      description: 'file holding a bearer token (a mounted Secret), re-read when it changes, never logged',
+      valueName: '<file>',
+    }),
+  },
+  basicAuthFile: {
+    flag: 'sinkBasicAuthFile',
+    def: optionalOption(parseString, {
+      description: 'file holding user:password for basic auth (a mounted Secret), re-read when it changes',
+      valueName: '<file>',
+    }),
+  },
+  headers: {
+    flag: 'sinkHeader',
+    def: listOption(parseHeader, {
+      description: 'extra request header, "Name: value"',
+      valueName: '<header>',
+    }),
+    /** An item may also give its headers as a mapping. */
+    fromItem: headersFromFile,
+  },
+  gzip: {
+    flag: 'sinkGzip',
+    def: option(parseBoolean, {
+      description: 'gzip request bodies',
+      valueName: '<bool>',
+      default: true,
+      defaultText: 'true',
+    }),
+  },
+  caFile: {
+    flag: 'sinkCaFile',
+    def: optionalOption(parseString, {
+      description: 'PEM file of CA certificates to trust for https (verification is always on)',
+      valueName: '<file>',
+    }),
+  },
+  requestTimeout: {
+    flag: 'sinkRequestTimeout',
+    def: option(parseDuration, {
+      description: 'time allowed for one request, from connect to the last byte of the answer',
+      valueName: '<duration>',
+      default: 10_000,
+      defaultText: '10s',
+    }),
+  },
+  tenant: {
+    flag: 'sinkTenant',
+    def: optionalOption(parseString, {
+      description: 'Loki tenant, sent as X-Scope-OrgID',
+      valueName: '<tenant>',
+    }),
+  },
+  index: {
+    flag: 'sinkIndex',
+    def: option(parseIndexPattern, {
+      description: 'Elasticsearch/OpenSearch index, %Y %m %d replaced from the record time (UTC)',
+      valueName: '<pattern>',
+      default: DEFAULT_INDEX,
+      defaultText: DEFAULT_INDEX,
+    }),
+  },
+  labelFields: {
+    flag: 'sinkLabelField',
+    def: listOption(parseLabelField, {
+      description: 'Loki: a field of JSON records to use as a stream label (besides --label), e.g. level',
+      valueName: '<field>',
+    }),
+  },
+} as const;
+
+type HttpSettings = typeof HTTP_SETTINGS;
+type HttpSetting = keyof HttpSettings;
+/** The HTTP sink's settings as values, by their `sinks:` item key. */
+type HttpValues = {
+  -readonly [K in HttpSetting]: HttpSettings[K]['def'] extends OptionDef<infer T> ? T : never;
+};
+/** The HTTP sink's flags, derived from HTTP_SETTINGS. */
+type HttpFlags = { readonly [K in HttpSetting as HttpSettings[K]['flag']]: HttpSettings[K]['def'] };
+
+const HTTP_KEYS = Object.keys(HTTP_SETTINGS) as HttpSetting[];
+const httpFlags = Object.fromEntries(
+  HTTP_KEYS.map((key) => [HTTP_SETTINGS[key].flag, HTTP_SETTINGS[key].def]),
+) as unknown as HttpFlags;
+
+const SINKS_HINT =
+  'write a list like "sinks: [{type: http, format: loki, url: http://loki:3100, tokenFile: /var/run/secrets/loki/token}]"';
+
+const ITEM_FIELDS: readonly string[] = ['name', 'type', ...HTTP_KEYS];
+
+function itemError(index: number, field: string, problem: string, hint: string): InvalidValue {
+  return new InvalidValue(`item ${index + 1}, field ${field}: ${problem}`, hint);
+}
+
+function fieldValue<T>(index: number, field: string, raw: unknown, parse: Parser<T>): T {
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+    throw itemError(index, field, 'is not a single value', 'use a string, e.g. "1s"');
+  }
+  try {
+    return parse(String(raw));
+  } catch (error) {
+    if (error instanceof InvalidValue) {
+      throw itemError(index, field, `${JSON.stringify(raw)} ${error.problem}`, error.hint);
+    }
+    throw error;
+  }
+}
+
+/** One setting of a `sinks:` item, read with its option's own parser, file form and default. */
+function itemSetting(index: number, field: HttpSetting, raw: unknown): unknown {
+  const setting: { readonly def: OptionDef<unknown>; readonly fromItem?: (raw: unknown) => unknown } =
+    HTTP_SETTINGS[field];
+  const def = setting.def;
+  if (raw === undefined || raw === null) return def.defaultValue;
+  const fromFile = setting.fromItem ?? def.fromFile;
+  if (fromFile !== undefined) {
+    try {
+      return fromFile(raw);
+    } catch (error) {
+      if (error instanceof InvalidValue) throw itemError(index, field, error.problem, error.hint);
+      throw error;
+    }
+  }
+  if (def.repeatable)
+    return (Array.isArray(raw) ? raw : [raw]).map((one) => fieldValue(index, field, one, def.parse));
+  return fieldValue(index, field, raw, def.parse);
+}
+
+function parseSinkItem(raw: unknown, index: number): SinkItem {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidValue(`item ${index + 1} is not a mapping`, SINKS_HINT);
+  }
+  const item = raw as Record<string, unknown>;
+  for (const key of Object.keys(item)) {
+    if (!ITEM_FIELDS.includes(key)) {
+      throw itemError(index, key, 'is not a known field', `use one of: ${ITEM_FIELDS.join(', ')}`);
+    }
+  }
+  const name = item.name == null ? undefined : fieldValue(index, 'name', item.name, parseSinkName);
+  const kind = item.type == null ? 'http' : fieldValue(index, 'type', item.type, enumParser(SINK_KINDS));
+  if (kind === 'stdout') return { kind, name };
+  const values = Object.fromEntries(
+    HTTP_KEYS.map((key) => [key, itemSetting(index, key, item[key])]),
+  ) as HttpValues;
+  return httpItem(
+    name,
+    values,
+    () => itemError(index, 'url', 'is required for an http sink', 'e.g. url: http://loki:3100'),
+    (problem, hint) => itemError(index, 'tokenFile', problem, hint),
+  );
+}
+
+/** An HTTP sink from its settings, whichever form they were given in; the two checks across fields. */
+function httpItem(
+  name: string | undefined,
+  values: HttpValues,
+  noUrl: () => Error,
+  bothAuths: (problem: string, hint: string) => Error,
+): SinkItem {
+  const { url, labelFields, requestTimeout, ...rest } = values;
+  if (url === undefined) throw noUrl();
+  if (values.tokenFile !== undefined && values.basicAuthFile !== undefined) {
+    throw bothAuths(
+      'is given together with basicAuthFile',
+      'use a bearer token file or a basic auth file, not both',
+    );
+  }
+  return {
+    ...rest,
+    kind: 'http',
+    name,
+    url: withDefaultPath(url, values.format),
+    requestTimeoutMs: requestTimeout,
+    labelFields,
+  };
+}
 
 function withDefaultPath(url: URL, format: SinkFormat): URL {
   if (url.pathname !== '/' && url.pathname !== '') return url;
@@ -233,8 +350,9 @@ function parseSinksList(raw: unknown): readonly SinkItem[] {
 
 /**
  * The sink options, to spread into log-sidecar's option definitions. One HTTP sink can be set with flags
- * or env; several (or a mix) with the `sinks:` list in the --config file, whose item fields are these
- * names without the `sink` prefix (`url`, `format`, `tokenFile`, `headers`, ...) plus `type` and `name`.
+ * or env; several (or a mix) with the `sinks:` list in the --config file, whose items take the same
+ * settings (HTTP_SETTINGS) under their own keys (`url`, `format`, `tokenFile`, `headers`, ...) plus `type`
+ * and `name`.
  */
 export const sinkOptions = {
   sink: listOption(enumParser(SINK_KINDS), {
@@ -242,77 +360,7 @@ export const sinkOptions = {
     valueName: '<stdout|http>',
     defaultText: 'stdout, or http when --sink-url is set',
   }),
-  sinkUrl: optionalOption(parseUrl, {
-    description:
-      "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs)",
-    valueName: '<url>',
-  }),
-  sinkFormat: option<SinkFormat>(enumParser(SINK_FORMATS), {
-    description: 'wire format of the HTTP sink',
-    valueName: '<ndjson|loki|elasticsearch|otlp>',
-    default: 'ndjson',
-    defaultText: 'ndjson',
-  }),
-  sinkTokenFile: optionalOption(parseString, {
-    description: 'file holding a bearer token (a mounted Secret), re-read when it changes, never logged',
-    valueName: '<file>',
-  }),
-  sinkBasicAuthFile: optionalOption(parseString, {
-    description: 'file holding user:password for basic auth (a mounted Secret), re-read when it changes',
-    valueName: '<file>',
-  }),
-  sinkHeader: listOption(parseHeader, {
-    description: 'extra request header, "Name: value"',
-    valueName: '<header>',
-  }),
-  sinkGzip: option(parseBoolean, {
-    description: 'gzip request bodies',
-    valueName: '<bool>',
-    default: true,
-    defaultText: 'true',
-  }),
-  sinkCaFile: optionalOption(parseString, {
-    description: 'PEM file of CA certificates to trust for https (verification is always on)',
-    valueName: '<file>',
-  }),
-  sinkRequestTimeout: option(parseDuration, {
-    description: 'time allowed for one request, from connect to the last byte of the answer',
-    valueName: '<duration>',
-    default: DEFAULT_REQUEST_TIMEOUT_MS,
-    defaultText: '10s',
-  }),
-  sinkTenant: optionalOption(parseString, {
-    description: 'Loki tenant, sent as X-Scope-OrgID',
-    valueName: '<tenant>',
-  }),
-  sinkIndex: option(parseIndexPattern, {
-    description: 'Elasticsearch/OpenSearch index, %Y %m %d replaced from the record time (UTC)',
-    valueName: '<pattern>',
-    default: DEFAULT_INDEX,
-    defaultText: DEFAULT_INDEX,
-  }),
-  sinkLabelField: listOption(parseLabelField, {
-    description: 'Loki: a field of JSON records to use as a stream label (besides --label), e.g. level',
-    valueName: '<field>',
-  }),
-  sinkRetryLimit: optionalOption(integerParser(1), {
-    description: 'attempts per batch before its records are counted as lost',
-    valueName: '<n>',
-    defaultText: 'unlimited',
-  }),
-  maxInFlight: option(integerParser(1, 64), {
-    description: 'requests open at once per sink',
-    valueName: '<n>',
-    default: 2,
-    defaultText: '2',
-  }),
-  onDeadline: option<(typeof ON_DEADLINE)[number]>(enumParser(ON_DEADLINE), {
-    description:
-      'what happens at the shutdown deadline to lines a sink has not acknowledged, read or not yet read: stdout writes them there, drop leaves them behind the checkpoint',
-    valueName: '<stdout|drop>',
-    default: 'stdout',
-    defaultText: 'stdout',
-  }),
+  ...httpFlags,
   sinks: optionalOption<readonly SinkItem[]>(
     () => {
       throw new InvalidValue('can only be set in the config file', SINKS_HINT);
@@ -322,15 +370,14 @@ export const sinkOptions = {
 } as const;
 
 export type SinkConfig = ConfigOf<typeof sinkOptions>;
+type SinkNames = Pick<OptionNames<typeof sinkOptions>, keyof typeof sinkOptions>;
 
 /**
  * Turns the sink options into the sinks to build, with stable names (they key checkpoints: a name must
- * not change between restarts for the same sink). Throws ConfigError for contradictions.
+ * not change between restarts for the same sink). Throws ConfigError for contradictions, naming each
+ * option the way `names` says it was set.
  */
-export function resolveSinkSpecs(
-  config: SinkConfig,
-  names: Pick<OptionNames<typeof sinkOptions>, keyof typeof sinkOptions> = defaultNames,
-): readonly SinkSpec[] {
+export function resolveSinkSpecs(config: SinkConfig, names: SinkNames = defaultNames): readonly SinkSpec[] {
   const fromFile = config.sinks ?? [];
   const kinds =
     config.sink.length > 0 ? config.sink : config.sinkUrl !== undefined ? (['http'] as const) : [];
@@ -350,31 +397,20 @@ export function resolveSinkSpecs(
         items.push({ kind: 'stdout', name: undefined });
         continue;
       }
-      if (config.sinkUrl === undefined) {
-        throw new ConfigError(
-          names.sinkUrl,
-          undefined,
-          'is required with --sink http',
-          'e.g. --sink-url http://loki:3100',
-        );
-      }
+      const values = Object.fromEntries(
+        HTTP_KEYS.map((key) => [key, config[HTTP_SETTINGS[key].flag]]),
+      ) as HttpValues;
       items.push(
-        finishHttp(
-          {
-            kind: 'http',
-            name: undefined,
-            url: withDefaultPath(config.sinkUrl, config.sinkFormat),
-            format: config.sinkFormat,
-            tokenFile: config.sinkTokenFile,
-            basicAuthFile: config.sinkBasicAuthFile,
-            headers: config.sinkHeader,
-            gzip: config.sinkGzip,
-            caFile: config.sinkCaFile,
-            requestTimeoutMs: config.sinkRequestTimeout,
-            tenant: config.sinkTenant,
-            index: config.sinkIndex,
-            labelFields: config.sinkLabelField,
-          },
+        httpItem(
+          undefined,
+          values,
+          () =>
+            new ConfigError(
+              names.sinkUrl,
+              undefined,
+              'is required with --sink http',
+              'e.g. --sink-url http://loki:3100',
+            ),
           (problem, hint) => new ConfigError(names.sinkTokenFile, config.sinkTokenFile, problem, hint),
         ),
       );
@@ -386,7 +422,7 @@ export function resolveSinkSpecs(
     let name = item.name;
     if (name !== undefined) {
       if (taken.has(name)) {
-        throw new ConfigError('sinks', name, 'names two sinks', 'give each sink a unique name');
+        throw new ConfigError(names.sinks, name, 'names two sinks', 'give each sink a unique name');
       }
     } else {
       const base = item.kind === 'stdout' ? 'stdout' : item.format;
@@ -400,13 +436,12 @@ export function resolveSinkSpecs(
 }
 
 /** For the config loader's `validate`: fails early on sink contradictions. */
-export function validateSinkConfig(
-  config: SinkConfig,
-  names: Pick<OptionNames<typeof sinkOptions>, keyof typeof sinkOptions>,
-): void {
+export function validateSinkConfig(config: SinkConfig, names: SinkNames): void {
   resolveSinkSpecs(config, names);
 }
 
-const defaultNames = Object.fromEntries(
-  Object.keys(sinkOptions).map((key) => [key, `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]),
-) as Pick<OptionNames<typeof sinkOptions>, keyof typeof sinkOptions>;
+/** Names for a caller with no loader at hand (validation has run by then, so they rarely show). */
+const defaultNames = {
+  ...Object.fromEntries(Object.keys(sinkOptions).map((key) => [key, flagName(key)])),
+  sinks: 'sinks',
+} as SinkNames;

@@ -1,4 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
+import { waitFor } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../record.js';
 import { StdoutSink } from './stdout-sink.js';
@@ -71,8 +72,7 @@ describe('StdoutSink', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(result).toBeUndefined();
     release!();
-    const start = Date.now();
-    while (result === undefined && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the write callback', () => result, { timeoutMs: 5000, intervalMs: 5 });
     expect(result).toMatchObject({ outcome: 'delivered' });
   });
 

@@ -20,7 +20,7 @@ export interface DiscoveryOptions {
   /** Relative patterns are resolved against this directory. */
   readonly cwd: string;
   /** Receives every regular file matching now, and rotated siblings new or changed, by path, after each scan. */
-  readonly onScan: (found: ReadonlyMap<string, Stats>) => Promise<void> | void;
+  readonly onScan: (found: ReadonlyMap<string, Stats>, complete: boolean) => Promise<void> | void;
   /**
    * Also take rotated siblings of matching names (`app.log.1`, `app.log.2026-11-21`): a file created and
    * renamed between two scans is found only that way.
@@ -40,6 +40,8 @@ interface Listing {
   readonly found: Map<string, Stats>;
   /** Paths of the siblings in `found`. */
   readonly handedOver: string[];
+  /** False when a directory could not be listed for want of file descriptors: absence proves nothing. */
+  complete: boolean;
 }
 
 interface Root {
@@ -120,11 +122,11 @@ export class FileDiscovery {
       do {
         this.#rescan = false;
         this.#scans++;
-        const listing: Listing = { found: new Map(), handedOver: [] };
+        const listing: Listing = { found: new Map(), handedOver: [], complete: true };
         for (const root of this.#roots) await this.#scanRoot(root, listing);
         if (this.#stopped) break;
         this.#siblings.expire(this.#scans);
-        await this.#options.onScan(listing.found);
+        await this.#options.onScan(listing.found, listing.complete);
         await this.#confirmHandedOver(listing);
       } while (this.#rescan && !this.#stopped);
     })().finally(() => {
@@ -147,9 +149,11 @@ export class FileDiscovery {
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      if (dir === root.base) {
-        this.#options.events.directoryUnlistable(dir, (error as NodeJS.ErrnoException).code ?? 'unknown');
-      }
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
+      // Out of file descriptors: the directory is there, it could not be listed now. What it holds must
+      // not look deleted or renamed away.
+      if (code === 'EMFILE' || code === 'ENFILE') listing.complete = false;
+      if (dir === root.base) this.#options.events.directoryUnlistable(dir, code);
       return false;
     }
     for (const entry of entries) {

@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
+import { readSync } from 'node:fs';
 import { pread } from './file-handle.js';
 
 /** Bytes at the start of a file that its fingerprint covers (less when the first line is shorter). */
 export const FINGERPRINT_MAX_BYTES = 256;
 
+/** Bytes just before a checkpointed offset that its content marker covers (fewer near the start). */
+export const MARKER_MAX_BYTES = 64;
+
 /**
  * What makes a file the same file: device and inode, plus a fingerprint of its first line (at most
- * FINGERPRINT_MAX_BYTES), so a reused inode or a file truncated and written again gets a new identity
- * and is read from its start. The first line of an append-only file never changes, so the key is stable
- * while the file grows and across restarts.
+ * FINGERPRINT_MAX_BYTES): the `base` key. The first line of an append-only file never changes, so it is
+ * stable while the file grows and across restarts. A banner an agent writes at every start makes the
+ * first line of a rewritten file (truncated, or a new file on a reused inode) the same as the old one's,
+ * so the base alone cannot tell them apart: each checkpoint also keeps a content marker, a hash of the
+ * bytes just before the checkpointed offset (Fluent Bit in_tail's offset marker), checked before a file
+ * is resumed; and a tailer compares the bytes before its read offset with what it read there before every
+ * read and at every truncation check. A rewrite found that way gets a new `key` (the base plus a
+ * generation), so its records never share ids or checkpoints with the old content's.
  */
 export interface FileIdentity {
   readonly dev: number;
@@ -17,7 +26,10 @@ export interface FileIdentity {
   readonly fingerprint: string;
   /** How many bytes the fingerprint covers. */
   readonly fingerprintBytes: number;
-  /** `dev-ino-fingerprint`: the key of checkpoints and the prefix of record ids. */
+  /** `dev-ino-fingerprint`. */
+  readonly base: string;
+  /** The base, or the base plus `~generation` for content rewritten under the same base: the key of
+   *  checkpoints and the prefix of record ids. */
   readonly key: string;
 }
 
@@ -36,13 +48,41 @@ export function fileIdentity(dev: number, ino: number, head: Buffer, fingerprint
     .update(head.subarray(0, fingerprintBytes))
     .digest('hex')
     .slice(0, 16);
-  return { dev, ino, fingerprint, fingerprintBytes, key: `${dev}-${ino}-${fingerprint}` };
+  const base = `${dev}-${ino}-${fingerprint}`;
+  return { dev, ino, fingerprint, fingerprintBytes, base, key: base };
 }
 
 /** True when `head` (the file's current first bytes) still matches the identity's fingerprint. */
 export function sameContentStart(identity: FileIdentity, head: Buffer, length: number): boolean {
   if (length < identity.fingerprintBytes) return false;
-  return fileIdentity(identity.dev, identity.ino, head, identity.fingerprintBytes).key === identity.key;
+  return fileIdentity(identity.dev, identity.ino, head, identity.fingerprintBytes).base === identity.base;
+}
+
+/** A hash of the bytes `[offset - bytes, offset)` of a file. */
+export interface ContentMarker {
+  readonly offset: number;
+  readonly bytes: number;
+  readonly hash: string;
+}
+
+function markerHash(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
+/** The marker of the bytes just before `offset`, read with a synchronous pread (64 bytes at most). */
+export function readMarkerSync(fd: number, offset: number): ContentMarker | undefined {
+  const bytes = Math.min(offset, MARKER_MAX_BYTES);
+  const buffer = Buffer.allocUnsafe(bytes);
+  const read = bytes === 0 ? 0 : readSync(fd, buffer, 0, bytes, offset - bytes);
+  return read === bytes ? { offset, bytes, hash: markerHash(buffer) } : undefined;
+}
+
+/** True when the open file `fd` still holds, before `marker.offset`, the bytes the marker was taken of. */
+export async function markerMatches(fd: number, marker: ContentMarker): Promise<boolean> {
+  if (marker.bytes === 0) return true;
+  const buffer = Buffer.allocUnsafe(marker.bytes);
+  const read = await pread(fd, buffer, marker.bytes, marker.offset - marker.bytes);
+  return read === marker.bytes && markerHash(buffer) === marker.hash;
 }
 
 /**

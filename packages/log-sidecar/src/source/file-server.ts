@@ -5,7 +5,7 @@ import type { SourceEvents } from '../events.js';
 import type { RecordBuilder } from '../record-builder.js';
 import type { FileLag } from '../source-metrics.js';
 import { closeFile, fstatFile, openFile } from './file-handle.js';
-import { FileTailer, type ReadOutcome, type TailerOptions } from './file-tailer.js';
+import { FileTailer, type ParkedAt, type ReadOutcome, type TailerOptions } from './file-tailer.js';
 import type { MultilineMode } from './multiline.js';
 import { Rotation } from './rotation.js';
 
@@ -21,7 +21,42 @@ export interface FileServerOptions {
   readonly readBufferBytes: number;
   /** A renamed or deleted file is let go once read to its end and quiet for this long. */
   readonly rotateWaitMs: number;
+  /** Files held open at a time; further ones wait their turn (`--max-open-files`). */
+  readonly maxOpenFiles: number;
   readonly now: () => number;
+}
+
+/**
+ * Descriptors left free when the process runs out of them (EMFILE) before `maxOpenFiles`: the health
+ * server, the HTTP sinks' sockets and the checkpoint write need some.
+ */
+const DESCRIPTOR_HEADROOM = 16;
+
+/**
+ * A matching file that is not open: never opened yet (no slot was free, or it cannot be opened), or
+ * closed to free its slot once read to its end (`parked`). Known by device and inode.
+ */
+interface ClosedFile {
+  path: string;
+  /** Size and modification time at the last scan (NaN: not known yet). */
+  size: number;
+  mtimeMs: number;
+  /** Changed since it was closed at its end without changing size: maybe rewritten, worth a look. */
+  touched: boolean;
+  /** Where reading goes on, for a file read before; undefined: from its checkpoint (or 0). */
+  parked: ParkedAt | undefined;
+  /** The last reason it could not be opened (an errno code), if any. */
+  problem: string | undefined;
+}
+
+/** The bytes of `file` not read yet. */
+function unreadBytes(file: ClosedFile): number {
+  return Math.max(0, file.size - (file.parked?.position ?? 0));
+}
+
+/** True when `file` has something to read: new bytes, or it changed since it was closed (a rewrite). */
+function needsTurn(file: ClosedFile): boolean {
+  return file.parked === undefined ? file.size > 0 : file.size !== file.parked.position || file.touched;
 }
 
 function inodeKey(dev: number, ino: number): string {
@@ -42,6 +77,11 @@ export class FileServer {
   readonly #buffer: Buffer;
   /** Open files by device and inode. */
   readonly #tailers = new Map<string, FileTailer>();
+  /** Matching files not open, by device and inode, in the order they get a slot. */
+  readonly #waiting = new Map<string, ClosedFile>();
+  readonly #maxOpenFiles: number;
+  /** Lowered below `maxOpenFiles` when the process ran out of descriptors. */
+  #descriptorCeiling = Number.POSITIVE_INFINITY;
   /** Files with something to do, in the order they get a turn. */
   readonly #dirty = new Set<FileTailer>();
   readonly #needsCheck = new Set<FileTailer>();
@@ -58,6 +98,7 @@ export class FileServer {
     this.#checkpointer = options.checkpointer;
     this.#events = options.events;
     this.#buffer = Buffer.allocUnsafe(options.readBufferBytes);
+    this.#maxOpenFiles = options.maxOpenFiles;
     this.#rotation = new Rotation({
       checkpointer: options.checkpointer,
       events: options.events,
@@ -75,9 +116,13 @@ export class FileServer {
         this.#checkpointer.accepted(record.fileKey, record.endOffset);
         if (!this.#delivery.accept(record, sinks)) this.#paused = true;
       },
+      candidates: (base) => this.#checkpointer.candidates(base),
+      freshKey: (base) => this.#checkpointer.freshKey(base),
+      notResumable: (tailer, why) => this.#events.notResumable(tailer.path, why.offset, why.reason),
       identified: (tailer) =>
         this.#checkpointer.identified({
           key: tailer.identity!.key,
+          base: tailer.identity!.base,
           path: tailer.path,
           dev: tailer.dev,
           ino: tailer.ino,
@@ -86,21 +131,56 @@ export class FileServer {
     };
   }
 
-  /** Reconciles open files with what discovery found: new files, renames, rotations, deletions. */
-  readonly reconcile = async (found: ReadonlyMap<string, Stats>): Promise<void> => {
+  /**
+   * Reconciles open files with what discovery found: new files, renames, rotations, deletions. Files
+   * beyond the open-file cap wait their turn. `complete` false: a directory could not be listed for want
+   * of descriptors, so a file not found is not taken for renamed away or deleted.
+   */
+  readonly reconcile = async (found: ReadonlyMap<string, Stats>, complete = true): Promise<void> => {
     this.#events.scanned();
-    const byInode = new Map<string, string>();
-    for (const [path, stats] of found) byInode.set(inodeKey(stats.dev, stats.ino), path);
-    for (const [key, tailer] of this.#tailers) this.#rotation.observe(tailer, byInode.get(key));
-    for (const [path, stats] of found) {
-      if (!this.#tailers.has(inodeKey(stats.dev, stats.ino))) await this.#open(path, false);
+    const byInode = new Map<string, [string, Stats]>();
+    for (const [path, stats] of found) byInode.set(inodeKey(stats.dev, stats.ino), [path, stats]);
+    for (const [key, tailer] of this.#tailers) {
+      const path = byInode.get(key)?.[0];
+      if (path !== undefined || complete) this.#rotation.observe(tailer, path);
     }
+    for (const [key, file] of this.#waiting) {
+      const now = byInode.get(key);
+      if (now !== undefined) {
+        file.path = now[0];
+        const changed =
+          now[1].size !== file.size || (!Number.isNaN(file.mtimeMs) && now[1].mtimeMs !== file.mtimeMs);
+        file.size = now[1].size;
+        file.mtimeMs = now[1].mtimeMs;
+        // Closed at its end and modified since at the same size: the tailer's checks decide if rewritten.
+        if (changed && file.parked !== undefined) file.touched = true;
+      } else if (complete) {
+        this.#waiting.delete(key);
+        const bytes = unreadBytes(file);
+        if (bytes > 0) this.#events.goneUnread(file.path, bytes);
+      }
+    }
+    for (const [key, [path, stats]] of byInode) {
+      if (this.#tailers.has(key) || this.#waiting.has(key)) continue;
+      this.#waiting.set(key, {
+        path,
+        size: stats.size,
+        mtimeMs: stats.mtimeMs,
+        touched: false,
+        parked: undefined,
+        problem: undefined,
+      });
+    }
+    await this.#fillSlots(true);
     this.#events.openProblemsGone(found);
     if (!this.#recovered) {
       this.#recovered = true;
       await this.#rotation.recover(
         (dev, ino) => this.#tailers.has(inodeKey(dev, ino)),
-        (path) => this.#open(path, true),
+        async (path) => {
+          const opened = await this.#open(path, true);
+          return opened instanceof FileTailer ? opened : undefined;
+        },
       );
     }
     for (const tailer of this.#tailers.values()) {
@@ -123,16 +203,41 @@ export class FileServer {
     if (!this.#scanned) return undefined;
     const keys: string[] = [];
     for (const tailer of this.#tailers.values()) if (tailer.identity) keys.push(tailer.identity.key);
+    for (const file of this.#waiting.values()) if (file.parked) keys.push(file.parked.key);
     return keys;
   }
 
-  /** The open files and how far each reaches, for the deadline report. */
+  /**
+   * Every matching file and how far it reaches, for the deadline report: the open ones, and the ones
+   * waiting for a slot or that cannot be opened, with the reason.
+   */
   openFiles(): OpenFileExtent[] {
-    return [...this.#tailers.values()].map((tailer) => ({
+    const files: OpenFileExtent[] = [...this.#tailers.values()].map((tailer) => ({
       key: tailer.identity?.key,
       path: tailer.path,
       size: Math.max(tailer.size, tailer.position),
+      read: tailer.position,
+      problem: undefined,
     }));
+    for (const file of this.#waiting.values()) {
+      if (unreadBytes(file) === 0) continue;
+      files.push({
+        key: file.parked?.key,
+        path: file.path,
+        size: file.size,
+        read: file.parked?.position ?? 0,
+        problem:
+          file.problem === undefined ? 'waiting for an open-file slot' : `cannot open (${file.problem})`,
+      });
+    }
+    return files;
+  }
+
+  /** Matching files with bytes not read yet that are not open (waiting for a slot, or unopenable). */
+  unreadFiles(): number {
+    let count = 0;
+    for (const file of this.#waiting.values()) if (unreadBytes(file) > 0) count++;
+    return count;
   }
 
   /** Open files and their lag, for the metrics. */
@@ -144,14 +249,55 @@ export class FileServer {
     }
   }
 
-  async #open(path: string, recovering: boolean): Promise<FileTailer | undefined> {
+  /** How many files may be open now. */
+  get #slots(): number {
+    return Math.min(this.#maxOpenFiles, this.#descriptorCeiling);
+  }
+
+  /**
+   * Opens waiting files, in turn, while slots are free. `retryProblems`: also try again the files that
+   * could not be opened before (at each scan, and once at shutdown; not at every turn of the read loop).
+   */
+  async #fillSlots(retryProblems: boolean): Promise<void> {
+    for (const [key, file] of this.#waiting) {
+      if (this.#tailers.size >= this.#slots) return;
+      if (!needsTurn(file) || (file.problem !== undefined && !retryProblems)) continue;
+      const outcome = await this.#open(file.path, false, { key, parked: file.parked });
+      if (outcome === 'emfile') return;
+      if (outcome instanceof FileTailer) {
+        // #open took the file it opened off the waiting list (after a rename, maybe not this one).
+        this.#needsCheck.add(outcome);
+        this.#dirty.add(outcome);
+      } else if (outcome === 'gone') {
+        // Listed, then deleted or renamed before it could be opened: the next scan says which.
+      } else {
+        file.problem = outcome;
+      }
+    }
+  }
+
+  /**
+   * Opens `path`: the tailer, or why not: 'gone' (ENOENT, or it is not the file listed), 'emfile' (out of
+   * descriptors: later, never "gone"), or the errno code of another problem (reported once).
+   */
+  async #open(
+    path: string,
+    recovering: boolean,
+    expected?: { key: string; parked: ParkedAt | undefined },
+  ): Promise<FileTailer | string> {
     let fd: number;
     try {
       fd = await openFile(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown';
-      if (code !== 'ENOENT') this.#events.cannotOpen(path, code);
-      return undefined;
+      if (code === 'ENOENT') return 'gone';
+      if (code === 'EMFILE' || code === 'ENFILE') {
+        this.#descriptorCeiling = Math.max(1, this.#tailers.size - DESCRIPTOR_HEADROOM);
+        this.#events.outOfDescriptors(code, this.#tailers.size, this.#descriptorCeiling);
+        return 'emfile';
+      }
+      this.#events.cannotOpen(path, code);
+      return code;
     }
     this.#events.opened(path);
     try {
@@ -159,16 +305,50 @@ export class FileServer {
       const key = inodeKey(stats.dev, stats.ino);
       if (this.#tailers.has(key) || !stats.isFile()) {
         await closeFile(fd);
-        return undefined;
+        return 'gone';
       }
-      const tailer = new FileTailer(this.#tailerOptions, fd, path, stats);
+      // Another inode than expected (a rotation in between) is a file of its own, read from its checkpoint.
+      const parked = expected?.key === key ? expected.parked : undefined;
+      this.#waiting.delete(key);
+      const tailer = new FileTailer(this.#tailerOptions, fd, path, stats, parked);
       this.#tailers.set(key, tailer);
-      if (!recovering) this.#events.reading(path, stats.size);
+      if (!recovering && parked === undefined) this.#events.reading(path, stats.size);
       return tailer;
     } catch (error) {
       this.#events.cannotStatOpenFile(path, error);
-      return undefined;
+      await closeFile(fd);
+      return 'stat';
     }
+  }
+
+  /** Closes an open file read to its end to give its slot to a waiting one; false if it cannot be now. */
+  async #park(tailer: FileTailer): Promise<boolean> {
+    if (this.#rotation.isRotated(tailer)) return false;
+    const parked = tailer.parkedAt();
+    if (parked === undefined) return false;
+    this.#mark(tailer);
+    const key = inodeKey(tailer.dev, tailer.ino);
+    this.#tailers.delete(key);
+    this.#dirty.delete(tailer);
+    this.#needsCheck.delete(tailer);
+    await tailer.close();
+    const file: ClosedFile = {
+      path: tailer.path,
+      size: Math.max(tailer.size, parked.position),
+      mtimeMs: Number.NaN,
+      touched: false,
+      parked,
+      problem: undefined,
+    };
+    this.#waiting.set(key, file);
+    return true;
+  }
+
+  /** True when some file waits for a slot that this one, read to its end, could give. */
+  #someoneWaits(): boolean {
+    if (this.#tailers.size > this.#slots) return true;
+    for (const file of this.#waiting.values()) if (needsTurn(file) && file.problem === undefined) return true;
+    return false;
   }
 
   #kick(): void {
@@ -196,18 +376,38 @@ export class FileServer {
       this.#dirty.delete(tailer);
       if (tailer.closed) continue;
       let outcome: ReadOutcome;
+      const key = tailer.fileKey;
       try {
-        if (this.#needsCheck.delete(tailer) && (await tailer.checkTruncation())) {
-          this.#events.truncated(tailer.path);
-        }
+        if (this.#needsCheck.delete(tailer) && (await tailer.checkTruncation())) this.#rewritten(tailer, key);
         outcome = await tailer.readChunk(this.#buffer, this.#final);
       } catch (error) {
         this.#events.cannotRead(tailer.path, error);
         continue;
       }
-      if (outcome === 'more') this.#dirty.add(tailer);
+      if (outcome === 'rewritten') this.#rewritten(tailer, key);
+      if (outcome === 'more' || outcome === 'rewritten') this.#dirty.add(tailer);
       else if (!this.#final && this.#rotation.dueForRelease(tailer)) await this.#release(tailer);
+      else if (outcome === 'eof' && this.#someoneWaits()) {
+        // The writer is gone at shutdown: what is held is final, so the file can be closed for good.
+        if (this.#final) tailer.flushHeld();
+        if (await this.#park(tailer)) await this.#fillSlots(false);
+      }
     }
+  }
+
+  #rewritten(tailer: FileTailer, oldKey: string): void {
+    this.#events.truncated(tailer.path);
+    if (oldKey !== '') this.#checkpointer.rewritten(oldKey);
+  }
+
+  /** Takes each open file's content marker at its checkpointed offset (before a checkpoint write). */
+  markOpenFiles(): void {
+    for (const tailer of this.#tailers.values()) this.#mark(tailer);
+  }
+
+  #mark(tailer: FileTailer): void {
+    const key = tailer.fileKey;
+    if (key !== '') this.#checkpointer.mark(key, (offset) => tailer.markerAt(key, offset));
   }
 
   /** Lets go of a rotated file read to its end (see Rotation.dueForRelease). */
@@ -219,10 +419,12 @@ export class FileServer {
       while ((await tailer.readChunk(this.#buffer, true)) === 'more') {}
       tailer.flushHeld();
     }
+    this.#mark(tailer);
     this.#tailers.delete(inodeKey(tailer.dev, tailer.ino));
     this.#rotation.released(tailer);
     await tailer.close();
     this.#events.rotatedFileClosed(tailer.path);
+    await this.#fillSlots(false);
   }
 
   /**
@@ -244,6 +446,8 @@ export class FileServer {
         this.#needsCheck.add(tailer);
         this.#dirty.add(tailer);
       }
+      // Files that could not be opened get one more try; the others get their turn as slots free up.
+      await this.#fillSlots(true);
       this.#kick();
       while (this.#loop !== undefined && !signal.aborted) await this.#loop;
       if (signal.aborted) return;

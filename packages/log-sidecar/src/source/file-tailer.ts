@@ -2,8 +2,16 @@ import type { Stats } from 'node:fs';
 import type { LogRecord } from '../record.js';
 import type { RecordBuilder } from '../record-builder.js';
 import { closeFile, fstatFile, pread } from './file-handle.js';
-import { type FileIdentity, readIdentity, sameContentStart } from './file-identity.js';
-import { LineFramer } from './line-framer.js';
+import {
+  type ContentMarker,
+  type FileIdentity,
+  MARKER_MAX_BYTES,
+  markerMatches,
+  readIdentity,
+  readMarkerSync,
+  sameContentStart,
+} from './file-identity.js';
+import { LineFramer, type LineHandler } from './line-framer.js';
 import { Multiline, type MultilineMode } from './multiline.js';
 
 /** How a tailer reads and where its records and counts go; the same for every file. */
@@ -16,13 +24,43 @@ export interface TailerOptions {
   readonly now: () => number;
   /** Hands a record to the delivery (`sinks` undefined: every sink). */
   readonly accept: (record: LogRecord, sinks: readonly string[] | undefined) => void;
+  /** Checkpointed content with this identity base, newest first: where the file may resume. */
+  readonly candidates: (base: string) => readonly ResumeCandidate[];
+  /** A key for content of `base` that no checkpoint or record uses yet. */
+  readonly freshKey: (base: string) => string;
   /** Called once the file's identity is known; returns each sink's checkpointed offset for it. */
   readonly identified: (tailer: FileTailer) => ReadonlyMap<string, number>;
+  /** A checkpoint of this file's base could not be resumed (see `NotResumable`); it is read from 0. */
+  readonly notResumable: (tailer: FileTailer, why: NotResumable) => void;
   /** Per-chunk counters. */
   readonly counted: (bytes: number, records: number, truncated: number) => void;
 }
 
-export type ReadOutcome = 'more' | 'eof' | 'wait';
+/** A checkpoint entry that might be this file's: its key, each sink's offset, and its content marker. */
+export interface ResumeCandidate {
+  readonly key: string;
+  readonly offsets: readonly number[];
+  readonly marker: ContentMarker | undefined;
+}
+
+/** Where a file closed to free its slot (read to `position`, under `key`) is to go on when reopened. */
+export interface ParkedAt {
+  readonly base: string;
+  readonly key: string;
+  readonly position: number;
+  /** The bytes before `position` when it was closed: checked again before going on. */
+  readonly marker: ContentMarker | undefined;
+}
+
+/** `changed`: the file no longer holds what was checkpointed; `unverifiable`: the entry has no marker. */
+export type NotResumable = { readonly offset: number; readonly reason: 'changed' | 'unverifiable' };
+
+/**
+ * 'wait': the first line is not complete yet, so the file cannot be identified; 'eof': nothing more right
+ * now; 'more': call again; 'rewritten': the bytes before the read offset are not the ones read there, so
+ * the file was truncated and written again: it is read again from 0 under a new key (call again).
+ */
+export type ReadOutcome = 'more' | 'eof' | 'wait' | 'rewritten';
 
 /**
  * Reads one open file from an offset, a chunk at a time into a buffer the pipeline lends it, and turns
@@ -53,9 +91,17 @@ export class FileTailer {
   /** After a restart, sinks whose checkpoint is ahead of others: records below it skip that sink. */
   #sinkFloors: ReadonlyMap<string, number> | undefined;
   #floorMax = 0;
+  /** The last bytes before the read offset, as read: each read starts by reading them again to compare. */
+  readonly #tail = Buffer.allocUnsafe(MARKER_MAX_BYTES);
+  #tailLength = 0;
+  /** Set when a rewrite was found: the next identification takes a fresh key and resumes nothing. */
+  #rewritten = false;
+  /** Set when reopened after being closed to free its slot: where it goes on (if still the same). */
+  #parked: ParkedAt | undefined;
 
-  constructor(options: TailerOptions, fd: number, path: string, stats: Stats) {
+  constructor(options: TailerOptions, fd: number, path: string, stats: Stats, parked?: ParkedAt) {
     this.#options = options;
+    this.#parked = parked;
     this.#fd = fd;
     this.#path = path;
     this.dev = stats.dev;
@@ -104,33 +150,60 @@ export class FileTailer {
     return this.#framer.position;
   }
 
+  /**
+   * Where this file goes on if closed now to free its slot and opened again, or undefined when it cannot
+   * be closed now: not identified yet, or holding a partial line or multiline group.
+   */
+  parkedAt(): ParkedAt | undefined {
+    const identity = this.#identity;
+    if (identity === undefined || this.holding) return undefined;
+    const position = this.#framer.position;
+    return {
+      base: identity.base,
+      key: identity.key,
+      position,
+      marker: this.markerAt(identity.key, position),
+    };
+  }
+
   /** True when a partial line or multiline group is held. */
   get holding(): boolean {
     return this.#framer.heldBytes > 0 || this.#multiline?.pending === true;
   }
 
   /**
-   * Reads one chunk. 'wait': the first line is not complete yet, so the file cannot be identified;
-   * 'eof': nothing more right now; 'more': call again.
+   * Reads one chunk (see ReadOutcome). Every read also reads again the last bytes before the offset and
+   * compares them with what was read there: a file truncated and rewritten between two reads, even with
+   * the same first line and to a larger size, is caught before a byte of it is framed at the old offset.
    */
   async readChunk(buffer: Buffer, final = false): Promise<ReadOutcome> {
     if (this.#identity === undefined && !(await this.#identify(final))) return 'wait';
-    const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position);
+    const tail = this.#tailLength;
+    const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position - tail);
+    if (tail > 0 && (bytes < tail || buffer.compare(this.#tail, 0, tail, 0, tail) !== 0)) {
+      this.#restart();
+      return 'rewritten';
+    }
     this.#readToEnd = bytes < buffer.length;
-    if (bytes === 0) return 'eof';
+    const fresh = bytes - tail;
+    if (fresh === 0) return 'eof';
     this.#readAt = this.#options.now();
     this.#lastDataAt = this.#readAt;
     this.#chunkRecords = 0;
     this.#chunkTruncated = 0;
-    this.#framer.push(buffer, bytes);
+    const keep = Math.min(MARKER_MAX_BYTES, bytes);
+    buffer.copy(this.#tail, 0, bytes - keep, bytes);
+    this.#tailLength = keep;
+    this.#framer.push(tail === 0 ? buffer : buffer.subarray(tail, bytes), fresh);
     this.#options.counted(bytes, this.#chunkRecords, this.#chunkTruncated);
     if (this.#multiline?.pending) this.#armMultilineTimer();
     return 'more';
   }
 
   /**
-   * Checks the file against what was read: smaller than the read offset (truncate, copytruncate) or its
-   * first line changed (copytruncate followed by new writes) means it is read again from the start.
+   * Checks the file against what was read: smaller than the read offset (truncate, copytruncate), its
+   * first line changed (copytruncate followed by new writes), or the bytes just before the read offset
+   * changed (rewritten with the same first line) means it is read again from the start, under a new key.
    * Returns true when that happened.
    */
   async checkTruncation(): Promise<boolean> {
@@ -144,14 +217,40 @@ export class FileTailer {
       const bytes = await pread(this.#fd, head, identity.fingerprintBytes, 0);
       truncated = !sameContentStart(identity, head, bytes);
     }
+    if (!truncated && this.#tailLength > 0) {
+      const tail = Buffer.allocUnsafe(this.#tailLength);
+      const bytes = await pread(this.#fd, tail, this.#tailLength, this.#framer.position - this.#tailLength);
+      truncated = bytes < this.#tailLength || tail.compare(this.#tail, 0, this.#tailLength) !== 0;
+    }
     if (!truncated) return false;
+    this.#restart();
+    return true;
+  }
+
+  /**
+   * The content marker of the bytes before `offset` (a checkpointed offset of this content, read already),
+   * or undefined if this tailer cannot vouch for them: the offset is beyond what it read, or the file is
+   * closed or being read again after a rewrite.
+   */
+  markerAt(key: string, offset: number): ContentMarker | undefined {
+    if (this.#closed || key !== this.#fileKey || offset > this.#framer.position) return undefined;
+    try {
+      return readMarkerSync(this.#fd, offset);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The file was rewritten: start over from 0, under a fresh key once identified again. */
+  #restart(): void {
     // What was held belongs to the old content: emit it under the old identity before starting over.
     this.flushHeld();
     this.#identity = undefined;
     this.#fileKey = '';
     this.#sinkFloors = undefined;
+    this.#tailLength = 0;
+    this.#rewritten = true;
     this.#framer.reset(0);
-    return true;
   }
 
   /** Emits the partial last line and any pending multiline group (shutdown, or the file is let go). */
@@ -179,10 +278,46 @@ export class FileTailer {
   }
 
   async #identify(final: boolean): Promise<boolean> {
-    const identity = await readIdentity(this.#fd, this.dev, this.ino, final);
-    if (identity === undefined) return false;
-    this.#identity = identity;
-    this.#fileKey = identity.key;
+    const base = await readIdentity(this.#fd, this.dev, this.ino, final);
+    if (base === undefined) return false;
+    const size = (await fstatFile(this.#fd)).size;
+    let key: string | undefined;
+    let refused: NotResumable | undefined;
+    const parked = this.#parked;
+    this.#parked = undefined;
+    let goOnAt: number | undefined;
+    if (parked !== undefined && parked.base === base.base && !this.#rewritten) {
+      // Reopened after freeing its slot: go on where it was, if it still holds what was read there.
+      const same =
+        size >= parked.position &&
+        parked.marker !== undefined &&
+        (await markerMatches(this.#fd, parked.marker));
+      if (same) {
+        key = parked.key;
+        goOnAt = parked.position;
+      } else {
+        refused = { offset: parked.position, reason: 'changed' };
+        this.#rewritten = true;
+      }
+    } else if (parked !== undefined && !this.#rewritten) {
+      refused = { offset: parked.position, reason: 'changed' };
+      this.#rewritten = true;
+    }
+    if (!this.#rewritten && key === undefined) {
+      for (const candidate of this.#options.candidates(base.base)) {
+        const why = await this.#whyNotResumable(candidate, size);
+        if (why === undefined) {
+          key = candidate.key;
+          break;
+        }
+        refused ??= why;
+      }
+    }
+    this.#rewritten = false;
+    key ??= this.#options.freshKey(base.base);
+    this.#identity = { ...base, key };
+    this.#fileKey = key;
+    if (refused !== undefined) this.#options.notResumable(this, refused);
     const offsets = this.#options.identified(this);
     let resume = Number.POSITIVE_INFINITY;
     let highest = 0;
@@ -192,28 +327,42 @@ export class FileTailer {
       highest = Math.max(highest, offset);
     }
     if (!Number.isFinite(resume)) resume = 0;
-    const size = (await fstatFile(this.#fd)).size;
-    if (highest > size) {
-      // Same first line, shorter file: it was truncated and rewritten while we were not running.
-      resume = 0;
-      highest = 0;
-    }
+    // Records up to where it was are with the delivery already (no sink's checkpoint is beyond that).
+    if (goOnAt !== undefined) resume = highest = goOnAt;
     if (highest > resume) {
       this.#sinkFloors = offsets;
       this.#floorMax = highest;
     }
     this.#framer.reset(resume);
+    // The bytes before the resume offset, verified just now: the first read compares them again.
+    const tail = Math.min(MARKER_MAX_BYTES, resume);
+    this.#tailLength = tail === 0 ? 0 : await pread(this.#fd, this.#tail, tail, resume - tail);
+    if (this.#tailLength < tail) this.#tailLength = 0;
     return true;
   }
 
-  readonly #onLine = (
-    buffer: Buffer,
-    start: number,
-    end: number,
-    offset: number,
-    endOffset: number,
-    truncated: boolean,
-  ): void => {
+  /**
+   * Undefined when this file may resume from `candidate`: nothing checkpointed, or the file is long
+   * enough, still holds the marker's bytes, and has a newline just before the resume offset (a record
+   * never starts mid-line). Otherwise why not.
+   */
+  async #whyNotResumable(candidate: ResumeCandidate, size: number): Promise<NotResumable | undefined> {
+    const highest = Math.max(0, ...candidate.offsets);
+    if (highest === 0) return undefined;
+    const resume = Math.min(...candidate.offsets);
+    const changed: NotResumable = { offset: resume, reason: 'changed' };
+    if (highest > size) return changed;
+    const marker = candidate.marker;
+    if (marker === undefined) return { offset: resume, reason: 'unverifiable' };
+    if (marker.offset > size || !(await markerMatches(this.#fd, marker))) return changed;
+    if (resume > 0) {
+      const before = Buffer.allocUnsafe(1);
+      if ((await pread(this.#fd, before, 1, resume - 1)) !== 1 || before[0] !== 10) return changed;
+    }
+    return undefined;
+  }
+
+  readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
     const text = buffer.toString('utf8', start, end);
     if (this.#multiline === undefined) this.#emit(text, offset, endOffset, truncated);
     else this.#multiline.push(text, offset, endOffset, truncated);

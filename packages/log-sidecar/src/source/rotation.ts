@@ -153,9 +153,11 @@ export class Rotation {
     open: (path: string) => Promise<FileTailer | undefined>,
   ): Promise<void> {
     const checkpointer = this.#options.checkpointer;
-    const wanted = new Map<string, { key: string; path: string }>();
+    const wanted = new Map<string, { key: string; base: string; path: string }>();
     for (const [key, entry] of checkpointer.known()) {
-      if (!isOpen(entry.dev, entry.ino)) wanted.set(`${entry.dev}:${entry.ino}`, { key, path: entry.path });
+      if (!isOpen(entry.dev, entry.ino)) {
+        wanted.set(`${entry.dev}:${entry.ino}`, { key, base: entry.base, path: entry.path });
+      }
     }
     if (wanted.size === 0) return;
     const dirs = new Set([...wanted.values()].map((entry) => dirname(entry.path)));
@@ -176,7 +178,8 @@ export class Rotation {
         }
         const want = wanted.get(`${stats.dev}:${stats.ino}`);
         if (want === undefined || !stats.isFile()) continue;
-        if (!(await sameIdentity(path, stats, want.key))) continue;
+        // Same inode and first line; whether it still holds what was checkpointed, the tailer checks.
+        if (!(await sameBase(path, stats, want.base))) continue;
         const offset = checkpointer.resumeOffset(want.key);
         if (offset >= stats.size) continue;
         const tailer = await open(path);
@@ -188,12 +191,12 @@ export class Rotation {
   }
 }
 
-/** True when the file at `path` still has the identity `key` (same inode, same first line). */
-async function sameIdentity(path: string, stats: Stats, key: string): Promise<boolean> {
+/** True when the file at `path` still has the identity base `base` (same inode, same first line). */
+async function sameBase(path: string, stats: Stats, base: string): Promise<boolean> {
   let fd: number | undefined;
   try {
     fd = await openFile(path);
-    return (await readIdentity(fd, stats.dev, stats.ino, false))?.key === key;
+    return (await readIdentity(fd, stats.dev, stats.ino, false))?.base === base;
   } catch {
     return false;
   } finally {

@@ -1,10 +1,19 @@
-import { OPENMETRICS_SUFFIXES } from '../scrape/exposition-parser.js';
-import { type MetricFamily, type Sample, seriesKey, seriesOf } from '../scrape/snapshot.js';
+import { OPENMETRICS_SUFFIXES } from '../scrape/openmetrics-parser.js';
+import {
+  type ExpositionFormat,
+  type MetricFamily,
+  type Sample,
+  seriesKey,
+  seriesOf,
+} from '../scrape/snapshot.js';
+import { foldCreatedGauges } from './created-folding.js';
 
 /** One source of families for the merged exposition: the sidecar itself or a scraped target. */
 export interface MergeSource {
   readonly name: string;
   readonly families: readonly MetricFamily[];
+  /** The format the families were scraped in; text 0.0.4 `_created` gauges are folded into their family. */
+  readonly format?: ExpositionFormat;
 }
 
 /** Something two sources both exposed; the first source's copy is served. */
@@ -55,7 +64,8 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
   const owners = new Map<string, MergingFamily>();
 
   for (const source of sources) {
-    for (const family of source.families) {
+    const families = source.format === 'text' ? foldCreatedGauges(source.families) : source.families;
+    for (const family of families) {
       const existing = byName.get(family.name);
       const clash =
         existing === undefined
@@ -104,7 +114,8 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
       for (const sample of family.samples) {
         const key = seriesKey(seriesOf(sample));
         const owner = existing.keys.get(key);
-        if (owner === undefined) {
+        // The same source repeating a series (with later timestamps) is the source's own business.
+        if (owner === undefined || owner === source.name) {
           existing.keys.set(key, source.name);
           samples.push(sample);
           continue;

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RouteHandler } from '@agent-sidecars/shared';
+import { CONTENT_TYPES } from '../media-types.js';
 import type { ExpositionFormat } from '../scrape/snapshot.js';
-import { CONTENT_TYPES, ContentNegotiator } from './content-negotiation.js';
+import { ContentNegotiator } from './content-negotiation.js';
 import { type ExpositionCache, variantIndex } from './exposition-cache.js';
 
 /**

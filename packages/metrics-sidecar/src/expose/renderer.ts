@@ -92,6 +92,8 @@ export function renderOpenMetricsBody(families: readonly MetricFamily[]): Buffer
 
 function writeOpenMetrics(families: readonly MetricFamily[], out: TextSink): void {
   for (const family of families) {
+    // Valid text 0.0.4 that is not valid OpenMetrics is served in text only (its reason was logged).
+    if (family.openMetricsProblem !== undefined) continue;
     const name = family.name;
     const type = family.legacyCounter ? 'unknown' : family.type;
     out.line(`# TYPE ${name} ${type}`);
@@ -138,7 +140,13 @@ function textLine(sample: Sample, out: TextSink): void {
     return;
   }
   out.write(sample.text);
-  out.line(` ${Math.round(sample.timestampMs)}`);
+  out.line(` ${integerText(sample.timestampMs)}`);
+}
+
+/** An integer as digits, never in exponent notation (`${1e21}` is "1e+21", which the text format rejects). */
+function integerText(value: number): string {
+  const rounded = Math.round(value);
+  return Math.abs(rounded) < 1e21 ? String(rounded) : BigInt(rounded).toString();
 }
 
 function escapeTextHelp(help: string): string {

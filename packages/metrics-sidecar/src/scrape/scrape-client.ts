@@ -4,8 +4,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { SCRAPE_ACCEPT } from '../expose/content-negotiation.js';
-import { ExpositionError, ExpositionParser } from './exposition-parser.js';
+import { describeTransportError } from '@agent-sidecars/shared';
+import { SCRAPE_ACCEPT } from '../media-types.js';
+import { createExpositionParser, ExpositionError } from './exposition-parser.js';
 import type { ExpositionFormat, Snapshot } from './snapshot.js';
 
 const GUNZIP_CHUNK = 64 * 1024 - 64;
@@ -163,7 +164,7 @@ export class ScrapeClient {
           `answered with Content-Encoding ${encoding}; only gzip is asked for`,
         );
       }
-      const parser = new ExpositionParser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
+      const parser = createExpositionParser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
       const decoder = new TextDecoder('utf-8', { fatal: true });
       let decoding = false;
       let bytes = 0;
@@ -238,12 +239,4 @@ function formatOf(contentType: string | undefined): ExpositionFormat {
     'parse',
     `answered Content-Type ${mediaType}; expected application/openmetrics-text or text/plain`,
   );
-}
-
-function describeTransportError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error as { code?: string }).code;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  const parts = [code, error.message, cause?.code, cause?.message].filter((part) => part !== undefined);
-  return [...new Set(parts)].join(': ');
 }

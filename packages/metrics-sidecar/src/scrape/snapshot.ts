@@ -48,7 +48,20 @@ export function valueText(sample: Sample): string {
 export function seriesKey(series: string): string {
   const open = series.indexOf('{');
   if (open < 0) return series;
+  const labels = labelPairs(series);
+  let sorted = true;
+  for (let k = 1; k < labels.length && sorted; k++)
+    sorted = labelName(labels[k - 1]!) <= labelName(labels[k]!);
+  if (sorted) return series;
+  labels.sort((a, b) => (labelName(a) < labelName(b) ? -1 : 1));
+  return `${series.slice(0, open)}{${labels.join(',')}}`;
+}
+
+/** The `name="value"` pairs of a canonical series text, in their order (values still escaped). */
+export function labelPairs(series: string): string[] {
+  const open = series.indexOf('{');
   const labels: string[] = [];
+  if (open < 0) return labels;
   let i = open + 1;
   while (i < series.length && series.charCodeAt(i) !== 125 /* } */) {
     const start = i;
@@ -59,12 +72,7 @@ export function seriesKey(series: string): string {
     i += 2;
     if (series.charCodeAt(i - 1) === 125) break;
   }
-  let sorted = true;
-  for (let k = 1; k < labels.length && sorted; k++)
-    sorted = labelName(labels[k - 1]!) <= labelName(labels[k]!);
-  if (sorted) return series;
-  labels.sort((a, b) => (labelName(a) < labelName(b) ? -1 : 1));
-  return `${series.slice(0, open)}{${labels.join(',')}}`;
+  return labels;
 }
 
 function labelName(pair: string): string {
@@ -84,6 +92,11 @@ export interface MetricFamily {
    * `unknown` under its own name instead of being renamed.
    */
   readonly legacyCounter: boolean;
+  /**
+   * Why a family scraped as text 0.0.4, valid there, is not valid OpenMetrics (a non-integer bucket count,
+   * a NaN counter, ...): it is then served in text only, never as invalid OpenMetrics.
+   */
+  readonly openMetricsProblem?: string | undefined;
   readonly samples: readonly Sample[];
 }
 

@@ -232,32 +232,41 @@ describe('loadConfig', () => {
     expect(version).toEqual({ action: 'exit', output: '1.2.3\n' });
   });
 
+  /** A timeout that must stay below an interval, the cross-field check these two tests make. */
+  const timed = (argv: string[], env: Record<string, string>) => () =>
+    loadConfig({
+      program: 'metrics-sidecar',
+      version: '1',
+      description: 'test',
+      envPrefix: 'METRICS_SIDECAR',
+      options: {
+        timeout: option(parseDuration, { description: 't', default: 5000 }),
+        interval: option(parseDuration, { description: 'i', default: 15_000 }),
+      },
+      argv,
+      env,
+      validate: (config, names) => {
+        if (config.timeout >= config.interval) {
+          throw new ConfigError(
+            names.timeout,
+            `${config.timeout / 1000}s`,
+            `is not below ${names.interval} (${config.interval / 1000}s)`,
+            'use a timeout shorter than the interval, e.g. 5s',
+          );
+        }
+      },
+    });
+
   it('runs cross-field validation with the options named as flags', () => {
-    const run = () =>
-      loadConfig({
-        program: 'metrics-sidecar',
-        version: '1',
-        description: 'test',
-        envPrefix: 'METRICS_SIDECAR',
-        options: {
-          timeout: option(parseDuration, { description: 't', default: 5000 }),
-          interval: option(parseDuration, { description: 'i', default: 15_000 }),
-        },
-        argv: ['--timeout', '20s'],
-        env: {},
-        validate: (config, names) => {
-          if (config.timeout >= config.interval) {
-            throw new ConfigError(
-              names.timeout,
-              `${config.timeout / 1000}s`,
-              `is not below ${names.interval} (${config.interval / 1000}s)`,
-              'use a timeout shorter than the interval, e.g. 5s',
-            );
-          }
-        },
-      });
-    expect(errorOf(run).message).toBe(
+    expect(errorOf(timed(['--timeout', '20s'], {})).message).toBe(
       '--timeout: "20s" is not below --interval (15s); use a timeout shorter than the interval, e.g. 5s',
+    );
+  });
+
+  it('names each option in a cross-field error the way it was set: env var or file field', () => {
+    const file = configFile('interval: 10s\n');
+    expect(errorOf(timed(['--config', file], { METRICS_SIDECAR_TIMEOUT: '20s' })).message).toBe(
+      `METRICS_SIDECAR_TIMEOUT: "20s" is not below interval (in ${file}) (10s); use a timeout shorter than the interval, e.g. 5s`,
     );
   });
 

@@ -1,0 +1,353 @@
+import { ExpositionError } from './exposition-error.js';
+import type { ExpositionParser, ExpositionParserOptions, ParsedExposition } from './exposition-parser.js';
+import { LabelLexer } from './label-lexer.js';
+import {
+  canonicalFloat,
+  clip,
+  decimalKind,
+  FNV_OFFSET,
+  FNV_PRIME,
+  fmix,
+  isNameChar,
+  isNameStart,
+  METRIC_NAME,
+  tokenEnd,
+  unescapeHelp,
+  VALUE_HINT,
+} from './lexing.js';
+import { SeriesTable } from './series-table.js';
+import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snapshot.js';
+import { seriesOf } from './snapshot.js';
+import { ALL_SUFFIXES, type FamilyBuilder, fits, SampleValidator } from './validation.js';
+
+/**
+ * What both formats share: splitting the streamed text into lines, families and their metadata, and the
+ * sample line (name, labels, value) with its series identity. Each format's parser (text-parser,
+ * openmetrics-parser) adds its own lines, separators, timestamps and what may follow a value.
+ */
+export abstract class LineParser implements ExpositionParser {
+  protected abstract readonly format: ExpositionFormat;
+  /** OpenMetrics: exactly one space between tokens (text 0.0.4: runs of blanks). */
+  protected abstract readonly strictSpacing: boolean;
+  /** The TYPE words of the format and the family type each means. */
+  protected abstract readonly types: Readonly<Record<string, MetricType>>;
+  /** The sample-name suffixes each family type allows after the family name. */
+  protected abstract readonly suffixes: Readonly<Record<MetricType, readonly string[]>>;
+  protected readonly families: FamilyBuilder[] = [];
+  protected readonly byName = new Map<string, FamilyBuilder>();
+  protected readonly labels: LabelLexer;
+  protected readonly validator: SampleValidator;
+  protected lineNo = 0;
+  protected sampleCount = 0;
+  /** Index just past the separator found by the last successful `separator` call. */
+  protected separatorEnd = 0;
+  readonly #sampleLimit: number;
+  readonly #series: SeriesTable;
+  #current: FamilyBuilder | undefined;
+  #pending = '';
+  #ended = false;
+
+  constructor(om: boolean, options: ExpositionParserOptions) {
+    this.#sampleLimit = options.sampleLimit;
+    const fail = (problem: string): never => this.fail(problem);
+    this.labels = new LabelLexer(!om, fail);
+    this.validator = new SampleValidator(om, this.labels, fail, () => this.lineNo);
+    this.#series = new SeriesTable(Math.min(options.expectedSamples ?? 0, options.sampleLimit, 1 << 20));
+  }
+
+  /** Parses every complete line in `chunk` (with what was left over from the previous one). */
+  push(chunk: string): void {
+    if (this.#ended) throw new Error('push after end');
+    let start = 0;
+    let newline = chunk.indexOf('\n');
+    if (this.#pending !== '') {
+      // Only the line cut by the chunk boundary is joined: joining whole chunks would copy each of them
+      // (a large-object allocation per 128 KiB chunk) when the concatenation is flattened.
+      if (newline === -1) {
+        this.#pending += chunk;
+        return;
+      }
+      const first = this.#pending + chunk.slice(0, newline);
+      this.#pending = '';
+      this.lineNo++;
+      this.line(first, true);
+      start = newline + 1;
+      newline = chunk.indexOf('\n', start);
+    }
+    while (newline !== -1) {
+      this.lineNo++;
+      this.line(chunk.slice(start, newline), true);
+      start = newline + 1;
+      newline = chunk.indexOf('\n', start);
+    }
+    this.#pending = start === 0 ? chunk : chunk.slice(start);
+  }
+
+  /** Parses the last line and checks the body as a whole; returns the families in body order. */
+  end(): ParsedExposition {
+    if (this.#ended) throw new Error('end called twice');
+    if (this.#pending !== '') {
+      this.lineNo++;
+      this.line(this.#pending, false);
+    }
+    this.#pending = '';
+    this.#ended = true;
+    this.endOfBody();
+    if (this.#current !== undefined) this.validator.endFamily(this.#current);
+    return { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
+  }
+
+  /** One line without its newline; `terminated` is false for a last line without one. */
+  protected abstract line(line: string, terminated: boolean): void;
+  /** Checks that need the whole body, after its last line. */
+  protected abstract endOfBody(): void;
+  /** Whether a separator starts at line[i]; if so, sets `separatorEnd` past it. */
+  protected abstract separator(line: string, i: number): boolean;
+  /** A timestamp token as milliseconds since the epoch. */
+  protected abstract timestamp(token: string): number;
+  /** What follows value and timestamp, from line[i]: an exemplar to keep, or an error. */
+  protected abstract trailer(line: string, i: number, family: FamilyBuilder, name: string): string;
+  /** Families as OpenMetrics names them, frozen. */
+  protected abstract finish(): MetricFamily[];
+
+  protected fail(problem: string): never {
+    throw new ExpositionError('parse', this.lineNo, problem);
+  }
+
+  protected metadata(keyword: string, name: string, rest: string | undefined): void {
+    if (!METRIC_NAME.test(name)) this.fail(`"${clip(name)}" is not a valid metric name in a ${keyword} line`);
+    const family = this.#familyForMetadata(name, keyword);
+    if (keyword === 'HELP') {
+      if (family.help !== undefined) this.fail(`second HELP line for ${name}`);
+      family.help = unescapeHelp(rest ?? '');
+      return;
+    }
+    if (keyword === 'TYPE') {
+      if (family.typeLine > 0) this.fail(`second TYPE line for ${name}`);
+      // Text 0.0.4 allows blanks before the type (not after: promtool reads them as part of it);
+      // OpenMetrics exactly one space.
+      const word = this.strictSpacing ? (rest ?? '') : (rest ?? '').trimStart();
+      const types = this.types;
+      const type = Object.hasOwn(types, word) ? types[word] : undefined;
+      if (type === undefined) {
+        this.fail(`"${clip(word)}" is not a metric type; use one of ${Object.keys(types).join(', ')}`);
+      }
+      family.type = type;
+      family.typeLine = this.lineNo;
+      return;
+    }
+    // UNIT (OpenMetrics only).
+    if (family.unit !== undefined) this.fail(`second UNIT line for ${name}`);
+    const unit = rest ?? '';
+    if (unit !== '' && !name.endsWith(`_${unit}`)) {
+      this.fail(`the unit "${clip(unit)}" is not a suffix of the family name ${name}`);
+    }
+    family.unit = unit;
+  }
+
+  /** Whether metadata of a family that already has samples is an error (always in OpenMetrics). */
+  protected abstract metadataAfterSamples(keyword: string): boolean;
+
+  #familyForMetadata(name: string, keyword: string): FamilyBuilder {
+    const current = this.#current;
+    if (current !== undefined && current.declaredName === name) {
+      if (current.samples.length > 0 && this.metadataAfterSamples(keyword)) {
+        this.fail(`${keyword} line for ${name} after its samples; metadata must come first`);
+      }
+      return current;
+    }
+    if (this.byName.has(name)) {
+      this.fail(
+        `${keyword} line for ${name}, whose family appeared earlier; a family's lines must be together`,
+      );
+    }
+    return this.#startFamily(name, 'unknown');
+  }
+
+  #startFamily(name: string, type: MetricType): FamilyBuilder {
+    if (this.#current !== undefined) this.validator.endFamily(this.#current);
+    const family: FamilyBuilder = {
+      declaredName: name,
+      type,
+      typeLine: 0,
+      help: undefined,
+      unit: undefined,
+      samples: [],
+      lastName: '',
+      lastSuffix: '',
+      problem: undefined,
+      group: undefined,
+    };
+    this.families.push(family);
+    this.byName.set(name, family);
+    this.#current = family;
+    return family;
+  }
+
+  #familyForSample(name: string): FamilyBuilder {
+    const current = this.#current;
+    const suffixes = this.suffixes;
+    // The same name as the previous sample (the same string, shared above) fits as it did then.
+    if (current !== undefined && (name === current.lastName || fits(current, name, suffixes))) return current;
+    const owner = this.byName.get(name);
+    if (owner !== undefined) {
+      if (fits(owner, name, suffixes)) {
+        this.fail(
+          `sample ${name} belongs to the family ${name} that appeared earlier; a family's lines must be together`,
+        );
+      }
+      this.fail(`sample ${name} does not fit the ${owner.type} family ${name}`);
+    }
+    for (const suffix of ALL_SUFFIXES) {
+      if (!name.endsWith(suffix)) continue;
+      const earlier = this.byName.get(name.slice(0, -suffix.length));
+      if (earlier !== undefined && earlier !== current && fits(earlier, name, suffixes)) {
+        this.fail(
+          `sample ${name} belongs to the family ${earlier.declaredName} that appeared earlier; a family's lines must be together`,
+        );
+      }
+    }
+    return this.#startFamily(name, 'unknown');
+  }
+
+  protected sample(line: string): void {
+    const length = line.length;
+    if (!isNameStart(line.charCodeAt(0))) this.fail(`"${clip(line)}" does not start with a metric name`);
+    let hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
+    let i = 1;
+    while (i < length) {
+      const c = line.charCodeAt(i);
+      if (!isNameChar(c)) break;
+      hash = Math.imul(hash ^ c, FNV_PRIME);
+      i++;
+    }
+    // Samples of a family mostly repeat one name: share that string rather than keep a copy per sample.
+    // (A slice compared with === is cheaper than startsWith on a sliced line.)
+    const current = this.#current;
+    const sliced = line.slice(0, i);
+    const name = current !== undefined && sliced === current.lastName ? current.lastName : sliced;
+    const family = this.#familyForSample(name);
+    if (family.lastName !== name) {
+      family.lastName = name;
+      const base = family.declaredName.length;
+      family.lastSuffix = name.length === base ? '' : name.slice(base);
+    }
+
+    // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.
+    let series: string | undefined;
+    let seriesEnd = i;
+    let labelCount = 0;
+    i = this.beforeLabels(line, i);
+    if (line.charCodeAt(i) === 123 /* { */) {
+      const labels = this.labels;
+      labelCount = labels.scan(line, i, false);
+      if (!labels.canonical || i !== seriesEnd) series = name + labels.render(line, labelCount, false);
+      seriesEnd = labels.end;
+      hash ^= labels.hash;
+      i = seriesEnd;
+    } else {
+      i = seriesEnd;
+    }
+
+    // Value.
+    if (!this.separator(line, i)) {
+      this.fail(`expected a space and a value after ${clip(line.slice(0, seriesEnd))}`);
+    }
+    const valueStart = this.separatorEnd;
+    const valueEnd = tokenEnd(line, valueStart);
+    // Most values are plain decimals printed as scraped: checked in place, no string made for them.
+    const kind = decimalKind(line, valueStart, valueEnd);
+    const rewritten = kind === 1 ? undefined : this.#rewrittenValue(line, valueStart, valueEnd, kind);
+    // The line can be served as is when one space separates series and value and nothing was rewritten.
+    const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
+    i = valueEnd;
+    // Before an exemplar's labels overwrite the scratch labels.
+    this.validator.check(family, name, line, rewritten, valueStart, valueEnd, labelCount);
+
+    // Optional timestamp, then (OpenMetrics) an optional exemplar.
+    let timestampMs: number | undefined;
+    let exemplar: string | undefined;
+    if (i < length) {
+      if (!this.separator(line, i)) this.fail(`unexpected text after the value in "${clip(line)}"`);
+      i = this.separatorEnd;
+      if (i === length) this.fail(`a blank at the end of "${clip(line)}"`);
+      if (i < length && line.charCodeAt(i) !== 35 /* # */) {
+        const tsEnd = tokenEnd(line, i);
+        timestampMs = this.timestamp(line.slice(i, tsEnd));
+        i = tsEnd;
+        if (i < length) {
+          if (!this.separator(line, i)) this.fail(`unexpected text after the timestamp in "${clip(line)}"`);
+          i = this.separatorEnd;
+          if (i === length) this.fail(`a blank at the end of "${clip(line)}"`);
+        }
+      }
+      if (i < length) exemplar = this.trailer(line, i, family, name);
+    }
+
+    if (++this.sampleCount > this.#sampleLimit) {
+      throw new ExpositionError(
+        'sample_limit',
+        this.lineNo,
+        `more than ${this.#sampleLimit} samples (--sample-limit)`,
+      );
+    }
+    const sample: Sample = {
+      name,
+      text: plain
+        ? valueEnd === length
+          ? line
+          : line.slice(0, valueEnd)
+        : `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`,
+      seriesLength: series === undefined ? seriesEnd : series.length,
+      timestampMs,
+      exemplar,
+      line: this.lineNo,
+    };
+    this.validator.point(family, sample);
+    const earlier = this.#series.add(fmix(hash), sample);
+    if (earlier !== undefined) {
+      if (!this.validator.repeated(family, sample, earlier)) {
+        this.fail(
+          `duplicate series ${clip(seriesOf(sample))}, first on line ${earlier.line}; a series repeats only in its own label set's samples, with a later timestamp`,
+        );
+      }
+      this.#series.replaceFound(sample);
+    }
+    family.samples.push(sample);
+  }
+
+  /** Where the labels or the separator after the name start (text 0.0.4 allows blanks before `{`). */
+  protected beforeLabels(_line: string, i: number): number {
+    return i;
+  }
+
+  /**
+   * A sample value that is not printed as scraped (an out-of-range decimal, `inf`, `nan` spelt otherwise),
+   * as it is served; undefined when the scraped token is served as is.
+   */
+  #rewrittenValue(line: string, start: number, end: number, kind: number): string | undefined {
+    const token = line.slice(start, end);
+    if (kind === 2) {
+      const number = Number(token);
+      return Number.isFinite(number) ? undefined : number > 0 ? '+Inf' : '-Inf';
+    }
+    const value = this.value(token, 'value');
+    return value === token ? undefined : value;
+  }
+
+  /** A timestamp in milliseconds that Prometheus can store (an int64 of milliseconds). */
+  protected checkTimestamp(ms: number, token: string): number {
+    if (!(Math.abs(ms) < 2 ** 63)) {
+      this.fail(
+        `timestamp ${clip(token)} is out of range; Prometheus stores milliseconds as a 64-bit integer`,
+      );
+    }
+    return ms;
+  }
+
+  protected value(token: string, what: string): string {
+    const value = canonicalFloat(token);
+    if (value === undefined) this.fail(`"${clip(token)}" is not a valid ${what}; ${VALUE_HINT}`);
+    return value;
+  }
+}

@@ -1,0 +1,70 @@
+import { type Sample, seriesKey, seriesOf } from './snapshot.js';
+
+/**
+ * The series of one body by a 32-bit hash of their identity (name and labels in any order), in an
+ * open-addressing table of two typed arrays (hash, 1 + index in `samples`; 0 is free) rather than a Map:
+ * the parser hashes spans of the line at no allocation, and the rare equal hashes are told apart by
+ * comparing the series exactly.
+ */
+export class SeriesTable {
+  readonly samples: Sample[] = [];
+  #hashes: Int32Array;
+  #indexes: Int32Array;
+  #found = 0;
+
+  /** Sized once for about `expected` series (at most half full). */
+  constructor(expected: number) {
+    let slots = 1024;
+    while (slots < expected * 2) slots *= 2;
+    this.#hashes = new Int32Array(slots);
+    this.#indexes = new Int32Array(slots);
+  }
+
+  /** Adds the sample under `hash`; if its series is already there, returns that earlier sample instead. */
+  add(hash: number, sample: Sample): Sample | undefined {
+    const samples = this.samples;
+    if ((samples.length + 1) * 2 > this.#hashes.length) this.#grow();
+    const hashes = this.#hashes;
+    const indexes = this.#indexes;
+    const mask = hashes.length - 1;
+    let slot = hash & mask;
+    let key: string | undefined;
+    while (indexes[slot] !== 0) {
+      if (hashes[slot] === hash) {
+        const other = samples[indexes[slot]! - 1]!;
+        key ??= seriesKey(seriesOf(sample));
+        if (seriesKey(seriesOf(other)) === key) {
+          this.#found = slot;
+          return other;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+    samples.push(sample);
+    hashes[slot] = hash;
+    indexes[slot] = samples.length;
+    return undefined;
+  }
+
+  /** Makes `sample` the one the series found by the last `add` stands for (a repeat with a later timestamp). */
+  replaceFound(sample: Sample): void {
+    this.samples[this.#indexes[this.#found]! - 1] = sample;
+  }
+
+  #grow(): void {
+    const oldHashes = this.#hashes;
+    const oldIndexes = this.#indexes;
+    const hashes = new Int32Array(oldHashes.length * 2);
+    const indexes = new Int32Array(oldHashes.length * 2);
+    const mask = hashes.length - 1;
+    for (let k = 0; k < oldIndexes.length; k++) {
+      if (oldIndexes[k] === 0) continue;
+      let slot = oldHashes[k]! & mask;
+      while (indexes[slot] !== 0) slot = (slot + 1) & mask;
+      hashes[slot] = oldHashes[k]!;
+      indexes[slot] = oldIndexes[k]!;
+    }
+    this.#hashes = hashes;
+    this.#indexes = indexes;
+  }
+}

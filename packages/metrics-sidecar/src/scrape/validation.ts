@@ -1,0 +1,481 @@
+import { GroupTable } from './group-table.js';
+import type { Fail, LabelLexer } from './label-lexer.js';
+import { clip, decimalKind, floatOf, numberAt } from './lexing.js';
+import { labelPairs, type MetricType, type Sample, seriesKey, seriesOf } from './snapshot.js';
+
+/** A family while its body is parsed. */
+export interface FamilyBuilder {
+  /** The name used in the body's TYPE/HELP lines, or the first sample's name when there were none. */
+  readonly declaredName: string;
+  type: MetricType;
+  typeLine: number;
+  help: string | undefined;
+  unit: string | undefined;
+  readonly samples: Sample[];
+  /** The last sample name, shared by the samples that repeat it rather than copied for each. */
+  lastName: string;
+  /** What `lastName` adds to the family name (`_bucket`), computed once per run of that name. */
+  lastSuffix: string;
+  /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
+  problem: string | undefined;
+  /** The current group (OpenMetrics Metric) and point (its samples at one timestamp). */
+  group: GroupState | undefined;
+}
+
+/** One MetricPoint being read: a label set's samples at one timestamp. */
+interface GroupState {
+  hash: number;
+  /** Line of the group's first sample: a series repeated in its own group has an earlier line. */
+  startLine: number;
+  first: Sample;
+  timestampMs: number | undefined;
+  // Histograms and gauge histograms.
+  buckets: number;
+  lastLe: number;
+  lastBucket: number;
+  infBucket: number | undefined;
+  count: number | undefined;
+  sum: boolean;
+  gsum: boolean;
+  negativeLe: boolean;
+  negativeGsum: boolean;
+}
+
+/** Every suffix a sample name may add to its family's name, in either format. */
+export const ALL_SUFFIXES = ['_total', '_created', '_bucket', '_count', '_sum', '_gcount', '_gsum', '_info'];
+
+/** The sample-name suffixes each family type uses in OpenMetrics (also what the renderers write). */
+export const OPENMETRICS_SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
+  counter: ['_total', '_created'],
+  gauge: [''],
+  histogram: ['_bucket', '_count', '_sum', '_created'],
+  gaugehistogram: ['_bucket', '_gcount', '_gsum'],
+  summary: ['', '_count', '_sum', '_created'],
+  info: ['_info'],
+  stateset: [''],
+  unknown: [''],
+};
+
+/** Types whose groups hold several series (their own labels minus `le`, `quantile` or the state). */
+const GROUPED: ReadonlySet<MetricType> = new Set([
+  'counter',
+  'histogram',
+  'gaugehistogram',
+  'summary',
+  'stateset',
+]);
+
+/** Whether `name` is a sample name of `family` given the suffixes its type allows. */
+export function fits(
+  family: FamilyBuilder,
+  name: string,
+  suffixes: Readonly<Record<MetricType, readonly string[]>>,
+): boolean {
+  const base = family.declaredName;
+  if (!name.startsWith(base)) return false;
+  const suffix = name.length === base.length ? '' : name.slice(base.length);
+  return suffixes[family.type].includes(suffix);
+}
+
+/**
+ * What the OpenMetrics 1.0 specification requires of samples, label sets (groups), points and families.
+ * In OpenMetrics a violation fails the body. Text 0.0.4 has fewer rules: what it allows but OpenMetrics
+ * does not (a non-integer bucket count, a NaN counter, a bucket without +Inf, ...) is recorded as the
+ * family's `problem`, and that family is served in text only, never as invalid OpenMetrics.
+ */
+export class SampleValidator {
+  readonly #om: boolean;
+  readonly #labels: LabelLexer;
+  readonly #fail: Fail;
+  readonly #lineNo: () => number;
+  readonly #groups = new GroupTable();
+  /** Sample names the finished families own in OpenMetrics, to find clashes (`a_created` vs counter `a`). */
+  readonly #claimed = new Map<string, string>();
+  /** The value of the sample being checked, as a number, and the hash of its group. */
+  #value = 0;
+  #le = 0;
+  #groupHash = 0;
+
+  constructor(om: boolean, labels: LabelLexer, fail: Fail, lineNo: () => number) {
+    this.#om = om;
+    this.#labels = labels;
+    this.#fail = fail;
+    this.#lineNo = lineNo;
+  }
+
+  /** A rule OpenMetrics has and text 0.0.4 does not. */
+  #problem(family: FamilyBuilder, problem: string): void {
+    if (this.#om) this.#fail(problem);
+    family.problem ??= `line ${this.#lineNo()}: ${problem}`;
+  }
+
+  /**
+   * Value and label rules of one sample, before its exemplar's labels overwrite the lexer's. The value is
+   * `rewritten`, or when that is undefined the decimal token at line[valueStart, valueEnd). The line's labels are the lexer's last `labelCount`.
+   */
+  check(
+    family: FamilyBuilder,
+    name: string,
+    line: string,
+    rewritten: string | undefined,
+    valueStart: number,
+    valueEnd: number,
+    labelCount: number,
+  ): void {
+    const suffix = family.lastSuffix;
+    const labels = this.#labels;
+    // The lexer keeps the last set it scanned: a sample without labels has the empty set's hash, 0.
+    let groupHash = labelCount === 0 ? 0 : labels.hash;
+    const type = family.type;
+    if (type === 'gauge' || type === 'unknown') {
+      this.#groupHash = groupHash;
+      return;
+    }
+    const value = rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten);
+    this.#value = value;
+    switch (type) {
+      case 'histogram':
+      case 'gaugehistogram':
+        if (suffix === '_bucket') {
+          const k = this.#requireNumericLabel(family, line, 'le', labelCount, name);
+          if (k >= 0) {
+            groupHash = (groupHash - labels.hashes[k]!) | 0;
+            this.#le = numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          } else {
+            this.#le = Number.NaN;
+          }
+          if (value < 0) this.#fail(`${name} is ${value}; bucket counts must be >= 0`);
+          this.#counterLike(family, name, value, true);
+        } else if (suffix === '_count' || suffix === '_gcount') {
+          if (!this.#om && value < 0) this.#fail(`${name} is ${value}; counts must be >= 0`);
+          this.#counterLike(family, name, value, true);
+        } else if (suffix === '_sum') {
+          this.#counterLike(family, name, value, false);
+        } else if (suffix === '_gsum' && Number.isNaN(value)) {
+          this.#problem(family, `${name} is NaN; a gauge histogram's _gsum must be a number`);
+        }
+        break;
+      case 'summary':
+        if (suffix === '') {
+          const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
+          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
+          const quantile = k < 0 ? 0 : numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          if (!(quantile >= 0 && quantile <= 1)) {
+            this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
+          }
+          if (value < 0) this.#problem(family, `${name} is ${value}; quantile values must not be negative`);
+        } else if (suffix === '_count') {
+          this.#counterLike(family, name, value, true);
+        } else if (suffix === '_sum') {
+          this.#counterLike(family, name, value, false);
+        }
+        break;
+      case 'counter':
+        // A text 0.0.4 counter family is named after its samples (`x_total`): no suffix there.
+        if (suffix === '_total' || (!this.#om && suffix === ''))
+          this.#counterLike(family, name, value, false);
+        break;
+      case 'stateset': {
+        if (value !== 0 && value !== 1) this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
+        const k = labels.indexOf(line, family.declaredName, labelCount);
+        if (k < 0) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
+        groupHash = (groupHash - labels.hashes[k]!) | 0;
+        break;
+      }
+      case 'info':
+        if (value !== 1) this.#fail(`info sample ${name} has value ${value}; it must be 1`);
+        break;
+      default:
+        break;
+    }
+    this.#groupHash = groupHash;
+  }
+
+  /** Counters, counts, sums and buckets: not NaN, not negative, counts and buckets integers. */
+  #counterLike(family: FamilyBuilder, name: string, value: number, integer: boolean): void {
+    if (Number.isNaN(value))
+      this.#problem(family, `${name} is NaN; it must be a number >= 0 (a counter, count, sum or bucket)`);
+    else if (value < 0)
+      this.#problem(
+        family,
+        `${name} is ${value}; it must be a number >= 0 (a counter, count, sum or bucket)`,
+      );
+    else if (integer && !Number.isInteger(value) && value !== Number.POSITIVE_INFINITY) {
+      this.#problem(family, `${name} is ${value}; bucket and count values must be integers`);
+    }
+  }
+
+  /** Exemplars go only on counters' `_total` and histogram buckets. */
+  checkExemplar(family: FamilyBuilder, name: string): void {
+    const suffix = name.slice(family.declaredName.length);
+    const allowed =
+      (family.type === 'counter' && suffix === '_total') ||
+      ((family.type === 'histogram' || family.type === 'gaugehistogram') && suffix === '_bucket');
+    if (!allowed) {
+      this.#fail(
+        `exemplar on ${name}; OpenMetrics allows exemplars only on counters' _total and histogram buckets`,
+      );
+    }
+  }
+
+  /**
+   * Group and point rules for the sample just made (after `check`): a label set's samples together and
+   * in time order, and each histogram point complete and consistent.
+   */
+  point(family: FamilyBuilder, sample: Sample): void {
+    // A gauge's, unknown's or info's label set is one series: `repeated` is all it needs, but for info:
+    // client_python reads all of an info family's samples as one group, so that a body it accepts can be
+    // served, timestamps are all present or all absent in an info family.
+    if (!GROUPED.has(family.type)) {
+      if (family.type === 'info' && family.samples.length > 0) {
+        if ((family.samples[0]!.timestampMs === undefined) !== (sample.timestampMs === undefined)) {
+          this.#problem(
+            family,
+            `${seriesOf(sample)} mixes samples with and without timestamps in one info family`,
+          );
+        }
+      }
+      return;
+    }
+    const hash = this.#groupHash;
+    let group = family.group;
+    const ts = sample.timestampMs;
+    // Adjacent samples with the same group hash are taken to be one group without comparing their labels
+    // (per sample, that would cost more than the rest of the parse); only a group seen before is compared.
+    if (group === undefined || group.hash !== hash) {
+      if (group !== undefined) {
+        this.#endPoint(family, group);
+        {
+          const earlier = this.#groups.seen(hash, sample, sameGroup, family);
+          if (earlier !== undefined) {
+            this.#problem(
+              family,
+              `${seriesOf(sample)} belongs to the label set of line ${earlier.line}, which another label set followed; a label set's samples must be together`,
+            );
+          }
+        }
+      } else {
+        this.#groups.seen(hash, sample, sameGroup, family);
+      }
+      if (group === undefined) group = family.group = newGroup(hash, sample);
+      else startGroup(group, hash, sample);
+    } else {
+      if ((ts === undefined) !== (group.timestampMs === undefined)) {
+        this.#problem(
+          family,
+          `${seriesOf(sample)} mixes samples with and without timestamps in one label set`,
+        );
+      } else if (ts !== undefined && ts !== group.timestampMs) {
+        if (ts < group.timestampMs! && family.type !== 'info') {
+          this.#problem(
+            family,
+            `${seriesOf(sample)} has a timestamp before the previous one of its label set`,
+          );
+        }
+        this.#endPoint(family, group);
+        resetPoint(group);
+      }
+      group.timestampMs = ts;
+    }
+    if (family.type === 'histogram' || family.type === 'gaugehistogram')
+      this.#histogramSample(family, group, sample);
+  }
+
+  /** A series seen before: valid only again in its own label set with a later timestamp. */
+  repeated(family: FamilyBuilder, sample: Sample, earlier: Sample): boolean {
+    const group = family.group;
+    const inGroup = GROUPED.has(family.type)
+      ? group !== undefined && earlier.line >= group.startLine
+      : family.samples[family.samples.length - 1] === earlier;
+    return (
+      inGroup &&
+      sample.timestampMs !== undefined &&
+      earlier.timestampMs !== undefined &&
+      sample.timestampMs > earlier.timestampMs
+    );
+  }
+
+  #histogramSample(family: FamilyBuilder, group: GroupState, sample: Sample): void {
+    const suffix = family.lastSuffix;
+    const value = this.#value;
+    if (suffix === '_bucket') {
+      const le = this.#le;
+      if (le <= group.lastLe)
+        this.#problem(family, `${seriesOf(sample)}: buckets must be in increasing order of le`);
+      if (value < group.lastBucket)
+        this.#problem(family, `${seriesOf(sample)}: bucket counts must not decrease`);
+      if (le < 0) group.negativeLe = true;
+      if (le === Number.POSITIVE_INFINITY) group.infBucket = value;
+      group.lastLe = le;
+      group.lastBucket = value;
+      group.buckets++;
+    } else if (suffix === '_count' || suffix === '_gcount') {
+      group.count = value;
+    } else if (suffix === '_sum') {
+      group.sum = true;
+    } else if (suffix === '_gsum') {
+      group.gsum = true;
+      if (value < 0) group.negativeGsum = true;
+    }
+  }
+
+  #endPoint(family: FamilyBuilder, group: GroupState): void {
+    if (family.type !== 'histogram' && family.type !== 'gaugehistogram') return;
+    const where = `${family.declaredName} (label set of line ${group.startLine})`;
+    const count = family.type === 'histogram' ? '_count' : '_gcount';
+    const sum = family.type === 'histogram' ? '_sum' : '_gsum';
+    if (group.infBucket === undefined || group.lastLe !== Number.POSITIVE_INFINITY) {
+      this.#problem(family, `${where} has no le="+Inf" bucket`);
+    } else if (group.count !== undefined && group.count !== group.infBucket) {
+      this.#problem(family, `${where}: ${count} ${group.count} is not the +Inf bucket's ${group.infBucket}`);
+    }
+    if ((group.sum || group.gsum) !== (group.count !== undefined)) {
+      this.#problem(
+        family,
+        `${where} has ${group.count === undefined ? `${sum} without ${count}` : `${count} without ${sum}`}; both or neither`,
+      );
+    }
+    if (group.negativeLe && group.sum)
+      this.#problem(family, `${where} has negative buckets and a _sum; a _sum needs buckets >= 0`);
+    if (!group.negativeLe && group.negativeGsum) {
+      this.#problem(family, `${where} has a negative _gsum without negative buckets`);
+    }
+  }
+
+  /**
+   * The family is complete: its last point, UNIT only where allowed, and no sample name it owns in
+   * OpenMetrics owned by another family. `omName` is its OpenMetrics name.
+   */
+  endFamily(family: FamilyBuilder): void {
+    if (family.group !== undefined) this.#endPoint(family, family.group);
+    family.group = undefined;
+    this.#groups.reset();
+    if (family.unit && (family.type === 'info' || family.type === 'stateset')) {
+      this.#fail(
+        `UNIT line for the ${family.type} ${family.declaredName}; ${family.type} families have no unit`,
+      );
+    }
+  }
+
+  /**
+   * Claims the sample names the family owns in OpenMetrics, served as `type` under `omName`: one another
+   * family owns already is a clash (`a_created` next to counter `a`). `createdFolded`: its `_created`
+   * samples come from a text gauge family of that name, which is no clash.
+   */
+  claim(family: FamilyBuilder, omName: string, type: MetricType, createdFolded: boolean): void {
+    const suffixes = OPENMETRICS_SUFFIXES[type];
+    for (const suffix of suffixes.includes('') ? suffixes : ['', ...suffixes]) {
+      if (suffix === '_created' && createdFolded) continue;
+      const name = omName + suffix;
+      const owner = this.#claimed.get(name);
+      if (owner !== undefined) {
+        this.#problem(
+          family,
+          `the ${type} ${omName} owns the sample name ${name}, which the family ${owner} has`,
+        );
+        return;
+      }
+    }
+    for (const suffix of suffixes) this.#claimed.set(omName + suffix, omName);
+    this.#claimed.set(omName, omName);
+  }
+
+  #requireNumericLabel(
+    family: FamilyBuilder,
+    line: string,
+    label: string,
+    labelCount: number,
+    name: string,
+  ): number {
+    const labels = this.#labels;
+    const k = labels.indexOf(line, label, labelCount);
+    if (k < 0) {
+      // Text 0.0.4 parsers take such a sample; it has no meaning in OpenMetrics.
+      this.#problem(family, `${name} has no ${label} label`);
+      return k;
+    }
+    const start = labels.spans[k * 4 + 2]!;
+    const end = labels.spans[k * 4 + 3]!;
+    if (decimalKind(line, start, end) === 1) return k;
+    const raw = line.slice(start, end);
+    if (raw === '+Inf') return k;
+    if (/^nan$/i.test(raw)) {
+      this.#problem(family, `${name} has ${label}="${raw}"; ${label} must not be NaN`);
+      return k;
+    }
+    if (decimalKind(line, start, end) === 0 && !/^[+-]?(inf|infinity)$/i.test(raw)) {
+      this.#fail(`${name} has ${label}="${clip(raw)}"; ${label} must be a float`);
+    }
+    if (floatOf(raw) === Number.POSITIVE_INFINITY) {
+      // OpenMetrics' canonical numbers: positive infinity is written +Inf and nothing else.
+      this.#problem(family, `${name} has ${label}="${clip(raw)}"; write +Inf`);
+    }
+    return k;
+  }
+}
+
+function newGroup(hash: number, sample: Sample): GroupState {
+  return {
+    hash,
+    startLine: sample.line,
+    first: sample,
+    timestampMs: sample.timestampMs,
+    buckets: 0,
+    lastLe: Number.NEGATIVE_INFINITY,
+    lastBucket: 0,
+    infBucket: undefined,
+    count: undefined,
+    sum: false,
+    gsum: false,
+    negativeLe: false,
+    negativeGsum: false,
+  };
+}
+
+function startGroup(group: GroupState, hash: number, sample: Sample): void {
+  group.hash = hash;
+  group.startLine = sample.line;
+  group.first = sample;
+  group.timestampMs = sample.timestampMs;
+  resetPoint(group);
+}
+
+function resetPoint(group: GroupState): void {
+  group.buckets = 0;
+  group.lastLe = Number.NEGATIVE_INFINITY;
+  group.lastBucket = 0;
+  group.infBucket = undefined;
+  group.count = undefined;
+  group.sum = false;
+  group.gsum = false;
+  group.negativeLe = false;
+  group.negativeGsum = false;
+}
+
+/** The label that is not part of a sample's group: `le` of buckets, `quantile`, a stateset's state. */
+function excludedLabel(family: FamilyBuilder, sample: Sample): string | undefined {
+  const suffix = sample.name.slice(family.declaredName.length);
+  if (suffix === '_bucket' && (family.type === 'histogram' || family.type === 'gaugehistogram')) return 'le';
+  if (suffix === '' && family.type === 'summary') return 'quantile';
+  if (family.type === 'stateset') return family.declaredName;
+  return undefined;
+}
+
+/** A sample's group: its labels, sorted, without the excluded one. */
+function groupKey(family: FamilyBuilder, sample: Sample): string {
+  const excluded = excludedLabel(family, sample);
+  const pairs = labelPairs(seriesKey(seriesOf(sample)));
+  return (excluded === undefined ? pairs : pairs.filter((pair) => !pair.startsWith(`${excluded}="`))).join(
+    ',',
+  );
+}
+
+/** Whether two samples of a family belong to one group; the cheap case first (the same labels text). */
+function sameGroup(a: Sample, b: Sample, family: FamilyBuilder): boolean {
+  if (a === b) return true;
+  const aLabels = a.text.slice(a.name.length, a.seriesLength);
+  const bLabels = b.text.slice(b.name.length, b.seriesLength);
+  if (aLabels === bLabels && excludedLabel(family, a) === undefined && excludedLabel(family, b) === undefined)
+    return true;
+  return groupKey(family, a) === groupKey(family, b);
+}
