@@ -82,6 +82,8 @@ function startSidecar(dir, file, url, extra) {
   return spawn(
     process.execPath,
     [
+      // BENCH_NODE_FLAGS: V8 flags for the sidecar, e.g. "--max-semi-space-size=4" (as an image would pass).
+      ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
       MAIN,
       '--path',
       file,
