@@ -33,13 +33,16 @@ export default defineConfig({
       },
       {
         // The images built and run in a private engine (test/containers/global-setup.ts makes it once,
-        // only when one of these files runs). One file at a time: they share the engine and 2 cores.
+        // only when one of these files runs). One file at a time, after the unit project's files
+        // (groupOrder 1): they share the engine, and running them beside the process-level tests would
+        // only make both slower on 2 cores.
         extends: true,
         test: {
           name: 'containers',
           include: ['test/containers/**/*.test.ts'],
           globalSetup: ['test/containers/global-setup.ts'],
           fileParallelism: false,
+          sequence: { groupOrder: 1 },
           testTimeout: 180_000,
           hookTimeout: 600_000,
         },

@@ -6,7 +6,13 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, ProcessTracker, SidecarProcess, waitFor } from '@agent-sidecars/shared/testing';
+import {
+  freePort,
+  HttpReceiver,
+  ProcessTracker,
+  SidecarProcess,
+  waitFor,
+} from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpGet } from '../../packages/pod-runner/src/index.js';
 import { REPO_ROOT } from '../static/rendered-manifests.js';
@@ -186,6 +192,18 @@ describe('validate without running', () => {
 
 describe('bounds: a value that would make the sidecar misbehave is a config error', () => {
   it.each([
+    [
+      'log-sidecar',
+      ['--sink-url', 'http://127.0.0.1:9/', '--sink-request-timeout', '0s'],
+      '--sink-request-timeout: "0s" is below the minimum of 1s',
+    ],
+    [
+      'log-sidecar',
+      ['--sink-format', 'loki'],
+      '--sink-format: "loki" is given, but no HTTP sink is configured, so nothing would use it',
+    ],
+    ['log-sidecar', ['--sink-retry-limit', '0'], '--sink-retry-limit: "0" is out of range'],
+    ['log-sidecar', ['--max-in-flight', '100'], '--max-in-flight: "100" is out of range'],
     ['log-sidecar', ['--batch-timeout', '0s'], '--batch-timeout: "0s" is below the minimum of 1ms'],
     ['log-sidecar', ['--scan-interval', '10ms'], '--scan-interval: "10ms" is below the minimum of 50ms'],
     ['log-sidecar', ['--batch-max-bytes', '10'], '--batch-max-bytes: "10" is below the minimum of 1KiB'],
@@ -368,5 +386,77 @@ describe('start-up failures are one line with the documented exit code', () => {
       /^1 file was not fully delivered to 2 sinks before the shutdown deadline/,
     );
     expect(log).not.toContain('"stack"');
+  });
+
+  it('log-sidecar ships OTLP to OTEL_EXPORTER_OTLP_ENDPOINT with its headers, and a header read from a file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'app.log'), '{"msg":"one"}\n{"msg":"two"}\n');
+    const keyFile = join(dir, 'dd-api-key');
+    writeFileSync(keyFile, 'dd-secret-key-123\n');
+    const receiver = new HttpReceiver();
+    const base = await receiver.start();
+    try {
+      const port = await freePort();
+      const { child, stderr } = runToExit(
+        'log-sidecar',
+        [
+          ...baseArgs('log-sidecar', dir),
+          '--listen',
+          `127.0.0.1:${port}`,
+          '--sink-format',
+          'otlp',
+          '--sink-header-file',
+          `DD-API-KEY: ${keyFile}`,
+          '--sink-header',
+          'X-Team: own',
+          '--batch-timeout',
+          '10ms',
+        ],
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: `${base.origin}/collector`,
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-env=from%20env,x-team=env',
+        },
+      );
+      const request = await waitFor('an OTLP request', () => receiver.requests[0], { timeoutMs: 20_000 });
+      expect(request.url).toBe('/collector/v1/logs');
+      expect(request.headers['dd-api-key']).toBe('dd-secret-key-123');
+      expect(request.headers['x-env']).toBe('from env');
+      expect(request.headers['x-team']).toBe('own');
+      expect(request.body).toContain('"one"');
+      child.kill('SIGTERM');
+      await waitFor('the sidecar to exit', () => child.exitCode !== null || child.signalCode !== null, {
+        timeoutMs: 20_000,
+      });
+      expect(stderr()).not.toContain('dd-secret-key-123');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('log-sidecar --dry-run exits 2 for a header file that cannot be read, and masks header values in --print-config', () => {
+    const missing = run('log-sidecar', [
+      '--path',
+      '/tmp/none/*.log',
+      '--sink-url',
+      'http://127.0.0.1:9/',
+      '--sink-header-file',
+      'DD-API-KEY: /nonexistent/dd',
+      '--dry-run',
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(
+      'log-sidecar: config error: --sink-header-file: "/nonexistent/dd" cannot be read (ENOENT); mount the Secret that holds it, or give the path of a readable file\n',
+    );
+    const dir = tempDir();
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      'path: /tmp/none/*.log\nsinks:\n  - {type: http, url: "http://u:hunter2@127.0.0.1:9/", headers: {DD-API-KEY: hunter2, X-Team: search}}\n',
+    );
+    const printed = run('log-sidecar', ['--print-config', '--config', config]);
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).not.toContain('hunter2');
+    expect(printed.stdout).toContain('DD-API-KEY: ***');
+    expect(printed.stdout).toContain('X-Team: search');
   });
 });

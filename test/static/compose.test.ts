@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { PAUSE_IMAGE } from '../../packages/pod-runner/src/index.js';
 import { durationMs, REPO_ROOT } from './rendered-manifests.js';
 
 interface Service {
@@ -71,7 +72,8 @@ describe('docker-compose.yaml', () => {
     // No service on a compose network, so `up` creates none.
     expect(compose.services.pod?.network_mode).toMatch(/^\$\{AGENT_SIDECARS_POD_NETWORK:-bridge\}$/);
     expect(Object.keys(compose as object)).not.toContain('networks');
-    expect(compose.services.pod?.image).toMatch(/pause/);
+    // The same pause image the pod-runner's container backend runs (the private engine stands in for it).
+    expect(compose.services.pod?.image).toBe(PAUSE_IMAGE);
     for (const port of ['8000:8000', '9090:9090']) expect(compose.services.pod?.ports).toContain(port);
     expect(compose.services.prometheus).toBeDefined();
     expect(compose.services.loki).toBeDefined();

@@ -87,11 +87,32 @@ describe('config file JSON Schemas', () => {
     ['log-sidecar', { path: 'x', batchMaxRecords: 0 }],
     ['log-sidecar', { path: 'x', pathz: 'typo' }],
     ['log-sidecar', { path: 'x', format: 'xml' }],
+    ['log-sidecar', { path: 'x', sinks: [{ type: 'http', urll: 'http://typo/' }] }],
+    ['log-sidecar', { path: 'x', sinks: [{ type: 'kafka' }] }],
+    ['log-sidecar', { path: 'x', sinks: [{ type: 'http', url: 'http://h/', gzip: 'maybe' }] }],
     ['metrics-sidecar', { interval: 15 }],
     ['metrics-sidecar', { sampleLimit: 20_000_000 }],
     ['metrics-sidecar', { target: 'ftp://x/metrics' }],
   ] as [Sidecar, unknown][])('%s rejects %j', (sidecar, document) => {
     expect(validatorFor(sidecar)(document)).toBe(false);
+  });
+
+  it('accepts a templated multi-sink list', () => {
+    expect(
+      validatorFor('log-sidecar')({
+        path: '/var/log/agent/*.log',
+        sinks: [
+          { type: 'stdout' },
+          { type: 'http', name: 'loki', url: '${LOKI_URL}', format: 'loki', headers: { 'X-Team': 'search' } },
+          {
+            type: 'http',
+            format: 'otlp',
+            headerFiles: ['DD-API-KEY: /run/secrets/dd'],
+            requestTimeout: '30s',
+          },
+        ],
+      }),
+    ).toBe(true);
   });
 
   it('accepts ${VAR} references wherever a value goes', () => {

@@ -34,6 +34,26 @@ describe('test/kind/run.sh', () => {
   });
 });
 
+describe('the container environment scripts', () => {
+  const scripts = ['scripts/container-env.sh', 'bench/containers/run.sh'];
+
+  it.skipIf(!shellcheck.available)('are clean under shellcheck, infos included', () => {
+    const run = spawnSync('shellcheck', ['--severity=info', ...scripts.map((s) => join(REPO_ROOT, s))], {
+      encoding: 'utf8',
+    });
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+
+  it('container-env.sh refuses an unknown step with its usage', () => {
+    const run = spawnSync('sh', [join(REPO_ROOT, 'scripts/container-env.sh'), 'launch'], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^container-env: usage: .* up\|install\|start\|bases\|build\|env\|stop/);
+  });
+});
+
 describe('test/kind/workflow.yaml', () => {
   const workflow = parse(readFileSync(join(REPO_ROOT, 'test/kind/workflow.yaml'), 'utf8')) as {
     on: unknown;

@@ -9,9 +9,12 @@ import { resolveSinkSpecs } from './sink/sink-options.js';
  * or creating a file: the listen host resolves, and every secret and CA file a sink names can be read
  * now (a running sidecar re-reads them, so a later change is still picked up).
  */
-export async function checkConfigFiles(config: LogSidecarConfig): Promise<void> {
+export async function checkConfigFiles(
+  config: LogSidecarConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<void> {
   await checkListenAddress(config.listen);
-  for (const spec of resolveSinkSpecs(config)) {
+  for (const spec of resolveSinkSpecs(config, undefined, { env })) {
     if (spec.kind !== 'http') continue;
     const fromFlags = config.sinks === undefined;
     const name = (flag: string, field: string) =>
@@ -19,6 +22,10 @@ export async function checkConfigFiles(config: LogSidecarConfig): Promise<void> 
     const secrets: [string | undefined, string, string][] = [
       [spec.tokenFile, '--sink-token-file', 'tokenFile'],
       [spec.basicAuthFile, '--sink-basic-auth-file', 'basicAuthFile'],
+      ...spec.headerFiles.map(
+        ([header, path]) =>
+          [path, '--sink-header-file', `headerFiles (${header})`] as [string, string, string],
+      ),
     ];
     for (const [path, flag, field] of secrets) {
       if (path === undefined) continue;

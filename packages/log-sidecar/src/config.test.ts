@@ -30,6 +30,7 @@ describe('log-sidecar config', () => {
       format: 'json',
       multiline: { kind: 'none' },
       multilineTimeout: 1000,
+      multilineField: 'exc_info',
       listen: { host: '0.0.0.0', port: 9091 },
     });
     expect(checkpointDirOf(config, '/')).toBe('/var/log/agent/.log-sidecar');
@@ -66,5 +67,17 @@ describe('log-sidecar config', () => {
     const mode = parseMultiline('^\\d{4}-');
     expect(mode.kind === 'regex' && mode.firstLine.test('2024-01')).toBe(true);
     expect(() => parseMultiline('(')).toThrow(/neither none, python nor a regular expression/);
+  });
+
+  it('takes --multiline-field as a field name, dotted ones included, and rejects anything else', () => {
+    expect(load(['--path', '/x/*.log', '--multiline-field', 'error.stack_trace']).multilineField).toBe(
+      'error.stack_trace',
+    );
+    expect(
+      load([], { LOG_SIDECAR_PATH: '/x/*.log', LOG_SIDECAR_MULTILINE_FIELD: 'stack' }).multilineField,
+    ).toBe('stack');
+    for (const bad of ['', 'two words', '9lives', 'a"b']) {
+      expect(() => load(['--path', '/x/*.log', '--multiline-field', bad])).toThrow(/--multiline-field/);
+    }
   });
 });

@@ -21,13 +21,13 @@ import {
   parseListenAddress,
   parseString,
   shapedParser,
+  type ValidateContext,
   type WrittenValues,
 } from '@agent-sidecars/shared';
 import picomatch from 'picomatch';
 import { deliveryOptions } from './delivery/delivery-options.js';
 import { podLabelOptions } from './pod-labels.js';
 import type { RecordFormat } from './record-builder.js';
-import { maskHeader, maskSinkItem } from './sink/secret-mask.js';
 import { sinkOptions, validateSinkConfig } from './sink/sink-options.js';
 import type { MultilineMode } from './source/multiline.js';
 
@@ -50,6 +50,23 @@ export const parseMultiline: Parser<MultilineMode> = shapedParser(
   (mode) => (mode.kind === 'regex' ? mode.firstLine.source : mode.kind),
 );
 
+const FIELD_NAME = /^[A-Za-z_@][A-Za-z0-9_.@-]{0,127}$/;
+
+/** A JSON field name, dotted ones included (`error.stack_trace`, as ECS writes it). */
+const parseFieldName: Parser<string> = shapedParser(
+  (raw) => {
+    const text = raw.trim();
+    if (!FIELD_NAME.test(text)) {
+      throw new InvalidValue(
+        'is not a field name',
+        'use letters, digits, _ . @ and -, starting with a letter, _ or @, e.g. exc_info or error.stack_trace',
+      );
+    }
+    return text;
+  },
+  { type: 'string', pattern: FIELD_NAME.source },
+);
+
 const parseGlob: Parser<string> = shapedParser(
   (raw) => {
     const text = parseString(raw).trim();
@@ -70,7 +87,7 @@ export const DOWNWARD_API_LABELS: Readonly<Record<string, string>> = {
 };
 
 export const LOG_SIDECAR_HELP_FOOTER = [
-  'Several sinks at once (say Loki and stdout) are a sinks: list in the --config file; its items take the --sink-* options without the sink prefix (url, format, tokenFile, headers, ...) plus type and name. See SINKS.md.',
+  'Several sinks at once (say Loki and stdout, or two Lokis) take the sinks: list above; SINKS.md says which options are per sink and which apply to all.',
   '',
   'Labels: POD_NAME, POD_NAMESPACE, NODE_NAME and CONTAINER_NAME from the environment become the labels pod, namespace, node and container of every record (--label wins); start-up logs which were taken.',
   '',
@@ -124,18 +141,10 @@ export const logSidecarOptions = {
     description: 'glob of files to leave out (without a /, matched against the file name)',
     valueName: '<glob>',
   }),
-  // --print-config never shows a credential.
-  ...grouped(sinkFlags, 'sinks', {}, { sinkHeader: maskHeader }),
+  ...grouped(sinkFlags, 'sinks', {}, {}),
   ...grouped(deliveryOptions, 'delivery', {}, {}),
   // After the delivery options, where it always was in --help and the schema.
-  ...grouped(
-    { sinks: sinksList },
-    'sinks',
-    {},
-    {
-      sinks: (items: readonly Record<string, unknown>[]) => items.map(maskSinkItem),
-    },
-  ),
+  ...grouped({ sinks: sinksList }, 'sinks', {}, {}),
   checkpointDir: optionalOption(parseString, {
     group: 'source',
     description: 'directory for the checkpoint file',
@@ -205,6 +214,14 @@ export const logSidecarOptions = {
     default: { kind: 'none' },
     defaultText: 'none',
   }),
+  multilineField: option(parseFieldName, {
+    group: 'parsing',
+    description:
+      'with --format json, the field that holds the lines after a JSON first line of a multiline record (the traceback)',
+    valueName: '<name>',
+    default: 'exc_info',
+    defaultText: 'exc_info',
+  }),
   multilineTimeout: option(durationParser({ min: 10, max: 10 * 60_000 }), {
     group: 'parsing',
     description: 'a pending multiline record is emitted after this much quiet in its file',
@@ -270,9 +287,14 @@ export type LogSidecarConfig = ConfigOf<typeof logSidecarOptions>;
 export function validateConfig(
   config: LogSidecarConfig,
   names: OptionNames<typeof logSidecarOptions>,
-  written: WrittenValues<typeof logSidecarOptions> = {} as WrittenValues<typeof logSidecarOptions>,
+  context: ValidateContext<typeof logSidecarOptions> = {
+    written: {} as WrittenValues<typeof logSidecarOptions>,
+    given: new Set(),
+    env: {},
+  },
 ): void {
-  validateSinkConfig(config, names);
+  validateSinkConfig(config, names, context);
+  const { written } = context;
   if (config.bufferMaxBytes < config.maxLineBytes) {
     throw new ConfigError(
       names.bufferMaxBytes,

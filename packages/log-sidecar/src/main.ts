@@ -52,7 +52,7 @@ const config = await sidecarConfigOrExit(
     helpFooter: LOG_SIDECAR_HELP_FOOTER,
   },
   process,
-  checkConfigFiles,
+  (loaded) => checkConfigFiles(loaded, process.env),
 );
 
 const logger = createLogger({ name: 'log-sidecar', level: config.logLevel });
@@ -113,7 +113,11 @@ const pipeline = new Pipeline({
   delivery,
   store,
   // --label and the Downward API env win over a Pod label of the same name.
-  builder: new RecordBuilder(config.format, { ...podLabels.labels, ...labelsOf(config, process.env) }),
+  builder: new RecordBuilder(
+    config.format,
+    { ...podLabels.labels, ...labelsOf(config, process.env) },
+    { continuationField: config.multiline.kind === 'none' ? undefined : config.multilineField },
+  ),
   registry,
   logger,
   discovery: {

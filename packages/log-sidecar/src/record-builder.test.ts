@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fixtureText, pythonGroups, TRACEBACK_CASES, tracebackFixture } from '../test/traceback-fixtures.js';
 import { eventTime, RecordBuilder } from './record-builder.js';
 
 const source = { fileKey: '1-2-abc', path: '/logs/a.log' };
@@ -55,5 +56,78 @@ describe('RecordBuilder', () => {
     expect(eventTime({ ts: 1_700_000_000_000 })).toBe(1_700_000_000_000);
     expect(eventTime({ ts: 'soon' })).toBeUndefined();
     expect(eventTime({ msg: 'x' })).toBeUndefined();
+  });
+});
+
+describe('RecordBuilder, a multiline group whose first line is a JSON object', () => {
+  const grouping = new RecordBuilder('json', {}, { continuationField: 'exc_info' });
+  const AGENT_TS = Date.UTC(2026, 10, 22, 10, 0, 0, 123);
+
+  for (const name of TRACEBACK_CASES) {
+    it(`${name}: keeps the line's fields and ts, with the traceback as written in exc_info`, () => {
+      const fixture = tracebackFixture(name);
+      const [error, next] = pythonGroups(fixture.text).map((g) =>
+        grouping.build(source, g.message, g.offset, g.endOffset, g.truncated, 5),
+      );
+      expect(error!.fields).toEqual({ ...JSON.parse(fixture.errorLine), exc_info: fixture.traceback });
+      expect(error!.fields).toMatchObject({ level: 'error', request_id: `req-${name}` });
+      expect(error!.time).toBe(AGENT_TS);
+      expect(error!.continuationField).toBe('exc_info');
+      // One line of JSON: sinks embed it as they embed any JSON line.
+      expect(error!.message).not.toContain('\n');
+      expect(JSON.parse(error!.message)).toEqual(error!.fields);
+      expect(error!.bytes).toBe(Buffer.byteLength(`${fixture.errorLine}\n${fixture.traceback}\n`));
+      expect(next!.fields).toEqual(JSON.parse(fixture.nextLine));
+      expect(next!.continuationField).toBeUndefined();
+    });
+  }
+
+  it('leaves a traceback inside the JSON line (python-json-logger exc_info) as written', () => {
+    const line = fixtureText('embedded-exc-info').slice(0, -1);
+    const r = grouping.build(source, line, 0, line.length + 1, false, 5);
+    expect(r.fields).toEqual(JSON.parse(line));
+    expect(r.message).toBe(line);
+    expect(r.continuationField).toBeUndefined();
+    expect(r.time).toBe(Date.UTC(2026, 10, 22, 10, 0, 0, 123));
+  });
+
+  it('keeps a field of the line that has the name already, and takes exc_info_2', () => {
+    const r = grouping.build(source, '{"exc_info":"mine","exc_info_2":1}\nTraceback', 0, 10, false, 5);
+    expect(r.fields).toEqual({ exc_info: 'mine', exc_info_2: 1, exc_info_3: 'Traceback' });
+    expect(r.continuationField).toBe('exc_info_3');
+  });
+
+  it('handles an empty object, spaces around it and a cut (truncated) traceback', () => {
+    const empty = grouping.build(source, ' { } \n  more', 0, 10, true, 5);
+    expect(empty.fields).toEqual({ exc_info: '  more' });
+    expect(empty.truncated).toBe(true);
+    expect(empty.time).toBe(5);
+    const spaced = grouping.build(source, '\t{"a": 1 } \nTraceback', 0, 10, false, 5);
+    expect(spaced.fields).toEqual({ a: 1, exc_info: 'Traceback' });
+    expect(spaced.message.startsWith('{')).toBe(true);
+  });
+
+  it('keeps a group whose first line is not a JSON object as text, with the read time', () => {
+    for (const text of ['ERROR:agent:failed\nTraceback', '[1]\nmore', '{"broken"\nmore']) {
+      const r = grouping.build(source, text, 0, 10, false, 7);
+      expect(r).toMatchObject({ message: text, fields: undefined, time: 7, continuationField: undefined });
+    }
+  });
+
+  it('uses the field name it is given, and never splits without one or in raw mode', () => {
+    const text = '{"ts":1700000000,"level":"error"}\nTraceback (most recent call last):';
+    const ecs = new RecordBuilder('json', {}, { continuationField: 'error.stack_trace' });
+    expect(ecs.build(source, text, 0, 10, false, 5).fields).toEqual({
+      ts: 1700000000,
+      level: 'error',
+      'error.stack_trace': 'Traceback (most recent call last):',
+    });
+    for (const builder of [
+      new RecordBuilder('json', {}),
+      new RecordBuilder('raw', {}, { continuationField: 'x' }),
+    ]) {
+      const r = builder.build(source, text, 0, 10, false, 5);
+      expect(r).toMatchObject({ message: text, fields: undefined, continuationField: undefined });
+    }
   });
 });

@@ -1,6 +1,15 @@
 import type { LogRecord } from './record.js';
+import { jsonString } from './sink/record-line-encoder.js';
 
 export type RecordFormat = 'json' | 'raw';
+
+export interface RecordBuilderOptions {
+  /**
+   * The field a multiline group's continuation lines go into when its first line is a JSON object
+   * (`--multiline-field`). Undefined when lines are not grouped: a record is then never split.
+   */
+  readonly continuationField?: string | undefined;
+}
 
 /** The file a record comes from, as the record builder needs it. */
 export interface RecordSource {
@@ -29,6 +38,7 @@ class Record implements LogRecord {
     readonly labels: Readonly<globalThis.Record<string, string>>,
     readonly truncated: boolean,
     readonly readAt: number,
+    readonly continuationField: string | undefined,
   ) {}
 
   get id(): string {
@@ -46,16 +56,24 @@ class Record implements LogRecord {
 
 /**
  * Turns a decoded line into a LogRecord: with `json`, a line that is a JSON object gives its fields and
- * its time (`ts`, `time` or `timestamp`); anything else keeps only its text. The id is the file identity
- * and the start offset, so the same line gets the same id after a restart.
+ * its time (`ts`, `time` or `timestamp`); anything else keeps only its text. A multiline group whose
+ * first line is a JSON object keeps that object's fields and time too, with the lines after it (the
+ * traceback) as one more field, so an error record is as structured as the lines around it. The id is
+ * the file identity and the start offset, so the same line gets the same id after a restart.
  */
 export class RecordBuilder {
   readonly #json: boolean;
   readonly #labels: Readonly<globalThis.Record<string, string>>;
+  readonly #continuationField: string | undefined;
 
-  constructor(format: RecordFormat, labels: Readonly<globalThis.Record<string, string>>) {
+  constructor(
+    format: RecordFormat,
+    labels: Readonly<globalThis.Record<string, string>>,
+    options: RecordBuilderOptions = {},
+  ) {
     this.#json = format === 'json';
     this.#labels = Object.freeze({ ...labels });
+    this.#continuationField = options.continuationField;
   }
 
   build(
@@ -66,9 +84,19 @@ export class RecordBuilder {
     truncated: boolean,
     readAt: number,
   ): LogRecord {
+    let text = message;
     let isJson = false;
     let time = readAt;
-    if (this.#json && !truncated) {
+    let field: string | undefined;
+    // Only a multiline group holds a '\n' (the framer strips it from single lines): no scan without one.
+    const newline = this.#json && this.#continuationField !== undefined ? message.indexOf('\n') : -1;
+    if (newline >= 0) {
+      const group = this.#group(message, newline);
+      if (group !== undefined) {
+        ({ text, time = readAt, field } = group);
+        isJson = true;
+      }
+    } else if (this.#json && !truncated) {
       const fields = parseObject(message);
       if (fields !== undefined) {
         isJson = true;
@@ -81,13 +109,47 @@ export class RecordBuilder {
       offset,
       endOffset,
       time,
-      message,
+      text,
       isJson,
       this.#labels,
       truncated,
       readAt,
+      field,
     );
   }
+
+  /**
+   * A multiline group whose first line is a JSON object becomes that object with the other lines as one
+   * string field, on one line: every sink then reads it as it reads any JSON line (the encoder embeds it
+   * verbatim, Loki's `| json` and Elasticsearch see one more field). A group cut at `--max-line-bytes`
+   * is read too when its first line is whole. Undefined when the first line is not a JSON object.
+   */
+  #group(
+    message: string,
+    newline: number,
+  ): { text: string; time: number | undefined; field: string } | undefined {
+    const first = message.slice(0, newline);
+    const fields = parseObject(first);
+    if (fields === undefined) return undefined;
+    const field = freeName(fields, this.#continuationField!);
+    const object = first.trim();
+    const rest = `${jsonString(field)}:${jsonString(message.slice(newline + 1))}}`;
+    const text = hasKeys(fields) ? `${object.slice(0, -1)},${rest}` : `{${rest}`;
+    return { text, time: eventTime(fields), field };
+  }
+}
+
+/** `name`, or when the first line already has that field (kept as written), `name_2`, `name_3`, ... */
+function freeName(fields: globalThis.Record<string, unknown>, name: string): string {
+  if (!Object.hasOwn(fields, name)) return name;
+  let n = 2;
+  while (Object.hasOwn(fields, `${name}_${n}`)) n++;
+  return `${name}_${n}`;
+}
+
+function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 export function recordId(fileKey: string, offset: number): string {

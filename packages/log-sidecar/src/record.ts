@@ -18,7 +18,11 @@ export interface LogRecord {
   readonly endOffset: number;
   /** Event time in milliseconds since the epoch (fractional part keeps microseconds). */
   readonly time: number;
-  /** The text of the line(s), newline stripped, invalid UTF-8 replaced; multiline groups joined by '\n'. */
+  /**
+   * The text of the line(s), newline stripped, invalid UTF-8 replaced; multiline groups joined by '\n'.
+   * Except for a multiline group whose first line is a JSON object (`--format json`): then it is that
+   * object on one line with the lines after it as one more string field, named by `continuationField`.
+   */
   readonly message: string;
   /**
    * With `--format json` and a line that is a JSON object: its fields. Otherwise undefined. May parse
@@ -30,6 +34,12 @@ export interface LogRecord {
    * parsing. Absent means "look at `fields`".
    */
   readonly isJson?: boolean;
+  /**
+   * Set on a multiline record whose first line is a JSON object: the field of `fields` that holds the
+   * lines after it, as they were written and joined by '\n' (the traceback; `--multiline-field`).
+   * Undefined on every other record, a JSON line with a traceback inside it included.
+   */
+  readonly continuationField?: string | undefined;
   /** Static labels (`--label`, Downward API) shared by every record of the process. */
   readonly labels: Readonly<Record<string, string>>;
   /** True when the line was longer than `--max-line-bytes` and was cut. */

@@ -18,7 +18,7 @@ import {
   parseListenAddress,
   parseUrl,
   shapedParser,
-  type WrittenValues,
+  type ValidateContext,
 } from '@agent-sidecars/shared';
 import { SELF_SOURCE, type Target } from './metrics-sidecar.js';
 
@@ -126,7 +126,7 @@ export function settingsOf(config: MetricsSidecarConfig): Settings {
 export function validateConfig(
   config: MetricsSidecarConfig,
   names: OptionNames<typeof metricsSidecarOptions>,
-  written: WrittenValues<typeof metricsSidecarOptions>,
+  { written }: ValidateContext<typeof metricsSidecarOptions>,
 ): void {
   if (config.timeout >= config.interval) {
     throw new ConfigError(

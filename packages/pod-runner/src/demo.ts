@@ -7,7 +7,13 @@ import { AGENT_DIR, type LogSink, localPod } from './local-pod.js';
 import { describeExit } from './managed-process.js';
 import type { OutputFormatter } from './output-formatter.js';
 import { Pod, type TerminationReport } from './pod.js';
-import { parseShippedRecord, RecordLedger, RecordReceiver, requestIdOf } from './record-receiver.js';
+import {
+  parseShippedRecord,
+  RecordLedger,
+  RecordReceiver,
+  requestIdOf,
+  type ShippedRecord,
+} from './record-receiver.js';
 import { AgentClient } from './traffic.js';
 
 export interface DemoConfig {
@@ -154,6 +160,15 @@ export async function runDemo(config: DemoConfig, io: DemoIo): Promise<number> {
     say(
       `the log-sidecar shipped all ${mine().length} request lines (${shipped.duplicates} duplicate deliveries)`,
     );
+    const failId = `demo-${runId}-fail`;
+    const errorRecord = shipped.records().find((record) => requestIdOf(record) === failId);
+    const problem = errorRecordProblem(errorRecord);
+    if (problem !== undefined) throw new Error(`the failing request's record ${problem}`);
+    const fields = errorRecord!.fields!;
+    const traceback = String(fields.exc_info).split('\n');
+    say(
+      `the failing request's record keeps its JSON line: request_id=${failId} level=${fields.level} time=${errorRecord!.time} (the agent's ts), and its ${traceback.length}-line traceback in fields.exc_info, ending "${traceback.at(-1)}"`,
+    );
     // Its counters move when the sink acknowledges, an instant after the line is out: read them once they
     // count everything shipped, so no figure below reads like a lost record.
     const logMetrics = await waitFor(
@@ -292,6 +307,29 @@ export function blameForMissingLines(
     return `the agent wrote only ${written} of ${expected} lines of this run to requests.log, and the log-sidecar shipped ${shipped}; see the agent's lines above`;
   }
   return `the agent wrote all ${written} lines of this run to requests.log, but the log-sidecar shipped ${shipped} of them within 20 s; see the log-sidecar's lines above`;
+}
+
+/**
+ * What is wrong with the failing request's shipped record, or undefined when it is what issue 17 asks
+ * for: the fields of the agent's JSON line, the agent's `ts` as its time, the traceback in `exc_info`.
+ */
+export function errorRecordProblem(record: ShippedRecord | undefined): string | undefined {
+  if (record === undefined) return 'was not shipped';
+  const fields = record.fields;
+  if (fields === undefined) return 'was shipped as text, without the fields of its JSON line';
+  if (fields.level !== 'error') return `has level ${JSON.stringify(fields.level)}, not "error"`;
+  const agentTime = typeof fields.ts === 'string' ? Date.parse(fields.ts) : Number.NaN;
+  if (Number.isNaN(agentTime) || record.time !== new Date(agentTime).toISOString()) {
+    return `has time ${record.time}, not the agent's ts ${String(fields.ts)}`;
+  }
+  const traceback = fields.exc_info;
+  if (typeof traceback !== 'string' || !traceback.startsWith('Traceback (most recent call last):\n')) {
+    return 'has no traceback in fields.exc_info';
+  }
+  if (typeof fields.error === 'string' && !traceback.endsWith(`\n${fields.error}`)) {
+    return `has a traceback that does not end in its error "${fields.error}"`;
+  }
+  return undefined;
 }
 
 /** The sum of a family's samples in a text exposition (every label set). */

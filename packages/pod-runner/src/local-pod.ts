@@ -10,7 +10,11 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export type LogSink =
   | { readonly kind: 'stdout' }
-  | { readonly kind: 'http'; readonly url: string; readonly format?: 'ndjson' };
+  | {
+      readonly kind: 'http';
+      readonly url: string;
+      readonly format?: 'ndjson' | 'loki' | 'elasticsearch' | 'otlp';
+    };
 
 export interface LocalPodOptions {
   /** The Pod's own directory; the shared log volume is `<dir>/logs`. */

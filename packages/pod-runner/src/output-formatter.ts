@@ -82,11 +82,16 @@ export class OutputFormatter {
     try {
       const record = JSON.parse(text) as Record<string, unknown>;
       const file = typeof record.path === 'string' ? record.path.split('/').at(-1) : '?';
-      // A multiline record (a line and its traceback) keeps its lines, indented under the first.
-      const body =
-        record.fields === undefined
-          ? String(record.message).replaceAll('\n', `\n${' '.repeat(PREFIX_WIDTH + 2)}`)
-          : JSON.stringify(record.fields);
+      // A multiline record (a line and its traceback) keeps its lines, indented under the first; a JSON
+      // line's traceback (the log-sidecar's exc_info field) is shown the same way, after its fields.
+      const indent = (text: string) => text.replaceAll('\n', `\n${' '.repeat(PREFIX_WIDTH + 2)}`);
+      const fields = record.fields as Record<string, unknown> | undefined;
+      let body: string;
+      if (fields === undefined) body = indent(String(record.message));
+      else if (typeof fields.exc_info === 'string') {
+        const { exc_info: traceback, ...rest } = fields;
+        body = indent(`${JSON.stringify(rest)}\nexc_info: ${traceback}`);
+      } else body = JSON.stringify(fields);
       return `shipped ${this.dim(`[${file} ${String(record.id)}]`)} ${body}`;
     } catch {
       return `shipped (not JSON) ${text}`;

@@ -35,8 +35,9 @@ export function parseShippedRecord(line: string): ShippedRecord {
 }
 
 /**
- * The agent's `request_id` of a shipped record: a field of a JSON line, or, for a line followed by its
- * traceback (one multiline record, shipped as text), a field of the JSON object on its first line.
+ * The agent's `request_id` of a shipped record: a field of a JSON line (a JSON line followed by its
+ * traceback has it too, with `--format json`), or, for such a record shipped as text (`--format raw`), a
+ * field of the JSON object on its first line.
  */
 export function requestIdOf(record: ShippedRecord): string | undefined {
   const fromFields = record.fields?.request_id;

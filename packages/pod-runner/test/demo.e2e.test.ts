@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectAgentRuntime, INSTALL_HINT } from '../src/agent-runtime.js';
-import { blameForMissingLines, proveOwnAgent } from '../src/demo.js';
+import { blameForMissingLines, errorRecordProblem, proveOwnAgent } from '../src/demo.js';
 import { AGENT_DIR } from '../src/local-pod.js';
 import { ManagedProcess } from '../src/managed-process.js';
 
@@ -82,6 +82,9 @@ describe('pnpm demo (the pod-runner)', () => {
       expect(text).toMatch(/^metrics-sidecar\|\s+agent_requests_total\{.*path="\/inference".*\} 5/m);
       expect(signalled(lines)).toEqual(['agent', 'metrics-sidecar', 'log-sidecar']);
       expect(text).toMatch(/done: \d+ records shipped, every container exited 0/);
+      expect(text).toMatch(
+        /the failing request's record keeps its JSON line: request_id=demo-\w+-fail level=error time=\S+ \(the agent's ts\), and its \d+-line traceback in fields\.exc_info, ending "RuntimeError: inference failed on purpose for input 'this one breaks'"/,
+      );
     },
   );
 
@@ -96,6 +99,9 @@ describe('pnpm demo (the pod-runner)', () => {
       'sudo apt-get install python3-fastapi python3-uvicorn python3-prometheus-client',
     );
     expect(signalled(lines)).toEqual(['agent', 'metrics-sidecar', 'log-sidecar']);
+    expect(text).toMatch(
+      /the failing request's record keeps its JSON line: request_id=demo-\w+-fail level=error/,
+    );
   });
 
   it('stays up with --keep-running until Ctrl-C, then terminates the Pod in order and leaves no process behind', async () => {
@@ -162,6 +168,28 @@ describe('pnpm demo (the pod-runner)', () => {
 });
 
 describe('the demo names the component at fault from evidence', () => {
+  it("says what the failing request's record lacks: fields, the agent's ts, the traceback field", () => {
+    const fields = {
+      ts: '2026-11-22T10:00:00.123+00:00',
+      level: 'error',
+      request_id: 'r1',
+      error: 'RuntimeError: boom',
+      exc_info:
+        'Traceback (most recent call last):\n  File "app.py", line 1, in <module>\nRuntimeError: boom',
+    };
+    const good = { id: 'k:0', time: '2026-11-22T10:00:00.123Z', fields };
+    expect(errorRecordProblem(good)).toBeUndefined();
+    expect(errorRecordProblem(undefined)).toBe('was not shipped');
+    expect(errorRecordProblem({ id: 'k:0', message: '{"ts":1}\nTraceback' })).toMatch(/as text/);
+    expect(errorRecordProblem({ ...good, time: '2026-12-01T09:00:00.000Z' })).toMatch(/not the agent's ts/);
+    expect(errorRecordProblem({ ...good, fields: { ...fields, exc_info: undefined } })).toBe(
+      'has no traceback in fields.exc_info',
+    );
+    expect(errorRecordProblem({ ...good, fields: { ...fields, error: 'KeyError: x' } })).toMatch(
+      /does not end in its error/,
+    );
+  });
+
   it('says the process on the agent port is not its agent when /healthz lacks the run token', async () => {
     const foreign = createHttpServer((_req, res) => res.end('{"status":"ok"}'));
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', () => resolve()));

@@ -13,11 +13,12 @@ export {
   loadConfig,
   type OptionNames,
   splitList,
+  type ValidateContext,
   type ValueSource,
   type WrittenValues,
   wrap,
 } from './config/config-loader.js';
-export { configSchema, shapeSchema } from './config/config-schema.js';
+export { configSchema, optionSchema, shapeSchema } from './config/config-schema.js';
 export { renderEffectiveConfig } from './config/effective-config.js';
 export { substituteEnv, substituteEnvDeep } from './config/env-substitution.js';
 export {

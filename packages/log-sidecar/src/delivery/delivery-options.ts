@@ -5,7 +5,7 @@ const ON_DEADLINE: readonly OnDeadline[] = ['stdout', 'drop'];
 
 /** How records are delivered to every sink, to spread into log-sidecar's option definitions. */
 export const deliveryOptions = {
-  sinkRetryLimit: optionalOption(integerParser(1), {
+  sinkRetryLimit: optionalOption(integerParser(1, 1_000_000), {
     description: 'attempts per batch before its records are counted as lost',
     valueName: '<n>',
     defaultText: 'unlimited',

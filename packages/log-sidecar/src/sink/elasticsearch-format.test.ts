@@ -1,6 +1,7 @@
 import { httpSinkContract, type ReceivedRequest } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { sampleRecords } from '../../test/sample-records.js';
+import { FIXTURE_ERROR_TIME, fixtureRecords, tracebackFixture } from '../../test/traceback-fixtures.js';
 import { ElasticsearchFormat } from './elasticsearch-format.js';
 import { HttpSink } from './http-sink.js';
 
@@ -31,6 +32,21 @@ describe('ElasticsearchFormat', () => {
       '{"create":{"_index":"logs-agent-2024.05.06","_id":"k1-0"}}\n' +
         '{"@timestamp":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","message":"line 0 \\"quoted\\" é"}\n',
     );
+  });
+
+  it("indexes an error record at the agent's ts, with the traceback as the field fields.exc_info", () => {
+    const fixture = tracebackFixture('carets');
+    const [action, document] = format
+      .encode(fixtureRecords('carets'))
+      .split('\n')
+      .slice(0, 2)
+      .map((l) => JSON.parse(l));
+    expect(action).toEqual({ create: { _index: 'logs-agent-2026.11.22', _id: '1-2-abc:0' } });
+    expect(document).toEqual({
+      '@timestamp': new Date(FIXTURE_ERROR_TIME).toISOString(),
+      path: '/var/log/agent/requests.log',
+      fields: { ...JSON.parse(fixture.errorLine), exc_info: fixture.traceback },
+    });
   });
 
   it('reads a bulk answer item by item: 409 delivered, 429/503 retried, 400 rejected', () => {

@@ -1,8 +1,10 @@
 import { HttpReceiver, httpSinkContract } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { sampleRecords } from '../../test/sample-records.js';
+import { FIXTURE_ERROR_TIME, fixtureRecords, tracebackFixture } from '../../test/traceback-fixtures.js';
 import { HttpSink } from './http-sink.js';
 import { LokiFormat } from './loki-format.js';
+import { unixNanos } from './unix-nanos.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }) =>
   new HttpSink({
@@ -54,5 +56,27 @@ describe('LokiFormat', () => {
     ]);
     await sink.close();
     await receiver.close();
+  });
+
+  it("sends an error record as one JSON line with the traceback in exc_info, at the agent's ts", () => {
+    const fixture = tracebackFixture('chained-direct-cause');
+    const body = JSON.parse(
+      new LokiFormat({ labelFields: [] }).encode(fixtureRecords('chained-direct-cause')),
+    );
+    const [error, next] = body.streams[0].values;
+    expect(error).toHaveLength(2);
+    expect(error[0]).toBe(unixNanos(FIXTURE_ERROR_TIME));
+    expect(JSON.parse(error[1])).toEqual({ ...JSON.parse(fixture.errorLine), exc_info: fixture.traceback });
+    expect(next).toEqual([unixNanos(Date.UTC(2026, 10, 22, 10, 0, 1, 500)), fixture.nextLine]);
+  });
+
+  it('with structuredMetadata, attaches exception_type and exception_message to the error entry only', () => {
+    const format = new LokiFormat({ labelFields: [], structuredMetadata: true });
+    const [error, next] = JSON.parse(format.encode(fixtureRecords('chained-direct-cause'))).streams[0].values;
+    expect(error[2]).toEqual({
+      exception_type: 'LookupError',
+      exception_message: 'bad batch size in config',
+    });
+    expect(next).toHaveLength(2);
   });
 });

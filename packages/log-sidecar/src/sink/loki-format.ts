@@ -1,15 +1,25 @@
 import type { LogRecord } from '../record.js';
+import { exceptionSummary } from './exception-summary.js';
 import { unixNanos } from './unix-nanos.js';
 import type { WireFormat } from './wire-format.js';
 
 export interface LokiFormatOptions {
   /** Fields of JSON records to use as stream labels, next to the record's static labels. */
   readonly labelFields: readonly string[];
+  /**
+   * Attach `exception_type` and `exception_message` to a record with a traceback as structured metadata
+   * (Loki 2.9+ with `allow_structured_metadata`, the default from 3.0). Off by default: a Loki that does
+   * not allow it rejects the whole push with 400, every line of the batch with it.
+   */
+  readonly structuredMetadata?: boolean;
 }
+
+/** `[ns, line]`, or `[ns, line, structured metadata]` (string keys and values only). */
+type Entry = readonly [string, string] | readonly [string, string, Readonly<Record<string, string>>];
 
 interface Stream {
   readonly stream: Record<string, string>;
-  readonly entries: { readonly ts: number; readonly value: readonly [string, string] }[];
+  readonly entries: { readonly ts: number; readonly value: Entry }[];
   sorted: boolean;
 }
 
@@ -17,7 +27,9 @@ interface Stream {
  * The Loki push API in JSON (`POST /loki/api/v1/push`):
  * `{"streams":[{"stream":{labels},"values":[["<ns since epoch>","<line>"],...]}]}`.
  * One stream per distinct label set: the record's labels, `filename` (as Promtail sets it) and the chosen
- * fields of JSON records. The line is the text as the agent wrote it. Entries of a stream are sent in
+ * fields of JSON records. The line is the text as the agent wrote it, except for a JSON line followed by
+ * its traceback: that is one JSON object with the traceback as a field (see LogRecord.message), so
+ * `| json` reads every field of it and `| line_format "{{.exc_info}}"` shows the traceback. Entries of a stream are sent in
  * time order (stable, so equal timestamps keep file order), which every Loki version accepts.
  */
 export class LokiFormat implements WireFormat {
@@ -38,10 +50,10 @@ export class LokiFormat implements WireFormat {
       }
       const last = stream.entries[stream.entries.length - 1];
       if (last !== undefined && record.time < last.ts) stream.sorted = false;
-      stream.entries.push({ ts: record.time, value: [unixNanos(record.time), record.message] });
+      stream.entries.push({ ts: record.time, value: this.entryOf(record) });
     }
     const body = {
-      streams: [] as { stream: Record<string, string>; values: (readonly [string, string])[] }[],
+      streams: [] as { stream: Record<string, string>; values: Entry[] }[],
     };
     for (const stream of streams.values()) {
       // Array.prototype.sort is stable, so lines with the same timestamp stay in file order.
@@ -49,6 +61,18 @@ export class LokiFormat implements WireFormat {
       body.streams.push({ stream: stream.stream, values: entries.map((entry) => entry.value) });
     }
     return JSON.stringify(body);
+  }
+
+  private entryOf(record: LogRecord): Entry {
+    const nanos = unixNanos(record.time);
+    const field = record.continuationField;
+    if (field === undefined || this.options.structuredMetadata !== true) return [nanos, record.message];
+    const stack = record.fields?.[field];
+    const exception = typeof stack === 'string' ? exceptionSummary(stack) : undefined;
+    if (exception === undefined) return [nanos, record.message];
+    const metadata: Record<string, string> = { exception_type: exception.type };
+    if (exception.message !== undefined) metadata.exception_message = exception.message;
+    return [nanos, record.message, metadata];
   }
 
   private labelsOf(record: LogRecord): Record<string, string> {

@@ -1,8 +1,10 @@
 import { httpSinkContract } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { sampleRecords } from '../../test/sample-records.js';
+import { FIXTURE_ERROR_TIME, fixtureRecords, tracebackFixture } from '../../test/traceback-fixtures.js';
 import { HttpSink } from './http-sink.js';
 import { OtlpFormat } from './otlp-format.js';
+import { unixNanos } from './unix-nanos.js';
 
 const create = (url: URL, options: { requestTimeoutMs: number }) =>
   new HttpSink({
@@ -84,6 +86,29 @@ describe('OtlpFormat', () => {
         },
       ],
     });
+  });
+
+  it('puts a traceback in exception.stacktrace, .type and .message, and the other fields in the body', () => {
+    const fixture = tracebackFixture('exception-group');
+    const body = JSON.parse(new OtlpFormat({ env: {} }).encode(fixtureRecords('exception-group')));
+    const [error, next] = body.resourceLogs[0].scopeLogs[0].logRecords;
+    const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+    expect(error).toMatchObject({
+      timeUnixNano: unixNanos(FIXTURE_ERROR_TIME),
+      severityNumber: 17,
+      severityText: 'error',
+    });
+    expect(error.attributes).toEqual([
+      attr('log.file.path', '/var/log/agent/requests.log'),
+      attr('log.record.uid', '1-2-abc:0'),
+      attr('exception.stacktrace', fixture.traceback),
+      attr('exception.type', 'ExceptionGroup'),
+      attr('exception.message', '2 shards failed (2 sub-exceptions)'),
+    ]);
+    const keys = error.body.kvlistValue.values.map((kv: { key: string }) => kv.key);
+    expect(keys).toEqual(Object.keys(JSON.parse(fixture.errorLine)));
+    expect(error.body.kvlistValue.values).toContainEqual(attr('request_id', 'req-exception-group'));
+    expect(next.attributes.map((a: { key: string }) => a.key)).toEqual(['log.file.path', 'log.record.uid']);
   });
 
   it('reports a partial success without retrying', () => {

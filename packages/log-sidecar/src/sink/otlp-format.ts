@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import { exceptionSummary } from './exception-summary.js';
 import type { SendResult } from './sink.js';
 import { unixNanos } from './unix-nanos.js';
 import type { WireFormat } from './wire-format.js';
@@ -60,7 +61,9 @@ const LEVEL_FIELDS = ['level', 'levelname', 'severity', 'log.level', 'lvl'] as c
  * k8s.* conventions), the Downward API variables, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. Times
  * are nanosecond strings (int64 in proto3 JSON), severityNumber an integer, the body the line (or, for a
  * JSON record, its fields as a kvlist). `log.file.path` and `log.record.uid` follow the semantic
- * conventions.
+ * conventions. A record that is a JSON line and the traceback after it carries the traceback as the
+ * exception semantic convention has it: `exception.stacktrace`, and `exception.type` / `exception.message`
+ * read from its exception line (`Type: message`); the body keeps the other fields.
  */
 export class OtlpFormat implements WireFormat {
   readonly name = 'otlp';
@@ -151,7 +154,22 @@ export class OtlpFormat implements WireFormat {
       if (number !== undefined) out.severityNumber = number;
       out.severityText = level;
     }
-    out.body = fields === undefined ? { stringValue: record.message } : anyValue(fields, 0);
+    const field = record.continuationField;
+    const stack = field === undefined ? undefined : fields?.[field];
+    if (fields !== undefined && typeof stack === 'string') {
+      attributes.push({ key: 'exception.stacktrace', value: { stringValue: stack } });
+      const exception = exceptionSummary(stack);
+      if (exception !== undefined) {
+        attributes.push({ key: 'exception.type', value: { stringValue: exception.type } });
+        if (exception.message !== undefined) {
+          attributes.push({ key: 'exception.message', value: { stringValue: exception.message } });
+        }
+      }
+      const { [field!]: _traceback, ...rest } = fields;
+      out.body = anyValue(rest, 0);
+    } else {
+      out.body = fields === undefined ? { stringValue: record.message } : anyValue(fields, 0);
+    }
     out.attributes = attributes;
     return out;
   }

@@ -27,7 +27,8 @@ export async function createSinks(
   deps: SinkDeps,
 ): Promise<Sink[]> {
   const sinks: Sink[] = [];
-  for (const spec of resolveSinkSpecs(config)) sinks.push(await createSink(spec, deps, config.maxInFlight));
+  for (const spec of resolveSinkSpecs(config, undefined, { env: deps.env }))
+    sinks.push(await createSink(spec, deps, config.maxInFlight));
   return sinks;
 }
 
@@ -43,6 +44,7 @@ export async function createSink(spec: SinkSpec, deps: SinkDeps, maxInFlight = 2
     headers: spec.headers,
     tokenFile: spec.tokenFile,
     basicAuthFile: spec.basicAuthFile,
+    headerFiles: spec.headerFiles,
     ca: spec.caFile === undefined ? undefined : readCa(spec.caFile),
     requestTimeoutMs: spec.requestTimeoutMs,
     tenant: spec.tenant,
@@ -55,7 +57,7 @@ function createFormat(spec: HttpSinkSpec, deps: SinkDeps): WireFormat {
     case 'ndjson':
       return new NdjsonFormat();
     case 'loki':
-      return new LokiFormat({ labelFields: spec.labelFields });
+      return new LokiFormat({ labelFields: spec.labelFields, structuredMetadata: spec.structuredMetadata });
     case 'elasticsearch':
       return new ElasticsearchFormat({ index: spec.index });
     case 'otlp':

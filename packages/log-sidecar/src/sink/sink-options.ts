@@ -1,6 +1,7 @@
 import {
   ConfigError,
   type ConfigOf,
+  durationParser,
   enumParser,
   flagName,
   InvalidValue,
@@ -9,12 +10,15 @@ import {
   type OptionNames,
   option,
   optionalOption,
+  optionSchema,
   type Parser,
   parseBoolean,
-  parseDuration,
   parseString,
   parseUrl,
+  shapedParser,
 } from '@agent-sidecars/shared';
+import { mergeHeaders, otlpEndpointFromEnv, otlpHeadersFromEnv } from './otlp-env.js';
+import { maskHeader, maskSinkItem } from './secret-mask.js';
 
 export const SINK_KINDS = ['stdout', 'http'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
@@ -33,20 +37,35 @@ export type Header = readonly [name: string, value: string];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/** `Name: value` for the JSON Schema: a field name, a colon, the rest. */
+const HEADER_SHAPE = { type: 'string', pattern: "^\\s*[!#$%&'*+\\-.^_`|~0-9A-Za-z]+\\s*:" } as const;
+
 const HEADER_HINT = 'use "Name: value", e.g. "X-Team: search"';
 
 /** `Name: value`, a valid HTTP field name and a value without line breaks. */
-export const parseHeader: Parser<Header> = (raw) => {
+export const parseHeader: Parser<Header> = shapedParser((raw): Header => {
   const colon = raw.indexOf(':');
   const name = colon < 0 ? '' : raw.slice(0, colon).trim();
   const value = colon < 0 ? '' : raw.slice(colon + 1).trim();
   if (!TOKEN.test(name) || /[\r\n\0]/.test(value))
     throw new InvalidValue('is not an HTTP header', HEADER_HINT);
   return [name, value];
-};
+}, HEADER_SHAPE);
+
+/** `Name: /path/to/file`: a header whose value is the file's content (a mounted Secret). */
+export const parseHeaderFile: Parser<Header> = shapedParser((raw) => {
+  try {
+    return parseHeader(raw);
+  } catch {
+    throw new InvalidValue(
+      'is not a header file',
+      'use "Name: /path/of/a/file", e.g. "DD-API-KEY: /var/run/secrets/datadog/api-key"',
+    );
+  }
+}, HEADER_SHAPE);
 
 /** Headers in a config file: a list of `Name: value` strings, or a mapping of names to values. */
-function headersFromFile(raw: unknown): readonly Header[] {
+function headersFromFile(raw: unknown, parse: Parser<Header> = parseHeader): readonly Header[] {
   const texts = Array.isArray(raw)
     ? raw
     : typeof raw === 'object' && raw !== null
@@ -59,7 +78,7 @@ function headersFromFile(raw: unknown): readonly Header[] {
       if (typeof text !== 'string')
         throw new InvalidValue('holds a header that is not a string', HEADER_HINT);
       try {
-        return parseHeader(text);
+        return parse(text);
       } catch (error) {
         if (error instanceof InvalidValue)
           throw new InvalidValue(`${JSON.stringify(text)} ${error.problem}`, error.hint);
@@ -78,6 +97,8 @@ export interface HttpSinkSpec {
   readonly tokenFile: string | undefined;
   readonly basicAuthFile: string | undefined;
   readonly headers: readonly Header[];
+  /** Headers whose value is read from a file (name, path), re-read when it changes, never logged. */
+  readonly headerFiles: readonly Header[];
   readonly gzip: boolean;
   readonly caFile: string | undefined;
   readonly requestTimeoutMs: number;
@@ -87,6 +108,8 @@ export interface HttpSinkSpec {
   readonly index: string;
   /** Loki: fields of JSON records promoted to stream labels (keep them few: each value is a stream). */
   readonly labelFields: readonly string[];
+  /** Loki: send a traceback's exception type and message as structured metadata. */
+  readonly structuredMetadata: boolean;
 }
 
 export interface StdoutSinkSpec {
@@ -99,7 +122,8 @@ export type SinkSpec = StdoutSinkSpec | HttpSinkSpec;
 /** A `sinks:` list item before names are settled. */
 export type SinkItem = { readonly name: string | undefined } & (
   | Omit<StdoutSinkSpec, 'name'>
-  | Omit<HttpSinkSpec, 'name'>
+  // An OTLP item may leave its URL to OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT, read when the sinks are resolved.
+  | (Omit<HttpSinkSpec, 'name' | 'url'> & { readonly url: URL | undefined })
 );
 
 const parseSinkName: Parser<string> = (raw) => {
@@ -132,6 +156,14 @@ const parseIndexPattern: Parser<string> = (raw) => {
 
 const DEFAULT_INDEX = 'logs-%Y.%m.%d';
 
+/** The file form of headers (and header files) for the JSON Schema: a list of "Name: value" or a mapping. */
+const HEADERS_SCHEMA = {
+  anyOf: [
+    { type: 'array', items: { type: 'string', pattern: ':' } },
+    { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  ],
+} as const;
+
 /**
  * The HTTP sink's settings, each written once: its option definition (parser, help, default) and the
  * flag it has on the command line (`--sink-url`, env `LOG_SIDECAR_SINK_URL`). A `sinks:` item in the
@@ -143,7 +175,7 @@ const HTTP_SETTINGS = {
     flag: 'sinkUrl',
     def: optionalOption(parseUrl, {
       description:
-        "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs)",
+        "URL of the HTTP sink; with no path, the format's usual one (/loki/api/v1/push, /_bulk, /v1/logs); otlp without it: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (headers too: OTEL_EXPORTER_OTLP_(LOGS_)HEADERS)",
       valueName: '<url>',
     }),
   },
@@ -173,11 +205,22 @@ const HTTP_SETTINGS = {
   headers: {
     flag: 'sinkHeader',
     def: listOption(parseHeader, {
-      description: 'extra request header, "Name: value"',
+      description: 'extra request header, "Name: value" (a secret value belongs in --sink-header-file)',
       valueName: '<header>',
+      // --print-config masks the value of credential headers (Authorization, *-Key, *Token*, ...).
+      show: maskHeader,
     }),
     /** An item may also give its headers as a mapping. */
     fromItem: headersFromFile,
+  },
+  headerFiles: {
+    flag: 'sinkHeaderFile',
+    def: listOption(parseHeaderFile, {
+      description:
+        'request header whose value is the content of a file (a mounted Secret: Splunk HEC, Datadog API key), "Name: /path"; re-read when it changes, never logged',
+      valueName: '<header-file>',
+    }),
+    fromItem: (raw: unknown) => headersFromFile(raw, parseHeaderFile),
   },
   gzip: {
     flag: 'sinkGzip',
@@ -197,7 +240,9 @@ const HTTP_SETTINGS = {
   },
   requestTimeout: {
     flag: 'sinkRequestTimeout',
-    def: option(parseDuration, {
+    // Not below 1s: a timeout shorter than a healthy sink's answer makes every request a retry that was in
+    // fact delivered (0s turned 2,000 lines into 47,000 duplicates).
+    def: option(durationParser({ min: 1000, max: 10 * 60_000 }), {
       description: 'time allowed for one request, from connect to the last byte of the answer',
       valueName: '<duration>',
       default: 10_000,
@@ -225,6 +270,16 @@ const HTTP_SETTINGS = {
     def: listOption(parseLabelField, {
       description: 'Loki: a field of JSON records to use as a stream label (besides --label), e.g. level',
       valueName: '<field>',
+    }),
+  },
+  structuredMetadata: {
+    flag: 'sinkStructuredMetadata',
+    def: option(parseBoolean, {
+      description:
+        'Loki: send exception_type and exception_message of a record with a traceback as structured metadata (Loki 2.9+, allow_structured_metadata)',
+      valueName: '<bool>',
+      default: false,
+      defaultText: 'false',
     }),
   },
 } as const;
@@ -318,7 +373,7 @@ function httpItem(
   bothAuths: (problem: string, hint: string) => Error,
 ): SinkItem {
   const { url, labelFields, requestTimeout, ...rest } = values;
-  if (url === undefined) throw noUrl();
+  if (url === undefined && values.format !== 'otlp') throw noUrl();
   if (values.tokenFile !== undefined && values.basicAuthFile !== undefined) {
     throw bothAuths(
       'is given together with basicAuthFile',
@@ -329,7 +384,7 @@ function httpItem(
     ...rest,
     kind: 'http',
     name,
-    url: withDefaultPath(url, values.format),
+    url: url === undefined ? undefined : withDefaultPath(url, values.format),
     requestTimeoutMs: requestTimeout,
     labelFields,
   };
@@ -365,7 +420,14 @@ export const sinkOptions = {
     () => {
       throw new InvalidValue('can only be set in the config file', SINKS_HINT);
     },
-    { description: 'several sinks at once (config file only)', fromFile: parseSinksList, fileOnly: true },
+    {
+      description:
+        'several sinks at once: a list of items with type (stdout or http), name, and the --sink-* settings without the sink prefix (url, format, tokenFile, headers, headerFiles, ...)',
+      fromFile: parseSinksList,
+      fileOnly: true,
+      fileSchema: { type: 'array', items: sinkItemSchema() },
+      show: (items: readonly SinkItem[]) => items.map((item) => maskSinkItem(item)),
+    },
   ),
 } as const;
 
@@ -377,10 +439,20 @@ type SinkNames = Pick<OptionNames<typeof sinkOptions>, keyof typeof sinkOptions>
  * not change between restarts for the same sink). Throws ConfigError for contradictions, naming each
  * option the way `names` says it was set.
  */
-export function resolveSinkSpecs(config: SinkConfig, names: SinkNames = defaultNames): readonly SinkSpec[] {
+export function resolveSinkSpecs(
+  config: SinkConfig,
+  names: SinkNames = defaultNames,
+  context: SinkContext = { env: {} },
+): readonly SinkSpec[] {
+  const { env } = context;
   const fromFile = config.sinks ?? [];
+  const otlpFromEnv = config.sinkFormat === 'otlp' && otlpEndpointFromEnv(env) !== undefined;
   const kinds =
-    config.sink.length > 0 ? config.sink : config.sinkUrl !== undefined ? (['http'] as const) : [];
+    config.sink.length > 0
+      ? config.sink
+      : config.sinkUrl !== undefined || otlpFromEnv
+        ? (['http'] as const)
+        : [];
   if (fromFile.length > 0 && kinds.length > 0) {
     throw new ConfigError(
       names.sink,
@@ -389,6 +461,7 @@ export function resolveSinkSpecs(config: SinkConfig, names: SinkNames = defaultN
       'set the sinks either with --sink and the --sink-* options or with the sinks: list, not both',
     );
   }
+  if (context.given) checkUnusedHttpFlags(config, names, context, fromFile.length > 0, kinds);
   const items: SinkItem[] = [...fromFile];
   if (fromFile.length === 0) {
     const wanted = kinds.length > 0 ? kinds : (['stdout'] as const);
@@ -400,25 +473,30 @@ export function resolveSinkSpecs(config: SinkConfig, names: SinkNames = defaultN
       const values = Object.fromEntries(
         HTTP_KEYS.map((key) => [key, config[HTTP_SETTINGS[key].flag]]),
       ) as HttpValues;
-      items.push(
-        httpItem(
+      const noUrl = () =>
+        new ConfigError(
+          names.sinkUrl,
           undefined,
-          values,
-          () =>
-            new ConfigError(
-              names.sinkUrl,
-              undefined,
-              'is required with --sink http',
-              'e.g. --sink-url http://loki:3100',
-            ),
-          (problem, hint) => new ConfigError(names.sinkTokenFile, config.sinkTokenFile, problem, hint),
-        ),
+          'is required with --sink http',
+          'e.g. --sink-url http://loki:3100 (for otlp, OTEL_EXPORTER_OTLP_ENDPOINT also sets it)',
+        );
+      const item = httpItem(
+        undefined,
+        values,
+        noUrl,
+        (problem, hint) => new ConfigError(names.sinkTokenFile, config.sinkTokenFile, problem, hint),
       );
+      items.push(item);
     }
   }
+  const resolved = items.map((item, index) =>
+    item.kind === 'http' && item.format === 'otlp'
+      ? withOtlpEnv(item, env, fromFile.length > 0 ? index : undefined, names)
+      : item,
+  );
   const taken = new Set<string>();
   const specs: SinkSpec[] = [];
-  for (const item of items) {
+  for (const item of resolved) {
     let name = item.name;
     if (name !== undefined) {
       if (taken.has(name)) {
@@ -435,9 +513,107 @@ export function resolveSinkSpecs(config: SinkConfig, names: SinkNames = defaultN
   return Object.freeze(specs);
 }
 
+/** What resolving the sinks needs besides the options: the env (OTEL_*), and which options were set. */
+export interface SinkContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly given?: ReadonlySet<string>;
+  readonly written?: Readonly<Record<string, string | undefined>>;
+}
+
 /** For the config loader's `validate`: fails early on sink contradictions. */
-export function validateSinkConfig(config: SinkConfig, names: SinkNames): void {
-  resolveSinkSpecs(config, names);
+export function validateSinkConfig(config: SinkConfig, names: SinkNames, context: SinkContext): void {
+  resolveSinkSpecs(config, names, context);
+}
+
+/**
+ * An OTLP sink takes, below its own options, the standard OTLP exporter variables: its URL from
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (+ v1/logs) when it has none, and the
+ * headers of OTEL_EXPORTER_OTLP_(LOGS_)HEADERS under its own (a header it sets itself wins).
+ */
+function withOtlpEnv(
+  item: SinkItem & { kind: 'http' },
+  env: Readonly<Record<string, string | undefined>>,
+  index: number | undefined,
+  names: SinkNames,
+): SinkItem {
+  const url = item.url ?? otlpEndpointFromEnv(env)?.url;
+  if (url === undefined) {
+    throw index === undefined
+      ? new ConfigError(
+          names.sinkUrl,
+          undefined,
+          'is required with --sink-format otlp unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set',
+          'e.g. --sink-url http://otel-collector:4318',
+        )
+      : new ConfigError(
+          names.sinks,
+          undefined,
+          `item ${index + 1}, field url: is required for an otlp sink unless OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is set`,
+          'e.g. url: http://otel-collector:4318',
+        );
+  }
+  return { ...item, url, headers: mergeHeaders(otlpHeadersFromEnv(env), item.headers) };
+}
+
+/**
+ * A --sink-* option that no sink would use is a mistake, not something to ignore: `--sink-format loki`
+ * without --sink-url used to ship to stdout in silence.
+ */
+function checkUnusedHttpFlags(
+  config: SinkConfig,
+  names: SinkNames,
+  context: SinkContext,
+  hasList: boolean,
+  kinds: readonly string[],
+): void {
+  if (!hasList && kinds.includes('http')) return;
+  for (const key of HTTP_KEYS) {
+    const flag = HTTP_SETTINGS[key].flag;
+    if (!context.given?.has(flag)) continue;
+    const written = context.written?.[flag];
+    if (hasList) {
+      throw new ConfigError(
+        names[flag],
+        written,
+        'is given together with a sinks: list in the config file, whose items it does not apply to',
+        `set it as field ${key} of the sinks: items instead`,
+      );
+    }
+    throw new ConfigError(
+      names[flag],
+      written,
+      'is given, but no HTTP sink is configured, so nothing would use it',
+      flag === 'sinkFormat' && config.sinkFormat === 'otlp'
+        ? 'add --sink-url, or set OTEL_EXPORTER_OTLP_ENDPOINT'
+        : 'add --sink-url (e.g. --sink-url http://loki:3100), or leave it out',
+    );
+  }
+}
+
+/** A sinks: item field's schema: its option's, plus the mapping form an item also takes (headers). */
+function itemFieldSchema(key: HttpSetting): Record<string, unknown> {
+  const setting: { readonly def: OptionDef<unknown>; readonly fromItem?: unknown } = HTTP_SETTINGS[key];
+  const { description, ...schema } = optionSchema(setting.def);
+  return setting.fromItem === undefined
+    ? { description, ...schema }
+    : { description, anyOf: [schema, HEADERS_SCHEMA] };
+}
+
+/** The JSON Schema of one sinks: item, from the same settings the item reader uses. */
+function sinkItemSchema(): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      name: {
+        type: 'string',
+        pattern: '^[a-z][a-z0-9_-]{0,62}$',
+        description: 'the sink name (keys its checkpoints)',
+      },
+      type: { enum: [...SINK_KINDS], description: 'stdout or http. Default: http.' },
+      ...Object.fromEntries(HTTP_KEYS.map((key) => [key, itemFieldSchema(key)])),
+    },
+  };
 }
 
 /** Names for a caller with no loader at hand (validation has run by then, so they rarely show). */

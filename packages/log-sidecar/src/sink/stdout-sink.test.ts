@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
+import { FIXTURE_ERROR_TIME, fixtureRecords, tracebackFixture } from '../../test/traceback-fixtures.js';
 import type { LogRecord } from '../record.js';
 import { StdoutSink } from './stdout-sink.js';
 
@@ -23,6 +24,31 @@ function record(n: number, overrides: Partial<LogRecord> = {}): LogRecord {
 }
 
 describe('StdoutSink', () => {
+  it('writes an error record with the fields and ts of its JSON line and the traceback in exc_info', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c.toString()));
+    const fixture = tracebackFixture('exception-group');
+    const result = await new StdoutSink({ stream }).send(
+      fixtureRecords('exception-group', { pod: 'agent-0' }),
+      new AbortController().signal,
+    );
+    expect(result).toMatchObject({ outcome: 'delivered' });
+    const [error, next] = chunks
+      .join('')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(error).toEqual({
+      time: new Date(FIXTURE_ERROR_TIME).toISOString(),
+      path: '/var/log/agent/requests.log',
+      id: '1-2-abc:0',
+      labels: { pod: 'agent-0' },
+      fields: { ...JSON.parse(fixture.errorLine), exc_info: fixture.traceback },
+    });
+    expect(next.fields).toEqual(JSON.parse(fixture.nextLine));
+  });
+
   it('writes one JSON object a line and delivers when the write callback fires', async () => {
     const stream = new PassThrough();
     const chunks: string[] = [];

@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import {
+  fixtureText,
+  pythonGroups,
+  TRACEBACK_CASES,
+  tracebackFixture,
+} from '../../test/traceback-fixtures.js';
 import { Multiline, type MultilineMode } from './multiline.js';
 
 function group(mode: MultilineMode, text: string, maxChars = 10_000) {
@@ -96,5 +102,26 @@ describe('Multiline', () => {
     const { m, out } = group({ kind: 'none' }, 'a\n  b');
     expect(m.pending).toBe(false);
     expect(out.map((o) => o.message)).toEqual(['a', '  b']);
+  });
+});
+
+describe('Multiline python, on real Python 3.11 output of the example agent', () => {
+  for (const name of TRACEBACK_CASES) {
+    it(`${name}: the error line and its whole traceback are one record, the next line another`, () => {
+      const fixture = tracebackFixture(name);
+      const groups = pythonGroups(fixture.text);
+      expect(groups.map((g) => g.message)).toEqual([
+        `${fixture.errorLine}\n${fixture.traceback}`,
+        fixture.nextLine,
+      ]);
+      const errorBytes = Buffer.byteLength(`${fixture.errorLine}\n${fixture.traceback}\n`);
+      expect(groups[0]).toMatchObject({ offset: 0, endOffset: errorBytes, truncated: false });
+      expect(groups[1]).toMatchObject({ offset: errorBytes, endOffset: Buffer.byteLength(fixture.text) });
+    });
+  }
+
+  it('python-json-logger: a traceback inside the JSON line (exc_info) is one line, one record', () => {
+    const text = fixtureText('embedded-exc-info');
+    expect(pythonGroups(text).map((g) => g.message)).toEqual([text.slice(0, -1)]);
   });
 });

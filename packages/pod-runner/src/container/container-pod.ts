@@ -20,6 +20,8 @@ import { PortForwards } from './port-forward.js';
 
 /** The image that holds the Pod's network namespace (the same name docker-compose.yaml uses). */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
+/** What `spec.nodeName` reports when no node name is given. */
+const NODE_NAME = 'localhost';
 /** Label on everything a ContainerPod creates, with the Pod's run id as its value. */
 export const POD_LABEL = 'agent-sidecars.pod';
 
@@ -122,7 +124,8 @@ export class ContainerPod {
       containers.push(pause);
       const namespace = ['--network', `container:${pause}`];
 
-      const mounts = await prepareVolumes(options, manifest, runId, label, volumes);
+      const identity = { name: podName, uid: randomUUID(), nodeName: options.nodeName ?? NODE_NAME };
+      const mounts = await prepareVolumes(options, manifest, identity, runId, label, volumes);
       const sidecars = nativeSidecars(manifest.spec);
       if (manifest.spec.containers.length !== 1) {
         throw new Error(
@@ -176,8 +179,7 @@ export class ContainerPod {
       const context: TranslateContext = {
         manifest,
         podName,
-        podUid: randomUUID(),
-        nodeName: options.nodeName ?? 'localhost',
+        identity,
         namespace,
         label,
         mounts,
@@ -257,15 +259,54 @@ async function removeAll(engine: DockerEngine, containers: string[], volumes: st
     await docker(engine, ['volume', 'rm', '--force', ...volumes]).catch(() => undefined);
 }
 
+/**
+ * A Downward API volume file as the kubelet writes it: labels and annotations as sorted `key="value"`
+ * lines (the value quoted as Go's strconv.Quote does for these characters), other fields as they are.
+ */
+function downwardField(field: string, manifest: RenderedPod, pod: PodIdentity): string | undefined {
+  const lines = (map: Readonly<Record<string, string>>) =>
+    Object.keys(map)
+      .sort()
+      .map((key) => `${key}=${JSON.stringify(map[key])}`)
+      .join('\n');
+  switch (field) {
+    case 'metadata.labels':
+      return lines(manifest.labels);
+    case 'metadata.annotations':
+      return lines(manifest.annotations);
+    case 'metadata.name':
+      return pod.name;
+    case 'metadata.uid':
+      return pod.uid;
+    case 'metadata.namespace':
+      return manifest.namespace;
+    case 'spec.nodeName':
+      return pod.nodeName;
+    // The Pod's namespace has loopback only.
+    case 'status.podIP':
+      return '127.0.0.1';
+    default:
+      return undefined;
+  }
+}
+
 /** How each of the Pod's volumes is mounted: `--mount` source fragments by volume name. */
 type VolumeMounts = ReadonlyMap<
   string,
   { readonly type: 'volume' | 'bind'; readonly source: string; readonly readOnly: boolean }
 >;
 
+/** What the Downward API says about this Pod. */
+interface PodIdentity {
+  readonly name: string;
+  readonly uid: string;
+  readonly nodeName: string;
+}
+
 async function prepareVolumes(
   options: ContainerPodOptions,
   manifest: RenderedPod,
+  identity: PodIdentity,
   runId: string,
   label: readonly string[],
   created: string[],
@@ -309,26 +350,15 @@ async function prepareVolumes(
         writeFileSync(join(dir, key), value, { mode: 0o644 });
       mounts.set(volume.name, { type: 'bind', source: dir, readOnly: true });
     } else if (volume.downwardAPI) {
-      // The kubelet's files: one `key="value"` line per label or annotation, sorted by key.
       const dir = join(options.dir, 'volumes', volume.name);
       mkdirSync(dir, { recursive: true });
       chmodSync(dir, 0o755);
-      for (const item of volume.downwardAPI.items) {
+      for (const item of volume.downwardAPI.items ?? []) {
         const field = item.fieldRef?.fieldPath;
-        const map =
-          field === 'metadata.labels'
-            ? manifest.labels
-            : field === 'metadata.annotations'
-              ? manifest.annotations
-              : undefined;
-        if (!map)
-          throw new Error(
-            `${where}: downwardAPI item ${item.path}: only metadata.labels and metadata.annotations are supported`,
-          );
-        const lines = Object.keys(map)
-          .sort()
-          .map((key) => `${key}=${JSON.stringify(map[key])}\n`);
-        writeFileSync(join(dir, item.path), lines.join(''), { mode: 0o644 });
+        if (field === undefined) throw new Error(`${where}: only fieldRef items are supported`);
+        const value = downwardField(field, manifest, identity);
+        if (value === undefined) throw new Error(`${where}: fieldRef ${field} is not supported`);
+        writeFileSync(join(dir, item.path), value, { mode: 0o644 });
       }
       mounts.set(volume.name, { type: 'bind', source: dir, readOnly: true });
     } else {
@@ -341,8 +371,7 @@ async function prepareVolumes(
 interface TranslateContext {
   readonly manifest: RenderedPod;
   readonly podName: string;
-  readonly podUid: string;
-  readonly nodeName: string;
+  readonly identity: PodIdentity;
   readonly namespace: readonly string[];
   readonly label: readonly string[];
   readonly mounts: VolumeMounts;
@@ -390,17 +419,17 @@ async function containerSpec(
   if (limits?.memory !== undefined) args.push('--memory', String(quantityBytes(limits.memory, where)));
   if (limits?.cpu !== undefined) args.push('--cpus', String(cpuQuantity(limits.cpu, where)));
 
-  // envFrom first: a variable of `env` wins over one of the same name, as on the kubelet.
+  // envFrom first, then env, which wins for a name both set (the kubelet's order).
+  const env = new Map<string, string>();
   for (const source of container.envFrom ?? []) {
     const ref = source.configMapRef ?? source.secretRef;
-    if (!ref) throw new Error(`${where}: envFrom supports configMapRef and secretRef only`);
+    if (!ref) throw new Error(`${where}: envFrom supports configMapRef and secretRef`);
     const data = (source.secretRef ? context.manifest.secrets : context.manifest.configMaps).get(ref.name);
     if (!data && !ref.optional) throw new Error(`${where}: envFrom ${ref.name} is not in the manifest`);
-    for (const [key, value] of Object.entries(data ?? {}))
-      args.push('--env', `${source.prefix ?? ''}${key}=${value}`);
+    for (const [key, value] of Object.entries(data ?? {})) env.set(`${source.prefix ?? ''}${key}`, value);
   }
-  for (const variable of container.env ?? [])
-    args.push('--env', `${variable.name}=${envValue(variable, context, where)}`);
+  for (const variable of container.env ?? []) env.set(variable.name, envValue(variable, context, where));
+  for (const [name, value] of env) args.push('--env', `${name}=${value}`);
 
   for (const mount of container.volumeMounts ?? []) {
     const volume = context.mounts.get(mount.name);
@@ -457,15 +486,7 @@ function envValue(variable: K8sEnvVar, context: TranslateContext, where: string)
   const from = variable.valueFrom;
   const field = from?.fieldRef?.fieldPath;
   if (field !== undefined) {
-    const fields: Record<string, string> = {
-      'metadata.name': context.podName,
-      'metadata.namespace': context.manifest.namespace,
-      'metadata.uid': context.podUid,
-      'spec.nodeName': context.nodeName,
-      // The Pod's namespace has loopback only.
-      'status.podIP': '127.0.0.1',
-    };
-    const value = fields[field];
+    const value = downwardField(field, context.manifest, context.identity);
     if (value === undefined)
       throw new Error(`${where}: env ${variable.name}: fieldRef ${field} is not supported`);
     return value;

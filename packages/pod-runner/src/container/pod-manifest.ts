@@ -69,7 +69,11 @@ export interface K8sVolume {
   readonly configMap?: { readonly name: string; readonly optional?: boolean; readonly items?: unknown };
   readonly secret?: { readonly secretName: string; readonly optional?: boolean; readonly items?: unknown };
   readonly downwardAPI?: {
-    readonly items: readonly { readonly path: string; readonly fieldRef?: { readonly fieldPath: string } }[];
+    readonly items?: readonly {
+      readonly path: string;
+      readonly fieldRef?: { readonly fieldPath: string };
+      readonly resourceFieldRef?: unknown;
+    }[];
   };
 }
 
@@ -89,26 +93,28 @@ export interface RenderedPod {
   readonly kind: string;
   readonly name: string;
   readonly namespace: string;
-  readonly spec: K8sPodSpec;
-  /** The Pod template's labels and annotations, for the Downward API. */
+  /** The Pod template's metadata (what the Downward API reports). */
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  readonly spec: K8sPodSpec;
   readonly configMaps: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Decoded (`data` is base64, `stringData` is not). */
   readonly secrets: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
+interface K8sMetadata {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
 interface K8sObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: {
-    readonly name?: string;
-    readonly namespace?: string;
-    readonly labels?: Record<string, string>;
-    readonly annotations?: Record<string, string>;
-  };
+  readonly metadata?: K8sMetadata;
   readonly spec?: {
-    readonly template?: { readonly metadata?: K8sObject['metadata']; readonly spec?: K8sPodSpec };
+    readonly template?: { readonly metadata?: K8sMetadata; readonly spec?: K8sPodSpec };
   } & Partial<K8sPodSpec>;
   readonly data?: Record<string, string>;
   readonly stringData?: Record<string, string>;
@@ -138,6 +144,7 @@ export function podFromManifest(text: string, kind?: string): RenderedPod {
   }
   const workload = chosen[0]!;
   const spec = (workload.kind === 'Pod' ? workload.spec : workload.spec?.template?.spec) as K8sPodSpec;
+  const metadata = (workload.kind === 'Pod' ? workload.metadata : workload.spec?.template?.metadata) ?? {};
   const configMaps = new Map<string, Record<string, string>>();
   const secrets = new Map<string, Record<string, string>>();
   for (const object of objects) {
@@ -152,15 +159,14 @@ export function podFromManifest(text: string, kind?: string): RenderedPod {
     }
   }
   const name = workload.metadata?.name ?? 'pod';
-  const podMetadata = workload.kind === 'Pod' ? workload.metadata : workload.spec?.template?.metadata;
   return {
     source: `${workload.kind}/${name}`,
     kind: workload.kind!,
     name,
     namespace: workload.metadata?.namespace ?? 'default',
+    labels: { ...(metadata.labels ?? {}) },
+    annotations: { ...(metadata.annotations ?? {}) },
     spec,
-    labels: { ...(podMetadata?.labels ?? {}) },
-    annotations: { ...(podMetadata?.annotations ?? {}) },
     configMaps,
     secrets,
   };

@@ -122,7 +122,7 @@ export class StandInAgent {
       case '/inference': {
         only('POST');
         const input = parseInference(await readBody(req));
-        if (input.fail) throw new Error(`inference failed on purpose for input '${input.input}'`);
+        if (input.fail) throw runtimeError(`inference failed on purpose for input '${input.input}'`);
         const words = input.input.toLowerCase().split(/\s+/).filter(Boolean);
         const score =
           words.filter((word) => POSITIVE.has(word)).length -
@@ -148,10 +148,24 @@ export class StandInAgent {
       ...fields,
     };
     let text = `${JSON.stringify(entry)}\n`;
-    // Like the real agent, a traceback follows its JSON line on lines of its own.
-    if (error?.stack) text += `${error.stack}\n`;
+    // Like the real agent, a traceback follows its JSON line on lines of its own, in Python's shape.
+    if (error) text += `${pythonShapedTraceback(error)}\n`;
     this.#options.log.write(text);
   }
+}
+
+/**
+ * A JavaScript error printed the way Python prints a traceback (header, indented frames, most recent
+ * call last, then `Type: message`), so `--multiline python` joins it exactly as it joins the real
+ * agent's and the record looks the same whichever agent the demo runs.
+ */
+export function pythonShapedTraceback(error: Error): string {
+  const frames = (error.stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .map((line) => `  ${line.trim()}`)
+    .reverse();
+  return ['Traceback (most recent call last):', ...frames, `${error.name}: ${error.message}`].join('\n');
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -163,6 +177,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An Error named as the real agent's Python exception is. */
+function runtimeError(message: string): Error {
+  const error = new Error(message);
+  error.name = 'RuntimeError';
+  return error;
 }
 
 /** FastAPI's validation, reduced to this one model: `{"input": str, "fail": bool = false}`. */

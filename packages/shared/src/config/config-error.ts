@@ -1,7 +1,7 @@
 /**
  * A configuration value that cannot be used. The message always names the option as the user wrote it
  * (flag, env var or config field), the bad value, what is allowed and an example, e.g.
- * `--batch-timeout: "fast" is not a duration; use a number with ms, s or m, e.g. 1s`.
+ * `--batch-timeout: "fast" is not a duration; use a number with h, m, s or ms, alone or combined, e.g. 1s, 1h30m or 250ms`.
  */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

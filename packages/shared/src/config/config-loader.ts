@@ -18,7 +18,7 @@ export interface LoadConfigInput<O extends OptionDefs> {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Cross-field checks on the parsed config; throw ConfigError. */
-  readonly validate?: (config: ConfigOf<O>, names: OptionNames<O>, written: WrittenValues<O>) => void;
+  readonly validate?: (config: ConfigOf<O>, names: OptionNames<O>, context: ValidateContext<O>) => void;
   /** Extra text at the end of --help (an example, exit codes). */
   readonly helpFooter?: string;
   /** --help section headings by option group, in the order they are listed. */
@@ -36,6 +36,14 @@ export interface LoadConfigInput<O extends OptionDefs> {
 export type OptionNames<O extends OptionDefs> = { readonly [K in keyof O]: string };
 /** Each value as the user wrote it (`1h30m`, not 5400000), for error messages; the default's text if unset. */
 export type WrittenValues<O extends OptionDefs> = { readonly [K in keyof O]: string | undefined };
+
+/** What cross-field checks may need beyond the values: how they were written, which were set, the env. */
+export interface ValidateContext<O extends OptionDefs> {
+  readonly written: WrittenValues<O>;
+  /** Options set by a flag, env var or file field (not left to their default). */
+  readonly given: ReadonlySet<keyof O & string>;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
 
 export interface ValueSource {
   readonly kind: 'flag' | 'env' | 'file' | 'default';
@@ -129,7 +137,11 @@ export function loadConfig<O extends OptionDefs>(input: LoadConfigInput<O>): Loa
     const names = Object.fromEntries(
       keys.map((key) => [key, sources[key]!.kind === 'default' ? flagName(key) : sources[key]!.name]),
     ) as OptionNames<O>;
-    input.validate(frozen, names, Object.freeze(written) as WrittenValues<O>);
+    input.validate(frozen, names, {
+      written: Object.freeze(written) as WrittenValues<O>,
+      given: new Set(keys.filter((key) => sources[key]!.kind !== 'default')),
+      env: input.env,
+    });
   }
   return {
     action: mode,

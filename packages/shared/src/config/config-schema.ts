@@ -76,7 +76,8 @@ function rangeText(shape: ValueShape | undefined): string {
   return '';
 }
 
-function optionSchema(def: OptionDef<unknown>): Schema {
+/** The JSON Schema of one option's file field (a sinks: item field too). */
+export function optionSchema(def: OptionDef<unknown>): Schema {
   const description = `${def.description}.${rangeText(def.parse.shape)}${
     def.defaultText === undefined ? '' : ` Default: ${def.defaultText}.`
   }`;
