@@ -91,7 +91,7 @@ export const LOG_SIDECAR_HELP_FOOTER = [
   '',
   'Labels: POD_NAME, POD_NAMESPACE, NODE_NAME and CONTAINER_NAME from the environment become the labels pod, namespace, node and container of every record (--label wins); start-up logs which were taken.',
   '',
-  'Exit codes: 0 every record delivered; 1 the shutdown deadline passed with records undelivered (logged per file), or a runtime failure such as a port in use; 2 bad config.',
+  'Exit codes: 0 every line of every matching file delivered; 1 not so: the shutdown deadline passed with records undelivered, or a matching file could not be read to its end (logged per file with the reason), or a runtime failure such as a port in use; 2 bad config.',
   '',
   'Example:',
   '  log-sidecar --path "/var/log/agent/*.log" --multiline python \\',

@@ -196,7 +196,7 @@ export type StdoutCoverage =
       readonly onStdout: 'none' | 'part';
       /** The byte range [from, to) of the file not on stdout; absent for a file no longer open. */
       readonly notOnStdout?: [number, number];
-      readonly reason: string;
+      readonly stdoutReason: string;
     };
 
 function stdoutCoverage(
@@ -208,12 +208,12 @@ function stdoutCoverage(
   if (size === undefined) {
     // A file no longer open: only its held records were owed, and the spill wrote all or not all.
     if (spill.complete) return { onStdout: 'all' };
-    return { onStdout: 'part', reason: spill.reason ?? 'unknown' };
+    return { onStdout: 'part', stdoutReason: spill.reason ?? 'unknown' };
   }
   const from = size - file.bytes;
   const through = Math.max(from, spill.through.get(file.path) ?? 0);
   if (through >= size) return { onStdout: 'all' };
   const reason =
     spill.reason ?? 'the soft deadline came before the file was read to its end (raise --shutdown-timeout)';
-  return { onStdout: through > from ? 'part' : 'none', notOnStdout: [through, size], reason };
+  return { onStdout: through > from ? 'part' : 'none', notOnStdout: [through, size], stdoutReason: reason };
 }

@@ -1,4 +1,5 @@
-import { renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -140,5 +141,37 @@ describe('log-sidecar file identity: a rewritten file is never resumed at an old
     }).catch(() => undefined);
     expect(await sidecar.stop()).toBe(0);
     expect(outcome([sidecar], 10_000, 12_000)).toEqual({ lost: 0, fragments: 0 });
+  });
+
+  it('a format 1 checkpoint (no content marker) is doubt: the file is read again from 0 once, then resumed', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'app.log');
+    const text = content(0, 500);
+    writeFileSync(log, text);
+    const { dev, ino, size } = statSync(log);
+    const fingerprint = createHash('sha256').update(BANNER).digest('hex').slice(0, 16);
+    mkdirSync(join(dir, '.log-sidecar'));
+    const entry = { path: log, dev, ino, offsets: { stdout: size }, seenAt: Date.now() };
+    const v1 = {
+      version: 1,
+      writtenAt: new Date().toISOString(),
+      files: { [`${dev}-${ino}-${fingerprint}`]: entry },
+    };
+    writeFileSync(join(dir, '.log-sidecar', 'checkpoints.json'), JSON.stringify(v1));
+    const first = start(dir);
+    await first.ready();
+    expect(await first.stop()).toBe(0);
+    expect(outcome([first], 0, 500)).toEqual({ lost: 0, fragments: 0 });
+    expect(
+      first.logged(
+        'Checkpoint of this file has no content marker (written by an older version); reading it again from the start.',
+      ),
+    ).toHaveLength(1);
+    // Written as format 2 with a marker: the next start resumes at the end, nothing is sent again.
+    const second = start(dir);
+    await second.ready();
+    expect(await second.stop()).toBe(0);
+    expect(second.records).toHaveLength(0);
+    expect(second.logged('Resuming file from its checkpoint.')).toHaveLength(1);
   });
 });

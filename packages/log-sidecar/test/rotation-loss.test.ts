@@ -50,6 +50,12 @@ describe('log-sidecar: what rotation and an unwritable checkpoint can lose, said
     expect(warned).toHaveLength(1);
     expect(warned[0]).toMatchObject({ path: waiting, bytes: size });
     expect(await sidecar.stop()).toBe(1);
+    // The exit code does not hide it: the deadline report names it too.
+    expect(
+      sidecar.logged('Not delivered before the shutdown deadline.').filter((l) => l.path === waiting),
+    ).toEqual([
+      expect.objectContaining({ bytes: size, records: 0, reason: 'deleted before it was read to its end' }),
+    ]);
   });
 
   it('warns about an unwritable checkpoint directory once, not every second, and still exits 0 when all was delivered', async () => {

@@ -19,10 +19,27 @@ describe('metrics-sidecar config', () => {
       interval: 15_000,
       timeout: 5_000,
       staleAfterMs: 30_000,
-      bodyLimit: 16 * 1024 * 1024,
-      sampleLimit: 200_000,
+      bodyLimit: 3 * 1024 * 1024,
+      sampleLimit: 12_000,
+      totalBodyLimit: 3 * 1024 * 1024,
+      totalSampleLimit: 12_000,
+      targetBodyLimit: 3 * 1024 * 1024,
+      targetSampleLimit: 12_000,
       shutdownTimeout: 10_000,
     });
+  });
+
+  it('shares the total limits between the targets, each at most the per-target limit', () => {
+    const settings = load([
+      '--target',
+      'a=http://127.0.0.1:1/m',
+      '--target',
+      'b=http://127.0.0.1:2/m',
+      '--total-sample-limit',
+      '24000',
+    ]);
+    expect(settings).toMatchObject({ targetSampleLimit: 12_000, targetBodyLimit: 1.5 * 1024 * 1024 });
+    expect(load(['--sample-limit', '100', '--total-sample-limit', '30000']).targetSampleLimit).toBe(100);
   });
 
   it('takes repeated named targets from flags and a list from env', () => {

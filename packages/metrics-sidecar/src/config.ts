@@ -86,15 +86,33 @@ export const metricsSidecarOptions = {
     group: 'scrape',
     description: 'limit on a decompressed scrape body',
     valueName: '<size>',
-    default: 16 * 1024 * 1024,
-    defaultText: '16MiB',
+    default: 3 * 1024 * 1024,
+    defaultText: '3MiB',
   }),
   sampleLimit: option(integerParser(1, 10_000_000), {
     group: 'scrape',
     description: 'limit on the samples of one scrape',
     valueName: '<count>',
-    default: 200_000,
-    defaultText: '200000',
+    default: 12_000,
+    defaultText: '12000',
+  }),
+  // The defaults keep peak RSS under 96 MiB (the 128Mi limit less 25 %) whatever the targets serve:
+  // bench/metrics-sidecar/hostile.mjs, docs/benchmarks.md.
+  totalBodyLimit: option(byteSizeParser({ min: 1024, max: 1024 ** 3 }), {
+    group: 'scrape',
+    description:
+      "limit on all targets' bodies together: each target gets an equal share, at most --body-limit",
+    valueName: '<size>',
+    default: 3 * 1024 * 1024,
+    defaultText: '3MiB',
+  }),
+  totalSampleLimit: option(integerParser(1, 100_000_000), {
+    group: 'scrape',
+    description:
+      "limit on all targets' samples together: each target gets an equal share, at most --sample-limit",
+    valueName: '<count>',
+    default: 12_000,
+    defaultText: '12000',
   }),
   shutdownTimeout: option(durationParser({ min: 100, max: 10 * 60_000 }), {
     group: 'runtime',
@@ -117,10 +135,20 @@ export type MetricsSidecarConfig = ConfigOf<typeof metricsSidecarOptions>;
 /** The config with defaults that depend on other options filled in. */
 export interface Settings extends MetricsSidecarConfig {
   readonly staleAfterMs: number;
+  /** Each target's body limit: --body-limit, or its share of --total-body-limit if that is less. */
+  readonly targetBodyLimit: number;
+  /** Each target's sample limit: --sample-limit, or its share of --total-sample-limit if that is less. */
+  readonly targetSampleLimit: number;
 }
 
 export function settingsOf(config: MetricsSidecarConfig): Settings {
-  return Object.freeze({ ...config, staleAfterMs: config.staleAfter ?? 2 * config.interval });
+  const targets = Math.max(1, config.target.length);
+  return Object.freeze({
+    ...config,
+    staleAfterMs: config.staleAfter ?? 2 * config.interval,
+    targetBodyLimit: Math.min(config.bodyLimit, Math.floor(config.totalBodyLimit / targets)),
+    targetSampleLimit: Math.min(config.sampleLimit, Math.floor(config.totalSampleLimit / targets)),
+  });
 }
 
 export function validateConfig(
@@ -150,6 +178,22 @@ export function validateConfig(
       undefined,
       'names no target',
       `give at least one, e.g. ${DEFAULT_TARGET}`,
+    );
+  }
+  if (config.totalSampleLimit < config.target.length) {
+    throw new ConfigError(
+      names.totalSampleLimit,
+      written.totalSampleLimit,
+      `leaves less than one sample for each of the ${config.target.length} targets`,
+      'give at least one sample per target, e.g. --total-sample-limit 12000',
+    );
+  }
+  if (config.totalBodyLimit < 1024 * config.target.length) {
+    throw new ConfigError(
+      names.totalBodyLimit,
+      written.totalBodyLimit,
+      `leaves less than 1KiB of body for each of the ${config.target.length} targets`,
+      'give at least 1KiB per target, e.g. --total-body-limit 3MiB',
     );
   }
   const seen = new Set<string>();

@@ -129,6 +129,16 @@ export class Checkpointer {
     if (marker !== undefined) this.#store.mark(key, marker);
   }
 
+  /** By `dev:ino`, the highest resume offset of any checkpoint of that inode. */
+  resumeOffsetsByInode(): Map<string, number> {
+    const offsets = new Map<string, number>();
+    for (const [key, entry] of this.#store.entries()) {
+      const inode = `${entry.dev}:${entry.ino}`;
+      offsets.set(inode, Math.max(offsets.get(inode) ?? 0, this.resumeOffset(key)));
+    }
+    return offsets;
+  }
+
   /** Where a restart would resume `key`: the lowest offset any sink has checkpointed. */
   resumeOffset(key: string): number {
     return Math.min(...this.#sinkNames.map((sink) => this.#store.offset(key, sink)));

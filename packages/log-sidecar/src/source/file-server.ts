@@ -1,4 +1,6 @@
 import type { Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Checkpointer, OpenFileExtent } from '../checkpoint/checkpointer.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
@@ -32,12 +34,21 @@ export interface FileServerOptions {
  */
 const DESCRIPTOR_HEADROOM = 16;
 
+/** Files deleted before they were read to their end, kept by name for the deadline report. */
+const GONE_UNREAD_KEPT = 1000;
+const GONE_UNREAD = 'deleted before it was read to its end';
+
 /**
  * A matching file that is not open: never opened yet (no slot was free, or it cannot be opened), or
  * closed to free its slot once read to its end (`parked`). Known by device and inode.
  */
 interface ClosedFile {
   path: string;
+  /**
+   * For a file never opened here: how far a checkpoint of its inode says it was read (a backup read
+   * before, handed over again by discovery), so it is not counted as lost if deleted before its turn.
+   */
+  checkpointed: number;
   /** Size and modification time at the last scan (NaN: not known yet). */
   size: number;
   mtimeMs: number;
@@ -51,7 +62,7 @@ interface ClosedFile {
 
 /** The bytes of `file` not read yet. */
 function unreadBytes(file: ClosedFile): number {
-  return Math.max(0, file.size - (file.parked?.position ?? 0));
+  return Math.max(0, file.size - (file.parked?.position ?? file.checkpointed));
 }
 
 /** True when `file` has something to read: new bytes, or it changed since it was closed (a rewrite). */
@@ -61,6 +72,34 @@ function needsTurn(file: ClosedFile): boolean {
 
 function inodeKey(dev: number, ino: number): string {
   return `${dev}:${ino}`;
+}
+
+/**
+ * Where each of `files` (by `dev:ino`) is now, looking in the directory it was in; a file not found there
+ * (deleted, or the directory cannot be listed) is left out. One listing per directory.
+ */
+async function findByInode(files: ReadonlyMap<string, { path: string }>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const dirs = new Set([...files.values()].map((file) => dirname(file.path)));
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      try {
+        const stats = await stat(path);
+        const key = inodeKey(stats.dev, stats.ino);
+        if (files.has(key) && stats.isFile()) found.set(key, path);
+      } catch {
+        // gone between the listing and the stat
+      }
+    }
+  }
+  return found;
 }
 
 /**
@@ -80,6 +119,11 @@ export class FileServer {
   /** Matching files not open, by device and inode, in the order they get a slot. */
   readonly #waiting = new Map<string, ClosedFile>();
   readonly #maxOpenFiles: number;
+  /** Matching files deleted before they were read to their end: what the exit code must not hide. */
+  readonly #goneUnread: { path: string; bytes: number }[] = [];
+  readonly #goneUnreadDropped = { files: 0, bytes: 0 };
+  /** Whether a waiting file wants a turn; undefined: not known since the waiting list changed. */
+  #waiters: boolean | undefined;
   /** Lowered below `maxOpenFiles` when the process ran out of descriptors. */
   #descriptorCeiling = Number.POSITIVE_INFINITY;
   /** Files with something to do, in the order they get a turn. */
@@ -144,9 +188,12 @@ export class FileServer {
       const path = byInode.get(key)?.[0];
       if (path !== undefined || complete) this.#rotation.observe(tailer, path);
     }
+    const missing = new Map<string, ClosedFile>();
     for (const [key, file] of this.#waiting) {
       const now = byInode.get(key);
-      if (now !== undefined) {
+      if (now === undefined) {
+        if (complete) missing.set(key, file);
+      } else {
         file.path = now[0];
         const changed =
           now[1].size !== file.size || (!Number.isNaN(file.mtimeMs) && now[1].mtimeMs !== file.mtimeMs);
@@ -154,16 +201,36 @@ export class FileServer {
         file.mtimeMs = now[1].mtimeMs;
         // Closed at its end and modified since at the same size: the tailer's checks decide if rewritten.
         if (changed && file.parked !== undefined) file.touched = true;
-      } else if (complete) {
-        this.#waiting.delete(key);
-        const bytes = unreadBytes(file);
-        if (bytes > 0) this.#events.goneUnread(file.path, bytes);
       }
     }
+    // Not listed is not gone: a rotated sibling is handed over once, and may have moved to another backup
+    // name since. Looked for by inode next to where it was; only a file found nowhere is gone.
+    const elsewhere = await findByInode(missing);
+    for (const [key, file] of missing) {
+      const now = elsewhere.get(key);
+      if (now !== undefined && unreadBytes(file) > 0) {
+        file.path = now;
+      } else {
+        this.#waiting.delete(key);
+        if (now !== undefined) continue; // read to its end already: nothing to wait for
+        const bytes = unreadBytes(file);
+        if (bytes > 0) {
+          this.#events.goneUnread(file.path, bytes);
+          if (this.#goneUnread.length < GONE_UNREAD_KEPT) this.#goneUnread.push({ path: file.path, bytes });
+          else {
+            this.#goneUnreadDropped.files++;
+            this.#goneUnreadDropped.bytes += bytes;
+          }
+        }
+      }
+    }
+    let checkpointed: ReadonlyMap<string, number> | undefined;
     for (const [key, [path, stats]] of byInode) {
       if (this.#tailers.has(key) || this.#waiting.has(key)) continue;
+      checkpointed ??= this.#checkpointer.resumeOffsetsByInode();
       this.#waiting.set(key, {
         path,
+        checkpointed: checkpointed.get(key) ?? 0,
         size: stats.size,
         mtimeMs: stats.mtimeMs,
         touched: false,
@@ -171,6 +238,7 @@ export class FileServer {
         problem: undefined,
       });
     }
+    this.#waiters = undefined;
     await this.#fillSlots(true);
     this.#events.openProblemsGone(found);
     if (!this.#recovered) {
@@ -230,6 +298,16 @@ export class FileServer {
           file.problem === undefined ? 'waiting for an open-file slot' : `cannot open (${file.problem})`,
       });
     }
+    const gone = (path: string, bytes: number) => ({
+      key: undefined,
+      path,
+      size: bytes,
+      read: 0,
+      problem: GONE_UNREAD,
+    });
+    for (const file of this.#goneUnread) files.push(gone(file.path, file.bytes));
+    const dropped = this.#goneUnreadDropped;
+    if (dropped.files > 0) files.push(gone(`(${dropped.files} more files)`, dropped.bytes));
     return files;
   }
 
@@ -273,6 +351,7 @@ export class FileServer {
       } else {
         file.problem = outcome;
       }
+      this.#waiters = undefined;
     }
   }
 
@@ -310,6 +389,7 @@ export class FileServer {
       // Another inode than expected (a rotation in between) is a file of its own, read from its checkpoint.
       const parked = expected?.key === key ? expected.parked : undefined;
       this.#waiting.delete(key);
+      this.#waiters = undefined;
       const tailer = new FileTailer(this.#tailerOptions, fd, path, stats, parked);
       this.#tailers.set(key, tailer);
       if (!recovering && parked === undefined) this.#events.reading(path, stats.size);
@@ -334,6 +414,7 @@ export class FileServer {
     await tailer.close();
     const file: ClosedFile = {
       path: tailer.path,
+      checkpointed: 0,
       size: Math.max(tailer.size, parked.position),
       mtimeMs: Number.NaN,
       touched: false,
@@ -341,14 +422,26 @@ export class FileServer {
       problem: undefined,
     };
     this.#waiting.set(key, file);
+    this.#waiters = undefined;
     return true;
   }
 
-  /** True when some file waits for a slot that this one, read to its end, could give. */
+  /**
+   * True when some file waits for a slot that this one, read to its end, could give. Asked at every end
+   * of file, so the answer is kept until the waiting list changes (a scan, an open, a problem).
+   */
   #someoneWaits(): boolean {
     if (this.#tailers.size > this.#slots) return true;
-    for (const file of this.#waiting.values()) if (needsTurn(file) && file.problem === undefined) return true;
-    return false;
+    if (this.#waiters === undefined) {
+      this.#waiters = false;
+      for (const file of this.#waiting.values()) {
+        if (needsTurn(file) && file.problem === undefined) {
+          this.#waiters = true;
+          break;
+        }
+      }
+    }
+    return this.#waiters;
   }
 
   #kick(): void {

@@ -73,6 +73,12 @@ export function canonicalFloat(token: string): string | undefined {
  * value, the same that Number gives (Clinger's fast path).
  */
 export function numberAt(text: string, start: number, end: number): number {
+  const value = plainNumberAt(text, start, end);
+  return Number.isNaN(value) ? floatOf(text.slice(start, end)) : value;
+}
+
+/** numberAt's fast path alone: NaN (never a plain decimal's value) for anything else. */
+export function plainNumberAt(text: string, start: number, end: number): number {
   let i = start;
   let c = text.charCodeAt(i);
   const negative = c === 45;
@@ -98,7 +104,7 @@ export function numberAt(text: string, start: number, end: number): number {
     const value = mantissa / scale;
     return negative ? -value : value;
   }
-  return floatOf(text.slice(start, end));
+  return Number.NaN;
 }
 
 /** A float token as a number: decimals, and infinities and NaN in any spelling the formats allow. */

@@ -237,7 +237,7 @@ export abstract class LineParser implements ExpositionParser {
     let series: string | undefined;
     let seriesEnd = i;
     let labelCount = 0;
-    i = this.beforeLabels(line, i);
+    if (!this.strictSpacing && line.charCodeAt(i) !== 123) i = this.beforeLabels(line, i);
     if (line.charCodeAt(i) === 123 /* { */) {
       const labels = this.labels;
       labelCount = labels.scan(line, i, false);

@@ -1,6 +1,6 @@
 import { GroupTable } from './group-table.js';
 import type { Fail, LabelLexer } from './label-lexer.js';
-import { clip, decimalKind, floatOf, numberAt } from './lexing.js';
+import { clip, decimalKind, floatOf, numberAt, plainNumberAt } from './lexing.js';
 import { labelPairs, type MetricType, type Sample, seriesKey, seriesOf } from './snapshot.js';
 
 /** A family while its body is parsed. */
@@ -94,6 +94,8 @@ export class SampleValidator {
   /** The value of the sample being checked, as a number, and the hash of its group. */
   #value = 0;
   #le = 0;
+  /** The value of the label #requireNumericLabel found (NaN when it is missing or NaN). */
+  #labelValue = 0;
   #groupHash = 0;
 
   constructor(om: boolean, labels: LabelLexer, fail: Fail, lineNo: () => number) {
@@ -138,12 +140,8 @@ export class SampleValidator {
       case 'gaugehistogram':
         if (suffix === '_bucket') {
           const k = this.#requireNumericLabel(family, line, 'le', labelCount, name);
-          if (k >= 0) {
-            groupHash = (groupHash - labels.hashes[k]!) | 0;
-            this.#le = numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
-          } else {
-            this.#le = Number.NaN;
-          }
+          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
+          this.#le = this.#labelValue;
           if (value < 0) this.#fail(`${name} is ${value}; bucket counts must be >= 0`);
           this.#counterLike(family, name, value, true);
         } else if (suffix === '_count' || suffix === '_gcount') {
@@ -159,7 +157,7 @@ export class SampleValidator {
         if (suffix === '') {
           const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
           if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
-          const quantile = k < 0 ? 0 : numberAt(line, labels.spans[k * 4 + 2]!, labels.spans[k * 4 + 3]!);
+          const quantile = k < 0 ? 0 : this.#labelValue;
           if (!(quantile >= 0 && quantile <= 1)) {
             this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
           }
@@ -223,20 +221,32 @@ export class SampleValidator {
    * in time order, and each histogram point complete and consistent.
    */
   point(family: FamilyBuilder, sample: Sample): void {
+    const type = family.type;
+    if (
+      type === 'histogram' ||
+      type === 'gaugehistogram' ||
+      type === 'counter' ||
+      type === 'summary' ||
+      type === 'stateset'
+    ) {
+      this.#groupPoint(family, sample);
+      return;
+    }
     // A gauge's, unknown's or info's label set is one series: `repeated` is all it needs, but for info:
     // client_python reads all of an info family's samples as one group, so that a body it accepts can be
     // served, timestamps are all present or all absent in an info family.
-    if (!GROUPED.has(family.type)) {
-      if (family.type === 'info' && family.samples.length > 0) {
-        if ((family.samples[0]!.timestampMs === undefined) !== (sample.timestampMs === undefined)) {
-          this.#problem(
-            family,
-            `${seriesOf(sample)} mixes samples with and without timestamps in one info family`,
-          );
-        }
+    if (type === 'info' && family.samples.length > 0) {
+      if ((family.samples[0]!.timestampMs === undefined) !== (sample.timestampMs === undefined)) {
+        this.#problem(
+          family,
+          `${seriesOf(sample)} mixes samples with and without timestamps in one info family`,
+        );
       }
-      return;
     }
+  }
+
+  /** `point` for the types whose label sets hold several series. */
+  #groupPoint(family: FamilyBuilder, sample: Sample): void {
     const hash = this.#groupHash;
     let group = family.group;
     const ts = sample.timestampMs;
@@ -390,14 +400,18 @@ export class SampleValidator {
     const labels = this.#labels;
     const k = labels.indexOf(line, label, labelCount);
     if (k < 0) {
+      this.#labelValue = Number.NaN;
       // Text 0.0.4 parsers take such a sample; it has no meaning in OpenMetrics.
       this.#problem(family, `${name} has no ${label} label`);
       return k;
     }
     const start = labels.spans[k * 4 + 2]!;
     const end = labels.spans[k * 4 + 3]!;
-    if (decimalKind(line, start, end) === 1) return k;
+    const plain = plainNumberAt(line, start, end);
+    this.#labelValue = plain;
+    if (!Number.isNaN(plain)) return k;
     const raw = line.slice(start, end);
+    this.#labelValue = floatOf(raw);
     if (raw === '+Inf') return k;
     if (/^nan$/i.test(raw)) {
       this.#problem(family, `${name} has ${label}="${raw}"; ${label} must not be NaN`);
