@@ -5,6 +5,7 @@ import {
   canonicalFloat,
   clip,
   decimalKind,
+  equalAt,
   FNV_OFFSET,
   FNV_PRIME,
   floatOf,
@@ -178,6 +179,7 @@ export abstract class LineParser implements ExpositionParser {
       samples: [],
       lastName: '',
       lastSuffix: '',
+      lastNameHash: 0,
       names: [],
       nameSuffixes: [],
       problem: undefined,
@@ -243,18 +245,37 @@ export abstract class LineParser implements ExpositionParser {
 
   protected sample(line: string): void {
     const length = line.length;
-    if (!isNameStart(line.charCodeAt(0))) this.fail(`"${clip(line)}" does not start with a metric name`);
-    let hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
-    let i = 1;
-    while (i < length) {
-      const c = line.charCodeAt(i);
-      if (!isNameChar(c)) break;
-      hash = Math.imul(hash ^ c, FNV_PRIME);
-      i++;
+    // Most samples have the previous sample's name: the line is compared with it in place (one pass, no
+    // slice, the name's hash kept from then). Otherwise the name is hashed, sliced and looked up.
+    const current = this.#current;
+    let family: FamilyBuilder;
+    let hash: number;
+    let i: number;
+    const last = current === undefined ? '' : current.lastName;
+    if (
+      current !== undefined &&
+      last !== '' &&
+      equalAt(line, 0, last) &&
+      !isNameChar(line.charCodeAt(last.length))
+    ) {
+      family = current;
+      i = last.length;
+      hash = current.lastNameHash;
+    } else {
+      if (!isNameStart(line.charCodeAt(0))) this.fail(`"${clip(line)}" does not start with a metric name`);
+      hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
+      i = 1;
+      while (i < length) {
+        const c = line.charCodeAt(i);
+        if (!isNameChar(c)) break;
+        hash = Math.imul(hash ^ c, FNV_PRIME);
+        i++;
+      }
+      // Samples of a family repeat a few names: they share one string per name rather than keep a copy
+      // per sample. (A slice compared with === is cheaper than startsWith on a sliced line.)
+      family = this.#familyForSample(line.slice(0, i));
+      family.lastNameHash = hash;
     }
-    // Samples of a family repeat a few names: they share one string per name rather than keep a copy per
-    // sample. (A slice compared with === is cheaper than startsWith on a sliced line.)
-    const family = this.#familyForSample(line.slice(0, i));
     const name = family.lastName;
 
     // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.

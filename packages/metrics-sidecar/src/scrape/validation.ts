@@ -16,6 +16,8 @@ export interface FamilyBuilder {
   lastName: string;
   /** What `lastName` adds to the family name (`_bucket`), computed once per run of that name. */
   lastSuffix: string;
+  /** The series hash's start for `lastName` (its FNV-1a over the name). */
+  lastNameHash: number;
   /**
    * The sample names the family's samples have used so far and their suffixes: a name seen before is
    * told by one === (no startsWith, slice or suffix lookup) when samples alternate names, as a histogram's
