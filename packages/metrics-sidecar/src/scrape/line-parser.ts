@@ -4,8 +4,9 @@ import { LabelLexer } from './label-lexer.js';
 import {
   canonicalFloat,
   clip,
+  codesAt,
+  codesOf,
   decimalKind,
-  equalAt,
   FNV_OFFSET,
   FNV_PRIME,
   floatOf,
@@ -13,6 +14,7 @@ import {
   isNameChar,
   isNameStart,
   METRIC_NAME,
+  NO_CODES,
   numberAt,
   plainNumberAt,
   tokenEnd,
@@ -180,8 +182,10 @@ export abstract class LineParser implements ExpositionParser {
       lastName: '',
       lastSuffix: '',
       lastNameHash: 0,
+      lastNameCodes: NO_CODES,
       names: [],
       nameSuffixes: [],
+      nameCodes: [],
       problem: undefined,
       group: undefined,
     };
@@ -206,6 +210,7 @@ export abstract class LineParser implements ExpositionParser {
         if (names[k] === name) {
           current.lastName = names[k]!;
           current.lastSuffix = current.nameSuffixes[k]!;
+          current.lastNameCodes = current.nameCodes[k]!;
           return current;
         }
       }
@@ -236,10 +241,13 @@ export abstract class LineParser implements ExpositionParser {
   #useName(family: FamilyBuilder, name: string): FamilyBuilder {
     const base = family.declaredName.length;
     const suffix = name.length === base ? '' : name.slice(base);
+    const codes = codesOf(name);
     family.names.push(name);
     family.nameSuffixes.push(suffix);
+    family.nameCodes.push(codes);
     family.lastName = name;
     family.lastSuffix = suffix;
+    family.lastNameCodes = codes;
     return family;
   }
 
@@ -251,11 +259,11 @@ export abstract class LineParser implements ExpositionParser {
     let family: FamilyBuilder;
     let hash: number;
     let i: number;
-    const last = current === undefined ? '' : current.lastName;
+    const last = current === undefined ? NO_CODES : current.lastNameCodes;
     if (
       current !== undefined &&
-      last !== '' &&
-      equalAt(line, 0, last) &&
+      last.length > 0 &&
+      codesAt(line, 0, last) &&
       !isNameChar(line.charCodeAt(last.length))
     ) {
       family = current;

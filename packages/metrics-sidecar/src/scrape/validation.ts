@@ -18,6 +18,8 @@ export interface FamilyBuilder {
   lastSuffix: string;
   /** The series hash's start for `lastName` (its FNV-1a over the name). */
   lastNameHash: number;
+  /** `lastName`'s characters: compared with a line faster than the (sliced) string's own. */
+  lastNameCodes: Uint16Array;
   /**
    * The sample names the family's samples have used so far and their suffixes: a name seen before is
    * told by one === (no startsWith, slice or suffix lookup) when samples alternate names, as a histogram's
@@ -25,6 +27,7 @@ export interface FamilyBuilder {
    */
   readonly names: string[];
   readonly nameSuffixes: string[];
+  readonly nameCodes: Uint16Array[];
   /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
   problem: string | undefined;
   /** The current group (OpenMetrics Metric) and point (its samples at one timestamp). */
