@@ -522,10 +522,13 @@ export class FileServer {
 
   /**
    * Shutdown: reads every open file to its end, then emits each partial last line and pending multiline
-   * group (the writer is gone, so they are final). Stops early when `signal` aborts.
+   * group (the writer is gone, so they are final). Stops early when `signal` aborts; a later call goes on
+   * from where that one stopped (after the deadline, the rest of each file goes to stdout).
    */
   async readToEnd(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     this.#final = true;
+    this.#stopReading = false;
     const onAbort = () => {
       this.#stopReading = true;
       this.#wakeStop?.();
