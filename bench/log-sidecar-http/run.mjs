@@ -8,7 +8,11 @@
 //    test/e2e/pod-sink-outage.e2e.test.ts; the tests keep the no-loss assertions.
 // 4. A 1 GiB line without a newline cut at --max-line-bytes 64KiB: VmHWM (was asserted in
 //    log-sidecar/test/bad-input.test.ts).
-// Build first (pnpm exec tsc -b). Figures go to RESULTS.md by hand.
+// 5. Catch-up (issue 11 part 5): 10,000 lines/s throughout; the receiver goes away for BENCH_OUTAGE s
+//    (default 60), then comes back on the same port; peak RSS during the outage and while catching up,
+//    and the catch-up time.
+// BENCH_ONLY=cold|steady|outage|huge-line|catchup runs one part. Build first (pnpm exec tsc -b).
+// Figures go to RESULTS.md by hand.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -78,6 +82,8 @@ function startSidecar(dir, file, url, extra) {
   return spawn(
     process.execPath,
     [
+      // BENCH_NODE_FLAGS: V8 flags for the sidecar, e.g. "--max-semi-space-size=4" (as an image would pass).
+      ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
       MAIN,
       '--path',
       file,
@@ -268,15 +274,70 @@ async function hugeLine() {
   return { seconds: seconds.toFixed(1), vmHwmMiB: (hwm / MiB).toFixed(1) };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-http-input-'));
-const file = join(dir, 'app.log');
-spawnSync(process.execPath, [join(root, 'bench/log-sidecar/make-file.mjs'), file, String(LINES)], {
-  stdio: 'inherit',
-});
-const bytes = statSync(file).size;
-console.log(
-  `input: ${LINES} lines, ${(bytes / 1024 / 1024).toFixed(1)} MiB (${Math.round(bytes / LINES)} B/line)`,
-);
+/** JSON lines like the steady run's, `count` of them, each carrying its write time and a sequence number. */
+function jsonLines(count, first) {
+  const wt = Date.now();
+  const pad = 'x'.repeat(120);
+  let chunk = '';
+  for (let i = 0; i < count; i++)
+    chunk += `{"ts":${wt / 1000},"level":"info","msg":"request finished","wt":${wt},"seq":${first + i},"pad":"${pad}"}\n`;
+  return chunk;
+}
+
+async function catchUp(outageSeconds) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-http-catchup-'));
+  const file = join(dir, 'app.log');
+  writeFileSync(file, '');
+  let r = await receiver();
+  const port = Number(new URL(r.url).port);
+  let delivered = 0;
+  const child = startSidecar(dir, file, r.url, ['--format', 'json']);
+  let seq = 0;
+  const timer = setInterval(() => {
+    appendFileSync(file, jsonLines(100, seq));
+    seq += 100;
+  }, 10);
+  let phase = 'warm-up';
+  const peak = { 'warm-up': 0, outage: 0, 'catch-up': 0 };
+  const sampler = setInterval(() => {
+    try {
+      peak[phase] = Math.max(peak[phase], rssNow(child.pid));
+    } catch {}
+  }, 100);
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  // The outage: the receiver stops listening and drops its connections, so requests are refused.
+  phase = 'outage';
+  delivered += r.count();
+  r.server.closeAllConnections();
+  await new Promise((resolve) => r.server.close(resolve));
+  await new Promise((resolve) => setTimeout(resolve, outageSeconds * 1000));
+  const backlog = seq - delivered;
+  phase = 'catch-up';
+  r = await receiver(undefined, port);
+  const recovered = Date.now();
+  // Caught up when the receiver has every line written before it came back (at least once: retries may
+  // duplicate) and is less than one second of writing behind.
+  const target = seq;
+  await until(() => delivered + r.count() >= Math.max(target, seq - 10_000), 600_000);
+  const catchUpSeconds = (Date.now() - recovered) / 1000;
+  clearInterval(timer);
+  clearInterval(sampler);
+  const hwm = peakRss(child.pid);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  r.server.close();
+  rmSync(dir, { recursive: true, force: true });
+  const mib = (b) => (b / 1024 / 1024).toFixed(1);
+  return {
+    outageSeconds,
+    backlogLines: backlog,
+    catchUpSeconds: catchUpSeconds.toFixed(1),
+    peakRssOutageMiB: mib(peak.outage),
+    peakRssCatchUpMiB: mib(peak['catch-up']),
+    peakRssMiB: mib(hwm),
+  };
+}
+
 const only = process.env.BENCH_ONLY;
 const runs = process.env.BENCH_RUNS
   ? process.env.BENCH_RUNS.split(',').map((r) => [r.split(':')[0], r.split(':')[1] === 'gzip'])
@@ -306,6 +367,19 @@ async function medianOf(label, run) {
   }
   return { ...out, runs: repeat };
 }
+// The cold runs' input file, made only when they run.
+const dir = mkdtempSync(join(tmpdir(), 'bench-http-input-'));
+const file = join(dir, 'app.log');
+let bytes = 0;
+if (!only || only === 'cold') {
+  spawnSync(process.execPath, [join(root, 'bench/log-sidecar/make-file.mjs'), file, String(LINES)], {
+    stdio: 'inherit',
+  });
+  bytes = statSync(file).size;
+  console.log(
+    `input: ${LINES} lines, ${(bytes / 1024 / 1024).toFixed(1)} MiB (${Math.round(bytes / LINES)} B/line)`,
+  );
+}
 for (const [format, gzip] of runs) {
   if (only && only !== 'cold') break;
   console.log(
@@ -324,4 +398,8 @@ if (!only || only === 'outage') {
   );
 }
 if (!only || only === 'huge-line') console.log(JSON.stringify(await medianOf('huge line', hugeLine)));
+if (!only || only === 'catchup')
+  console.log(
+    JSON.stringify(await medianOf('catch-up', () => catchUp(Number(process.env.BENCH_OUTAGE ?? 60)))),
+  );
 if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });

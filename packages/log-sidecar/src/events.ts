@@ -223,9 +223,17 @@ export class SourceEvents {
 
   // --- shutdown -------------------------------------------------------------------------------------
 
-  notDelivered(file: FileShortfall): void {
+  /** One line of the deadline report; with `--on-deadline stdout`, which of the bytes reached stdout. */
+  notDelivered(file: FileShortfall, stdout?: object): void {
     this.#log.error(
-      { sink: file.sink, path: file.path, records: file.records, bytes: file.bytes, reason: file.reason },
+      {
+        sink: file.sink,
+        path: file.path,
+        records: file.records,
+        bytes: file.bytes,
+        reason: file.reason,
+        ...stdout,
+      },
       'Not delivered before the shutdown deadline.',
     );
   }

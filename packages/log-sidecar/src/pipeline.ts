@@ -1,8 +1,9 @@
 import { type Lifecycle, type Logger, type ShutdownContext, StepFailure } from '@agent-sidecars/shared';
 import type { Registry } from 'prom-client';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { Checkpointer } from './checkpoint/checkpointer.js';
+import { Checkpointer, type FileShortfall } from './checkpoint/checkpointer.js';
 import { deadlineSummary } from './deadline-summary.js';
+import type { SpillOutcome } from './delivery/deadline-spill.js';
 import type { Delivery, DrainReport } from './delivery/delivery.js';
 import { SourceEvents } from './events.js';
 import type { RecordBuilder } from './record-builder.js';
@@ -96,28 +97,37 @@ export class Pipeline {
     await this.#discovery.start();
   }
 
-  /** Adds the shutdown sequence to `lifecycle`; the caller adds closing the rest after it. */
+  /**
+   * Adds the shutdown sequence to `lifecycle` (DESIGN.md §4); the caller adds closing the rest after it.
+   * The drain starts first, so delivery runs while the files are read to their end and no backoff sleep
+   * outlives SIGTERM. At `giveUpAt` (the soft deadline, minus the time kept to spill with
+   * `--on-deadline stdout`) the sinks stop; what they still owe, held or not yet read, then goes to
+   * stdout until the soft deadline, and the report names exactly the byte ranges that did not.
+   */
   addShutdownSteps(lifecycle: Pick<Lifecycle, 'addShutdownStep'>): void {
+    const delivery = this.#delivery;
     const softDeadline = (context: ShutdownContext) => context.deadline - this.#options.deadlineMarginMs;
+    let giveUpAt = 0;
     let drainReport: DrainReport | undefined;
+    let spill: SpillOutcome | undefined;
+    lifecycle.addShutdownStep('start the drain', (context) => {
+      const soft = softDeadline(context);
+      giveUpAt = soft - (delivery.spillsAtDeadline ? spillReserveMs(soft - Date.now()) : 0);
+      delivery.startDrain();
+    });
     lifecycle.addShutdownStep('stop discovery', () => {
       clearInterval(this.#readTimer);
       return this.#discovery.stop();
     });
-    lifecycle.addShutdownStep('read files to their end', async (context) => {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), Math.max(0, softDeadline(context) - Date.now()));
-      const onHardAbort = () => abort.abort();
-      context.signal.addEventListener('abort', onHardAbort, { once: true });
-      try {
-        await this.#server.readToEnd(abort.signal);
-      } finally {
-        clearTimeout(timer);
-        context.signal.removeEventListener('abort', onHardAbort);
-      }
+    lifecycle.addShutdownStep('read files to their end', (context) => this.#readToEnd(context, giveUpAt));
+    lifecycle.addShutdownStep('deliver', async () => {
+      drainReport = await delivery.drain(giveUpAt);
     });
-    lifecycle.addShutdownStep('deliver', async (context) => {
-      drainReport = await this.#delivery.drain(softDeadline(context));
+    lifecycle.addShutdownStep('write what the sinks still owe to stdout', async (context) => {
+      if (drainReport?.complete !== false || !delivery.spillsAtDeadline) return;
+      // The delivery now writes every record it accepts to stdout: read what was not read yet.
+      await this.#readToEnd(context, softDeadline(context));
+      spill = await delivery.finishSpill(softDeadline(context));
     });
     lifecycle.addShutdownStep('write the final checkpoint', () => {
       clearInterval(this.#checkpointTimer);
@@ -127,13 +137,31 @@ export class Pipeline {
     });
     lifecycle.addShutdownStep('report', () => {
       // The one deadline report: per sink and file, the records read but not settled and the bytes past
-      // the settled offset (unread ones included). The delivery adds one line if it wrote records to stdout.
-      const shortfall = this.#checkpointer.shortfall(this.#server.openFiles(), drainReport);
+      // the settled offset (unread ones included), and with a spill which of those bytes reached stdout.
+      const open = this.#server.openFiles();
+      const shortfall = this.#checkpointer.shortfall(open, drainReport);
       if (shortfall.length === 0 && drainReport?.complete !== false) return;
-      for (const file of shortfall) this.#events.notDelivered(file);
+      for (const file of shortfall) {
+        const size = open.find((extent) => extent.path === file.path)?.size;
+        this.#events.notDelivered(file, stdoutCoverage(file, size, spill));
+      }
       // Expected and documented: its own line, exit 1, no stack trace.
       throw new StepFailure(deadlineSummary(shortfall));
     });
+  }
+
+  /** Reads every file to its end, stopping at `until` (ms since the epoch) or the hard deadline. */
+  async #readToEnd(context: ShutdownContext, until: number): Promise<void> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), Math.max(0, until - Date.now()));
+    const onHardAbort = () => abort.abort();
+    context.signal.addEventListener('abort', onHardAbort, { once: true });
+    try {
+      await this.#server.readToEnd(abort.signal);
+    } finally {
+      clearTimeout(timer);
+      context.signal.removeEventListener('abort', onHardAbort);
+    }
   }
 
   /** Stops reading for good, closes every file and the sinks. */
@@ -148,4 +176,44 @@ export class Pipeline {
     this.#server.markOpenFiles();
     return this.#checkpointer.write(this.#server.liveKeys());
   }
+}
+
+/**
+ * Time kept before the soft deadline to write what the sinks still owe to stdout: a fifth of what is
+ * left at SIGTERM, at least 250 ms, at most 2 s (at ~300k lines/s to a pipe, 2 s is ~600k lines).
+ */
+export function spillReserveMs(leftMs: number): number {
+  return Math.min(2000, Math.max(250, leftMs / 5));
+}
+
+/**
+ * What of a file's undelivered bytes the spill wrote to stdout, for the report. The bytes owed are the
+ * last `file.bytes` of its `size` (from the sink's settled offset to the end).
+ */
+export type StdoutCoverage =
+  | { readonly onStdout: 'all' }
+  | {
+      readonly onStdout: 'none' | 'part';
+      /** The byte range [from, to) of the file not on stdout; absent for a file no longer open. */
+      readonly notOnStdout?: [number, number];
+      readonly stdoutReason: string;
+    };
+
+function stdoutCoverage(
+  file: FileShortfall,
+  size: number | undefined,
+  spill: SpillOutcome | undefined,
+): StdoutCoverage | undefined {
+  if (spill === undefined) return undefined;
+  if (size === undefined) {
+    // A file no longer open: only its held records were owed, and the spill wrote all or not all.
+    if (spill.complete) return { onStdout: 'all' };
+    return { onStdout: 'part', stdoutReason: spill.reason ?? 'unknown' };
+  }
+  const from = size - file.bytes;
+  const through = Math.max(from, spill.through.get(file.path) ?? 0);
+  if (through >= size) return { onStdout: 'all' };
+  const reason =
+    spill.reason ?? 'the soft deadline came before the file was read to its end (raise --shutdown-timeout)';
+  return { onStdout: through > from ? 'part' : 'none', notOnStdout: [through, size], stdoutReason: reason };
 }

@@ -3,7 +3,7 @@ import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpReceiver, type ReceivedRequest, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { logSidecars, tempDir } from './log-sidecar-process.js';
+import { httpArgs, logSidecars, tempDir } from './log-sidecar-process.js';
 
 const processes = logSidecars();
 const receivers: HttpReceiver[] = [];
@@ -33,23 +33,6 @@ function lines(from: number, count: number): string {
   let out = '';
   for (let i = from; i < from + count; i++) out += `line ${i}\n`;
   return out;
-}
-
-function httpArgs(dir: string, url: URL, extra: string[] = []): string[] {
-  return [
-    '--path',
-    join(dir, '*.log'),
-    '--format',
-    'raw',
-    '--checkpoint-dir',
-    join(dir, 'ckpt'),
-    '--sink',
-    'http',
-    '--sink-url',
-    url.href,
-    ...(extra.includes('--batch-timeout') ? [] : ['--batch-timeout', '100ms']),
-    ...extra,
-  ];
 }
 
 /** A receiver that answers 200 and remembers which requests it accepted. */

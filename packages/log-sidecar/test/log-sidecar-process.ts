@@ -29,6 +29,27 @@ export function canDropReadOverride(): boolean {
   return spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Arguments for a sidecar reading `dir/*.log` as raw lines into the ndjson HTTP sink at `url`, with its
+ * checkpoint in `dir/ckpt` and a 100 ms batch timeout unless `extra` gives one.
+ */
+export function httpArgs(dir: string, url: URL, extra: readonly string[] = []): string[] {
+  return [
+    '--path',
+    join(dir, '*.log'),
+    '--format',
+    'raw',
+    '--checkpoint-dir',
+    join(dir, 'ckpt'),
+    '--sink',
+    'http',
+    '--sink-url',
+    url.href,
+    ...(extra.includes('--batch-timeout') ? [] : ['--batch-timeout', '100ms']),
+    ...extra,
+  ];
+}
+
 export function tempDir(prefix = 'log-sidecar-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -29,8 +29,28 @@ export interface BatchDriverOptions {
 }
 
 class Batch {
-  done = false;
-  constructor(readonly items: HeldRecord[]) {}
+  /**
+   * Once settled, what the batch acknowledges: per file, the highest end offset in it. The records are
+   * let go then: a batch that waits for an older one to settle (its ack is in order) keeps only this,
+   * so a batch stuck in backoff at the front does not keep every later, delivered batch in memory.
+   */
+  acks: Map<string, number> | undefined;
+  constructor(public items: HeldRecord[]) {}
+
+  get done(): boolean {
+    return this.acks !== undefined;
+  }
+
+  settle(): void {
+    const acks = new Map<string, number>();
+    for (const held of this.items) {
+      const { fileKey, endOffset } = held.record;
+      const seen = acks.get(fileKey);
+      if (seen === undefined || endOffset > seen) acks.set(fileKey, endOffset);
+    }
+    this.acks = acks;
+    this.items = [];
+  }
 }
 
 const NO_STATUS = 'error';
@@ -116,7 +136,7 @@ export class BatchDriver {
     try {
       await this.#options.retry.deliver(batch.items, this.#attempts);
       if (!this.#stopped) {
-        batch.done = true;
+        batch.settle();
         this.#acknowledge();
       }
     } catch (error) {
@@ -181,32 +201,14 @@ export class BatchDriver {
   #acknowledge(): void {
     const window = this.#window;
     if (window[0]?.done !== true) return;
-    let lastKey: string | undefined;
-    let lastOffset = 0;
-    let others: Map<string, number> | undefined;
+    const highest = new Map<string, number>();
     while (window.length > 0 && window[0]!.done) {
-      const batch = window.shift()!;
-      for (const held of batch.items) {
-        const { fileKey, endOffset } = held.record;
-        if (fileKey === lastKey) {
-          if (endOffset > lastOffset) lastOffset = endOffset;
-          continue;
-        }
-        if (lastKey !== undefined) {
-          others ??= new Map();
-          const seen = others.get(lastKey);
-          if (seen === undefined || lastOffset > seen) others.set(lastKey, lastOffset);
-        }
-        lastKey = fileKey;
-        lastOffset = Math.max(endOffset, others?.get(fileKey) ?? 0);
+      for (const [fileKey, endOffset] of window.shift()!.acks!) {
+        const seen = highest.get(fileKey);
+        if (seen === undefined || endOffset > seen) highest.set(fileKey, endOffset);
       }
     }
-    if (lastKey !== undefined) {
-      others ??= new Map();
-      others.set(lastKey, Math.max(lastOffset, others.get(lastKey) ?? 0));
-    }
-    if (others)
-      for (const [fileKey, endOffset] of others) this.#options.ack({ sink: this.#name, fileKey, endOffset });
+    for (const [fileKey, endOffset] of highest) this.#options.ack({ sink: this.#name, fileKey, endOffset });
     this.#options.afterAck();
   }
 }

@@ -1,10 +1,11 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { createLogger } from '@agent-sidecars/shared';
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../record.js';
 import type { SendResult, Sink } from '../sink/sink.js';
+import { DeadlineSpill } from './deadline-spill.js';
 import type { Acknowledgement } from './delivery.js';
 import { createDelivery, type DeliveryOptions, RECORD_OVERHEAD_BYTES } from './delivery-driver.js';
 
@@ -338,15 +339,25 @@ describe('delivery driver', () => {
       { sink: 'dead', fileKey: 'b', path: '/logs/b.log', records: 1, bytes: 10 },
     ]);
     expect(acks.filter((a) => a.sink === 'dead')).toEqual([]);
+    // After the deadline, records read from the files' unread rest go to stdout too, after the held ones.
+    expect(delivery.accept(record('a', 3))).toBe(true);
+    const outcome = await delivery.finishSpill(Date.now() + 1000);
+    expect(outcome).toMatchObject({ complete: true, records: 5 });
+    expect(outcome?.through).toEqual(
+      new Map([
+        ['/logs/a.log', record('a', 3).endOffset],
+        ['/logs/b.log', record('b', 0).endOffset],
+      ]),
+    );
     const spilled = Buffer.concat(out)
       .toString()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(spilled.map((l) => l.message)).toEqual(['line 0', 'line 1', 'line 2', 'line 0']);
+    expect(spilled.map((l) => l.message)).toEqual(['line 0', 'line 1', 'line 2', 'line 0', 'line 3']);
     // The per-file report is the caller's (main): the driver only says what it wrote to stdout.
     expect(lines.filter((l) => l.msg === 'Wrote undelivered records to stdout.')).toMatchObject([
-      { records: 4 },
+      { records: 5 },
     ]);
   });
 
@@ -384,5 +395,46 @@ describe('delivery driver', () => {
     expect(text).toMatch(/log_sidecar_sink_delivery_latency_seconds_count\{sink="s"\} 3/);
     expect(text).toMatch(/log_sidecar_sink_delivery_latency_seconds_bucket\{le="1",sink="s"\} 0/);
     expect(text).toMatch(/log_sidecar_sink_delivery_latency_seconds_bucket\{le="2.5",sink="s"\} 3/);
+  });
+});
+
+describe('DeadlineSpill', () => {
+  it('says per file how far stdout took the records', async () => {
+    const stdout = new PassThrough();
+    const out: Buffer[] = [];
+    stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    const spill = new DeadlineSpill(stdout);
+    for (let n = 0; n < 3; n++) spill.add(record('a', n));
+    spill.add(record('b', 0));
+    const outcome = await spill.finish(Date.now() + 1000);
+    expect(outcome).toMatchObject({ complete: true, records: 4 });
+    expect(outcome.through).toEqual(
+      new Map([
+        ['/logs/a.log', 30],
+        ['/logs/b.log', 10],
+      ]),
+    );
+    expect(Buffer.concat(out).toString().trim().split('\n')).toHaveLength(4);
+  });
+
+  it('names what stdout did not take by the deadline', async () => {
+    // A stdout nobody reads: the write callback never fires.
+    const stuck = new Writable({ highWaterMark: 16, write: () => {} });
+    const spill = new DeadlineSpill(stuck);
+    spill.add(record('a', 0));
+    const outcome = await spill.finish(Date.now() + 50);
+    expect(outcome.complete).toBe(false);
+    expect(outcome.records).toBe(0);
+    expect(outcome.through.size).toBe(0);
+    expect(outcome.reason).toMatch(/stdout did not take them before the deadline/);
+  });
+
+  it('names a failing stdout', async () => {
+    const broken = new Writable({ write: (_chunk, _encoding, done) => done(new Error('EPIPE')) });
+    broken.on('error', () => {});
+    const spill = new DeadlineSpill(broken);
+    spill.add(record('a', 0));
+    const outcome = await spill.finish(Date.now() + 1000);
+    expect(outcome).toMatchObject({ complete: false, records: 0, reason: 'stdout failed: EPIPE' });
   });
 });

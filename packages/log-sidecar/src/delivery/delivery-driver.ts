@@ -2,8 +2,8 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '@agent-sidecars/shared';
 import type { Registry } from 'prom-client';
 import type { LogRecord } from '../record.js';
-import { RecordLineEncoder } from '../sink/record-line-encoder.js';
 import type { Sink } from '../sink/sink.js';
+import { DeadlineSpill, type SpillOutcome } from './deadline-spill.js';
 import type { Acknowledgement, Delivery, DrainReport, UndeliveredEntry } from './delivery.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { HeldRecord } from './held-record.js';
@@ -65,8 +65,6 @@ function heldCost(record: LogRecord): number {
 export const READ_AHEAD_BATCHES = 3;
 
 const DRAIN_BACKOFF = { baseMs: 50, maxMs: 500 };
-/** Time kept back before the deadline to write the undelivered records to stdout. */
-const SPILL_RESERVE_MS = 250;
 const MAX_SINKS = 30;
 
 /** Builds the sink side of the pipeline: one lane per sink behind a shared, bounded buffer. */
@@ -84,6 +82,8 @@ class DeliveryDriver implements Delivery {
   private readonly now: () => number;
   private buffered = 0;
   private drainPromise: Promise<DrainReport> | undefined;
+  /** Set when the drain gave up with `--on-deadline stdout`: from then on, accepted records go to stdout. */
+  private spill: DeadlineSpill | undefined;
   private closed = false;
   private readonly metrics: DeliveryMetrics;
 
@@ -142,7 +142,15 @@ class DeliveryDriver implements Delivery {
     return this.buffered;
   }
 
+  get spillsAtDeadline(): boolean {
+    return (this.options.onDeadline ?? 'stdout') === 'stdout' && this.options.stdout !== undefined;
+  }
+
   accept(record: LogRecord, sinks?: readonly string[]): boolean {
+    if (this.spill !== undefined) {
+      this.spill.add(record);
+      return this.spill.writable;
+    }
     if (sinks === undefined) {
       const held: HeldRecord = { record, pending: this.lanes.length, settled: 0 };
       this.buffered += heldCost(record);
@@ -177,6 +185,7 @@ class DeliveryDriver implements Delivery {
   }
 
   whenWritable(): Promise<void> {
+    if (this.spill !== undefined) return this.spill.whenWritable();
     if (this.closed || this.writable()) return Promise.resolve();
     return new Promise((resolve) => this.writableWaiters.push(resolve));
   }
@@ -185,9 +194,28 @@ class DeliveryDriver implements Delivery {
     this.listeners.push(listener);
   }
 
+  startDrain(): void {
+    for (const lane of this.lanes) lane.startDrain();
+  }
+
   drain(deadline: number): Promise<DrainReport> {
     this.drainPromise ??= this.runDrain(deadline);
     return this.drainPromise;
+  }
+
+  async finishSpill(deadline: number): Promise<SpillOutcome | undefined> {
+    const outcome = await this.spill?.finish(deadline);
+    if (outcome === undefined) return undefined;
+    this.metrics.spilled.inc(outcome.records);
+    if (outcome.complete)
+      this.logger.warn({ records: outcome.records }, 'Wrote undelivered records to stdout.');
+    else {
+      this.logger.error(
+        { records: outcome.records, reason: outcome.reason },
+        'Could not write every undelivered record to stdout by the deadline.',
+      );
+    }
+    return outcome;
   }
 
   async close(): Promise<void> {
@@ -219,18 +247,14 @@ class DeliveryDriver implements Delivery {
   }
 
   private async runDrain(deadline: number): Promise<DrainReport> {
-    const onDeadline = this.options.onDeadline ?? 'stdout';
-    const spill = onDeadline === 'stdout' && this.options.stdout !== undefined;
     const start = this.now();
-    const reserve = spill ? Math.min(SPILL_RESERVE_MS, Math.max(0, (deadline - start) / 10)) : 0;
-    const giveUpAt = deadline - reserve;
-    for (const lane of this.lanes) lane.startDrain();
+    this.startDrain();
 
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       Promise.all(this.lanes.map((lane) => lane.whenIdle())).then(() => true),
       new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), Math.max(0, giveUpAt - start));
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - start));
       }),
     ]);
     clearTimeout(timer);
@@ -257,37 +281,12 @@ class DeliveryDriver implements Delivery {
       // Reported once, per sink and file, by the caller (it also knows the bytes not read yet).
       for (const [fileKey, entry] of byFile) undelivered.push({ sink: lane.name, fileKey, ...entry });
     }
-    if (spill && toSpill.size > 0) await this.spill([...toSpill], deadline);
-    return { complete: undelivered.length === 0, undelivered };
-  }
-
-  /** Last resort at the deadline: the node's log collector reads stdout, so the lines still leave the Pod. */
-  private async spill(held: readonly HeldRecord[], deadline: number): Promise<void> {
-    const stdout = this.options.stdout!;
-    const encoder = new RecordLineEncoder();
-    const text = encoder.bytes(held.map((h) => h.record));
-    let timer: NodeJS.Timeout | undefined;
-    const written = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        try {
-          stdout.write(text, (error) => resolve(!error));
-        } catch {
-          resolve(false);
-        }
-      }),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), Math.max(0, deadline - this.now()));
-      }),
-    ]);
-    clearTimeout(timer);
-    if (written) {
-      this.metrics.spilled.inc(held.length);
-      this.logger.warn({ records: held.length }, 'Wrote undelivered records to stdout.');
-    } else {
-      this.logger.error(
-        { records: held.length },
-        'Could not write undelivered records to stdout by the deadline.',
-      );
+    if (this.spillsAtDeadline) {
+      // The records held go first; what the file server reads from here on follows them (see accept).
+      this.spill = new DeadlineSpill(this.options.stdout!);
+      for (const held of toSpill) this.spill.add(held.record);
+      this.wakeWriters();
     }
+    return { complete: undelivered.length === 0, undelivered };
   }
 }

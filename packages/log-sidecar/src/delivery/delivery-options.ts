@@ -17,7 +17,8 @@ export const deliveryOptions = {
     defaultText: '2',
   }),
   onDeadline: option<OnDeadline>(enumParser(ON_DEADLINE), {
-    description: 'what happens at the shutdown deadline to records a sink has not acknowledged',
+    description:
+      'what happens at the shutdown deadline to lines a sink has not acknowledged, read or not yet read: stdout writes them there, drop leaves them behind the checkpoint',
     valueName: '<stdout|drop>',
     default: 'stdout',
     defaultText: 'stdout',

@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import type { SpillOutcome } from './deadline-spill.js';
 
 /** Everything up to `endOffset` of file `fileKey` is settled (delivered or rejected) for sink `sink`. */
 export interface Acknowledgement {
@@ -45,11 +46,25 @@ export interface Delivery {
    */
   readonly bufferedBytes: number;
   /**
-   * Shutdown: stop waiting for batch timeouts, send everything now, retry at once without backoff sleeps
-   * past `deadline` (ms since the epoch). Resolves by the deadline with what was left undelivered;
-   * with `--on-deadline stdout` those records have been written to stdout by then.
+   * The first thing at SIGTERM: every backoff sleep ends now, every sink switches to its drain policy
+   * (short capped retries) and no batch waits for its timeout. Reading to the files' ends goes on
+   * meanwhile, with the usual backpressure: records read now are sent at once.
+   */
+  startDrain(): void;
+  /**
+   * Shutdown: starts the drain if not yet started and delivers until every record is settled or
+   * `deadline` (ms since the epoch) comes; then gives up and resolves with what was left undelivered.
+   * With `--on-deadline stdout` the delivery then spills: the records held are written to stdout, and so
+   * is every record accepted from then on (the files' unread rest); see `finishSpill`.
    */
   drain(deadline: number): Promise<DrainReport>;
+  /** Whether a drain that gives up spills to stdout (`--on-deadline stdout`). */
+  readonly spillsAtDeadline: boolean;
+  /**
+   * After a drain that gave up: waits, not past `deadline`, until stdout took every record spilled, and
+   * says per file how far it got. Undefined when nothing was spilled (complete drain, or drop).
+   */
+  finishSpill(deadline: number): Promise<SpillOutcome | undefined>;
   /** Releases sinks' connections. */
   close(): Promise<void>;
 }

@@ -61,6 +61,12 @@ export class RetryPolicy {
   readonly #options: RetryPolicyOptions;
   /** Ends backoff sleeps when draining starts. */
   readonly #wake = new AbortController();
+  /**
+   * Ends the backoff sleeps in progress when another batch of this sink got through: the sink is back,
+   * and a batch left sleeping (up to maxMs) would hold every later acknowledgement, and the checkpoint,
+   * behind it. Replaced after each recovery.
+   */
+  #recovery = new AbortController();
   #draining = false;
   #failing = false;
   /** What `retryUntil` reads at every wait: the drain backoff once draining has started. */
@@ -90,8 +96,8 @@ export class RetryPolicy {
         options.retries.inc();
         logger.debug({ sink: sinkName, attempt, waitMs, reason }, 'Retrying batch.');
       },
-      // While draining only giving up ends a wait; before, the start of draining does too.
-      sleep: (ms) => sleep(ms, this.#draining ? stop : this.#wake.signal),
+      // A recovery of the sink ends a wait; so does giving up, and before draining, the start of draining.
+      sleep: (ms) => sleepUntilEither(ms, this.#draining ? stop : this.#wake.signal, this.#recovery.signal),
     };
   }
 
@@ -190,6 +196,24 @@ export class RetryPolicy {
   #recovered(): void {
     if (!this.#failing) return;
     this.#failing = false;
+    this.#recovery.abort();
+    this.#recovery = new AbortController();
     this.#options.logger.info({ sink: this.#options.sinkName }, 'Sink recovered.');
   }
+}
+
+/**
+ * `sleep` that ends when either signal aborts. Listeners are removed when it ends (AbortSignal.any would
+ * tie a new signal to the long-lived ones at every wait).
+ */
+function sleepUntilEither(ms: number, a: AbortSignal, b: AbortSignal): Promise<void> {
+  if (a.aborted || b.aborted) return Promise.resolve();
+  const either = new AbortController();
+  const onAbort = () => either.abort();
+  a.addEventListener('abort', onAbort, { once: true });
+  b.addEventListener('abort', onAbort, { once: true });
+  return sleep(ms, either.signal).finally(() => {
+    a.removeEventListener('abort', onAbort);
+    b.removeEventListener('abort', onAbort);
+  });
 }

@@ -1,6 +1,4 @@
 import type { Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Checkpointer, OpenFileExtent } from '../checkpoint/checkpointer.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
@@ -8,6 +6,7 @@ import type { RecordBuilder } from '../record-builder.js';
 import type { FileLag } from '../source-metrics.js';
 import { closeFile, fstatFile, openFile } from './file-handle.js';
 import { FileTailer, type ParkedAt, type ReadOutcome, type TailerOptions } from './file-tailer.js';
+import { findByInode, inodeKey } from './inode-search.js';
 import type { MultilineMode } from './multiline.js';
 import { Rotation } from './rotation.js';
 
@@ -68,38 +67,6 @@ function unreadBytes(file: ClosedFile): number {
 /** True when `file` has something to read: new bytes, or it changed since it was closed (a rewrite). */
 function needsTurn(file: ClosedFile): boolean {
   return file.parked === undefined ? file.size > 0 : file.size !== file.parked.position || file.touched;
-}
-
-function inodeKey(dev: number, ino: number): string {
-  return `${dev}:${ino}`;
-}
-
-/**
- * Where each of `files` (by `dev:ino`) is now, looking in the directory it was in; a file not found there
- * (deleted, or the directory cannot be listed) is left out. One listing per directory.
- */
-async function findByInode(files: ReadonlyMap<string, { path: string }>): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  const dirs = new Set([...files.values()].map((file) => dirname(file.path)));
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      try {
-        const stats = await stat(path);
-        const key = inodeKey(stats.dev, stats.ino);
-        if (files.has(key) && stats.isFile()) found.set(key, path);
-      } catch {
-        // gone between the listing and the stat
-      }
-    }
-  }
-  return found;
 }
 
 /**
@@ -207,7 +174,7 @@ export class FileServer {
     // name since. Looked for by inode next to where it was; only a file found nowhere is gone.
     const elsewhere = await findByInode(missing);
     for (const [key, file] of missing) {
-      const now = elsewhere.get(key);
+      const now = elsewhere.get(key)?.path;
       if (now !== undefined && unreadBytes(file) > 0) {
         file.path = now;
       } else {
@@ -522,10 +489,13 @@ export class FileServer {
 
   /**
    * Shutdown: reads every open file to its end, then emits each partial last line and pending multiline
-   * group (the writer is gone, so they are final). Stops early when `signal` aborts.
+   * group (the writer is gone, so they are final). Stops early when `signal` aborts; a later call goes on
+   * from where that one stopped (after the deadline, the rest of each file goes to stdout).
    */
   async readToEnd(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     this.#final = true;
+    this.#stopReading = false;
     const onAbort = () => {
       this.#stopReading = true;
       this.#wakeStop?.();

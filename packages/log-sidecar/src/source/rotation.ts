@@ -1,11 +1,10 @@
 import type { Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import type { Checkpointer } from '../checkpoint/checkpointer.js';
 import type { SourceEvents } from '../events.js';
 import { closeFile, openFile } from './file-handle.js';
 import { readIdentity } from './file-identity.js';
 import type { FileTailer } from './file-tailer.js';
+import { findByInode, inodeKey } from './inode-search.js';
 
 // Everything the source knows about rotation, in one place: which names are rotated names, which rotated
 // siblings discovery hands over, when an open file counts as renamed or rotated away, when a rotated file
@@ -156,37 +155,20 @@ export class Rotation {
     const wanted = new Map<string, { key: string; base: string; path: string }>();
     for (const [key, entry] of checkpointer.known()) {
       if (!isOpen(entry.dev, entry.ino)) {
-        wanted.set(`${entry.dev}:${entry.ino}`, { key, base: entry.base, path: entry.path });
+        wanted.set(inodeKey(entry.dev, entry.ino), { key, base: entry.base, path: entry.path });
       }
     }
     if (wanted.size === 0) return;
-    const dirs = new Set([...wanted.values()].map((entry) => dirname(entry.path)));
-    for (const dir of dirs) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
-        const path = join(dir, name);
-        let stats: Stats;
-        try {
-          stats = await stat(path);
-        } catch {
-          continue;
-        }
-        const want = wanted.get(`${stats.dev}:${stats.ino}`);
-        if (want === undefined || !stats.isFile()) continue;
-        // Same inode and first line; whether it still holds what was checkpointed, the tailer checks.
-        if (!(await sameBase(path, stats, want.base))) continue;
-        const offset = checkpointer.resumeOffset(want.key);
-        if (offset >= stats.size) continue;
-        const tailer = await open(path);
-        if (tailer === undefined) continue;
-        this.rotatedAway(tailer);
-        this.#options.events.rotatedFileFound(path, want.path, offset);
-      }
+    for (const [inode, { path, stats }] of await findByInode(wanted)) {
+      const want = wanted.get(inode)!;
+      // Same inode and first line; whether it still holds what was checkpointed, the tailer checks.
+      if (!(await sameBase(path, stats, want.base))) continue;
+      const offset = checkpointer.resumeOffset(want.key);
+      if (offset >= stats.size) continue;
+      const tailer = await open(path);
+      if (tailer === undefined) continue;
+      this.rotatedAway(tailer);
+      this.#options.events.rotatedFileFound(path, want.path, offset);
     }
   }
 }

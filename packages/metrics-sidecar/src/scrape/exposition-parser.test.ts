@@ -222,6 +222,53 @@ describe('ExpositionParser, text 0.0.4', () => {
 });
 
 describe('ExpositionParser, OpenMetrics 1.0', () => {
+  it('tells a sample name from the previous one it starts with, and keeps alternating names apart', () => {
+    // The parser matches a line against the previous sample's name in place: a longer name that starts
+    // with it is another name, and a histogram's names alternate without mixing up series.
+    const parsed = om(
+      [
+        '# TYPE foo gauge',
+        'foo 1',
+        'foo_bar 2',
+        'foo:x{a="1"} 3',
+        '# TYPE h histogram',
+        'h_bucket{le="1"} 0',
+        'h_bucket{le="+Inf"} 1',
+        'h_count 1',
+        'h_sum 2',
+        'h_bucket{a="x",le="+Inf"} 1',
+        'h_count{a="x"} 1',
+        'h_sum{a="x"} 1',
+        '# EOF',
+        '',
+      ].join('\n'),
+    );
+    expect(
+      parsed.families.map((family) => [family.name, family.samples.map((sample) => sample.name)]),
+    ).toEqual([
+      ['foo', ['foo']],
+      ['foo_bar', ['foo_bar']],
+      ['foo:x', ['foo:x']],
+      ['h', ['h_bucket', 'h_bucket', 'h_count', 'h_sum', 'h_bucket', 'h_count', 'h_sum']],
+    ]);
+    expect(parsed.families[3]!.samples.map((sample) => seriesOf(sample))).toEqual([
+      'h_bucket{le="1"}',
+      'h_bucket{le="+Inf"}',
+      'h_count',
+      'h_sum',
+      'h_bucket{a="x",le="+Inf"}',
+      'h_count{a="x"}',
+      'h_sum{a="x"}',
+    ]);
+    rejects(
+      'openmetrics',
+      'foo 1\nfoo_bar 1\nfoo_bar 2\n# EOF\n',
+      3,
+      /duplicate series foo_bar, first on line 2/,
+    );
+    rejects('openmetrics', 'h_sum 1\nh_bucket 2\nh_sum 1\n# EOF\n', 3, /family h_sum that appeared earlier/);
+  });
+
   const full = [
     '# TYPE acme_http_router_request_seconds summary',
     '# UNIT acme_http_router_request_seconds seconds',

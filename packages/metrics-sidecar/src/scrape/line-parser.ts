@@ -4,13 +4,19 @@ import { LabelLexer } from './label-lexer.js';
 import {
   canonicalFloat,
   clip,
+  codesAt,
+  codesOf,
   decimalKind,
   FNV_OFFSET,
   FNV_PRIME,
+  floatOf,
   fmix,
   isNameChar,
   isNameStart,
   METRIC_NAME,
+  NO_CODES,
+  numberAt,
+  plainNumberAt,
   tokenEnd,
   unescapeHelp,
   VALUE_HINT,
@@ -175,6 +181,11 @@ export abstract class LineParser implements ExpositionParser {
       samples: [],
       lastName: '',
       lastSuffix: '',
+      lastNameHash: 0,
+      lastNameCodes: NO_CODES,
+      names: [],
+      nameSuffixes: [],
+      nameCodes: [],
       problem: undefined,
       group: undefined,
     };
@@ -184,11 +195,27 @@ export abstract class LineParser implements ExpositionParser {
     return family;
   }
 
+  /**
+   * The family of a sample called `name`, with `lastName` (that name, as one string its samples share)
+   * and `lastSuffix` set.
+   */
   #familyForSample(name: string): FamilyBuilder {
     const current = this.#current;
     const suffixes = this.suffixes;
-    // The same name as the previous sample (the same string, shared above) fits as it did then.
-    if (current !== undefined && (name === current.lastName || fits(current, name, suffixes))) return current;
+    if (current !== undefined) {
+      // The same name as the previous sample fits as it did then.
+      if (name === current.lastName) return current;
+      const names = current.names;
+      for (let k = 0; k < names.length; k++) {
+        if (names[k] === name) {
+          current.lastName = names[k]!;
+          current.lastSuffix = current.nameSuffixes[k]!;
+          current.lastNameCodes = current.nameCodes[k]!;
+          return current;
+        }
+      }
+      if (fits(current, name, suffixes)) return this.#useName(current, name);
+    }
     const owner = this.byName.get(name);
     if (owner !== undefined) {
       if (fits(owner, name, suffixes)) {
@@ -207,31 +234,57 @@ export abstract class LineParser implements ExpositionParser {
         );
       }
     }
-    return this.#startFamily(name, 'unknown');
+    return this.#useName(this.#startFamily(name, 'unknown'), name);
+  }
+
+  /** Records `name` as a sample name of `family` (which it fits) and makes it the family's last. */
+  #useName(family: FamilyBuilder, name: string): FamilyBuilder {
+    const base = family.declaredName.length;
+    const suffix = name.length === base ? '' : name.slice(base);
+    const codes = codesOf(name);
+    family.names.push(name);
+    family.nameSuffixes.push(suffix);
+    family.nameCodes.push(codes);
+    family.lastName = name;
+    family.lastSuffix = suffix;
+    family.lastNameCodes = codes;
+    return family;
   }
 
   protected sample(line: string): void {
     const length = line.length;
-    if (!isNameStart(line.charCodeAt(0))) this.fail(`"${clip(line)}" does not start with a metric name`);
-    let hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
-    let i = 1;
-    while (i < length) {
-      const c = line.charCodeAt(i);
-      if (!isNameChar(c)) break;
-      hash = Math.imul(hash ^ c, FNV_PRIME);
-      i++;
-    }
-    // Samples of a family mostly repeat one name: share that string rather than keep a copy per sample.
-    // (A slice compared with === is cheaper than startsWith on a sliced line.)
+    // Most samples have the previous sample's name: the line is compared with it in place (one pass, no
+    // slice, the name's hash kept from then). Otherwise the name is hashed, sliced and looked up.
     const current = this.#current;
-    const sliced = line.slice(0, i);
-    const name = current !== undefined && sliced === current.lastName ? current.lastName : sliced;
-    const family = this.#familyForSample(name);
-    if (family.lastName !== name) {
-      family.lastName = name;
-      const base = family.declaredName.length;
-      family.lastSuffix = name.length === base ? '' : name.slice(base);
+    let family: FamilyBuilder;
+    let hash: number;
+    let i: number;
+    const last = current === undefined ? NO_CODES : current.lastNameCodes;
+    if (
+      current !== undefined &&
+      last.length > 0 &&
+      codesAt(line, 0, last) &&
+      !isNameChar(line.charCodeAt(last.length))
+    ) {
+      family = current;
+      i = last.length;
+      hash = current.lastNameHash;
+    } else {
+      if (!isNameStart(line.charCodeAt(0))) this.fail(`"${clip(line)}" does not start with a metric name`);
+      hash = Math.imul(FNV_OFFSET ^ line.charCodeAt(0), FNV_PRIME);
+      i = 1;
+      while (i < length) {
+        const c = line.charCodeAt(i);
+        if (!isNameChar(c)) break;
+        hash = Math.imul(hash ^ c, FNV_PRIME);
+        i++;
+      }
+      // Samples of a family repeat a few names: they share one string per name rather than keep a copy
+      // per sample. (A slice compared with === is cheaper than startsWith on a sliced line.)
+      family = this.#familyForSample(line.slice(0, i));
+      family.lastNameHash = hash;
     }
+    const name = family.lastName;
 
     // The series is the line's own text up to seriesEnd unless its labels had to be rewritten.
     let series: string | undefined;
@@ -255,14 +308,23 @@ export abstract class LineParser implements ExpositionParser {
     }
     const valueStart = this.separatorEnd;
     const valueEnd = tokenEnd(line, valueStart);
-    // Most values are plain decimals printed as scraped: checked in place, no string made for them.
-    const kind = decimalKind(line, valueStart, valueEnd);
+    // Most values are plain decimals printed as scraped: checked and read in one pass over the token, no
+    // string made for them (plainNumberAt reads only what decimalKind would call 1, certainly finite).
+    const plainValue = plainNumberAt(line, valueStart, valueEnd);
+    const plainDecimal = !Number.isNaN(plainValue);
+    const kind = plainDecimal ? 1 : decimalKind(line, valueStart, valueEnd);
     const rewritten = kind === 1 ? undefined : this.#rewrittenValue(line, valueStart, valueEnd, kind);
+    const value =
+      rewritten !== undefined
+        ? floatOf(rewritten)
+        : plainDecimal
+          ? plainValue
+          : numberAt(line, valueStart, valueEnd);
     // The line can be served as is when one space separates series and value and nothing was rewritten.
     const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
-    this.validator.check(family, name, line, rewritten, valueStart, valueEnd, labelCount);
+    this.validator.check(family, name, line, value, labelCount);
 
     // Optional timestamp, then (OpenMetrics) an optional exemplar.
     let timestampMs: number | undefined;

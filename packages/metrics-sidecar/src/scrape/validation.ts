@@ -1,6 +1,6 @@
 import { GroupTable } from './group-table.js';
 import type { Fail, LabelLexer } from './label-lexer.js';
-import { clip, decimalKind, floatOf, numberAt, plainNumberAt } from './lexing.js';
+import { clip, decimalKind, equalAt, floatOf, plainNumberAt } from './lexing.js';
 import { labelPairs, type MetricType, type Sample, seriesKey, seriesOf } from './snapshot.js';
 
 /** A family while its body is parsed. */
@@ -16,6 +16,18 @@ export interface FamilyBuilder {
   lastName: string;
   /** What `lastName` adds to the family name (`_bucket`), computed once per run of that name. */
   lastSuffix: string;
+  /** The series hash's start for `lastName` (its FNV-1a over the name). */
+  lastNameHash: number;
+  /** `lastName`'s characters: compared with a line faster than the (sliced) string's own. */
+  lastNameCodes: Uint16Array;
+  /**
+   * The sample names the family's samples have used so far and their suffixes: a name seen before is
+   * told by one === (no startsWith, slice or suffix lookup) when samples alternate names, as a histogram's
+   * `_bucket`, `_count` and `_sum` do. The type cannot change once a family has samples.
+   */
+  readonly names: string[];
+  readonly nameSuffixes: string[];
+  readonly nameCodes: Uint16Array[];
   /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
   problem: string | undefined;
   /** The current group (OpenMetrics Metric) and point (its samples at one timestamp). */
@@ -112,18 +124,11 @@ export class SampleValidator {
   }
 
   /**
-   * Value and label rules of one sample, before its exemplar's labels overwrite the lexer's. The value is
-   * `rewritten`, or when that is undefined the decimal token at line[valueStart, valueEnd). The line's labels are the lexer's last `labelCount`.
+   * Value and label rules of one sample, before its exemplar's labels overwrite the lexer's. `value` is
+   * the sample's value as served, as a number (the parser read it once while checking the token); the
+   * line's labels are the lexer's last `labelCount`.
    */
-  check(
-    family: FamilyBuilder,
-    name: string,
-    line: string,
-    rewritten: string | undefined,
-    valueStart: number,
-    valueEnd: number,
-    labelCount: number,
-  ): void {
+  check(family: FamilyBuilder, name: string, line: string, value: number, labelCount: number): void {
     const suffix = family.lastSuffix;
     const labels = this.#labels;
     // The lexer keeps the last set it scanned: a sample without labels has the empty set's hash, 0.
@@ -133,7 +138,6 @@ export class SampleValidator {
       this.#groupHash = groupHash;
       return;
     }
-    const value = rewritten === undefined ? numberAt(line, valueStart, valueEnd) : floatOf(rewritten);
     this.#value = value;
     switch (type) {
       case 'histogram':
@@ -410,9 +414,13 @@ export class SampleValidator {
     const plain = plainNumberAt(line, start, end);
     this.#labelValue = plain;
     if (!Number.isNaN(plain)) return k;
+    // The +Inf bucket, once per histogram point: told without a slice and floatOf's regular expressions.
+    if (end - start === 4 && equalAt(line, start, '+Inf')) {
+      this.#labelValue = Number.POSITIVE_INFINITY;
+      return k;
+    }
     const raw = line.slice(start, end);
     this.#labelValue = floatOf(raw);
-    if (raw === '+Inf') return k;
     if (/^nan$/i.test(raw)) {
       this.#problem(family, `${name} has ${label}="${raw}"; ${label} must not be NaN`);
       return k;
