@@ -1,6 +1,6 @@
 import { appendFileSync, renameSync, rmSync, truncateSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '@agent-sidecars/shared/testing';
+import { seededRandom as random, waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LogSidecarProcess, logSidecars, tempDir } from './log-sidecar-process.js';
 
@@ -19,18 +19,6 @@ const NAMES = ['a.log', 'b.log'];
 function seedsFrom(spec: string): number[] {
   const [from, to = from] = spec.split('-').map(Number) as [number, number?];
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-/** mulberry32: small, seeded, good enough to pick operations. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** One file's content from creation (or truncation) on: its lines are `i<instance> s<seq> ...`. */

@@ -2,19 +2,6 @@
  * Seeded generation of exposition bodies for the differential test: valid OpenMetrics families of every
  * type, then mutations that break (or keep) them in the ways the spec's rules are about.
  */
-
-/** mulberry32: small, seeded, good enough to spread cases. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Rng = () => number;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const int = (rng: Rng, n: number): number => Math.floor(rng() * n);

@@ -1,9 +1,9 @@
-import { requireTool } from '@agent-sidecars/shared/testing';
+import { requireTool, seededRandom } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderOpenMetrics, renderText } from '../src/expose/renderer.js';
 import { parseExposition } from '../src/scrape/exposition-parser.js';
 import type { ExpositionFormat } from '../src/scrape/snapshot.js';
-import { generatedBody, MUTATIONS, random, validBody } from './body-generator.js';
+import { generatedBody, MUTATIONS, validBody } from './body-generator.js';
 import { PROMTOOL_PROBE, PYTHON_CLIENT_PROBE } from './harness.js';
 import { promtoolParses, StrictOpenMetricsParser, type Verdict } from './reference-parsers.js';
 
@@ -111,7 +111,7 @@ describe('differential: generated and mutated bodies against the reference parse
     afterAll(() => strict.close());
 
     it(`agrees with client_python on ${OPENMETRICS_BODIES} OpenMetrics bodies but for the documented differences, and serves only bodies both references accept`, async () => {
-      const rng = random(20261201);
+      const rng = seededRandom(20261201);
       const differences = new Map<string, number>();
       const unexplained: string[] = [];
       const invalidRenders: string[] = [];
@@ -150,7 +150,7 @@ describe('differential: generated and mutated bodies against the reference parse
     }, 300_000);
 
     it(`agrees with promtool on ${TEXT_BODIES} text bodies but for the documented differences, and converts every accepted one validly`, async () => {
-      const rng = random(7);
+      const rng = seededRandom(7);
       const differences = new Map<string, number>();
       const unexplained: string[] = [];
       const invalidRenders: string[] = [];

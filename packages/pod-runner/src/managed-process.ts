@@ -161,24 +161,8 @@ export class ManagedProcess {
   }
 
   /** Sends `signal`, waits up to `graceMs` for the exit, then SIGKILLs (the kubelet's escalation). */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<StopReport> {
-    const sentAt = Date.now();
-    if (!this.running) {
-      const exit = await this.exited;
-      return { exit, killed: false, tookMs: 0 };
-    }
-    this.#child.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) this.#child.kill('SIGKILL');
-    const exit = await this.exited;
-    return { exit, killed: !inTime, tookMs: exit.at - sentAt };
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<StopReport> {
+    return stopWithGrace(this, (sent) => this.#child.kill(sent), signal, graceMs);
   }
 
   /** SIGKILL now, without waiting; for cleanup paths. */
@@ -209,4 +193,30 @@ export function describeExit(exit: ExitStatus): string {
   if (exit.signal) return `was killed by ${exit.signal}`;
   if (exit.code === null) return 'could not be started';
   return `exited with code ${exit.code}`;
+}
+
+/**
+ * The kubelet's escalation, for a process or a container alike: `signal`, up to `graceMs` for the exit,
+ * then SIGKILL.
+ */
+export async function stopWithGrace(
+  target: { readonly running: boolean; readonly exited: Promise<ExitStatus> },
+  send: (signal: NodeJS.Signals) => unknown,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<StopReport> {
+  const sentAt = Date.now();
+  if (!target.running) return { exit: await target.exited, killed: false, tookMs: 0 };
+  await send(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    target.exited.then(() => true),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!inTime) await send('SIGKILL');
+  const exit = await target.exited;
+  return { exit, killed: !inTime, tookMs: exit.at - sentAt };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import type { ExitStatus, LineListener, OutputStream, StopReport } from '../managed-process.js';
-import { ManagedProcess } from '../managed-process.js';
+import { ManagedProcess, stopWithGrace } from '../managed-process.js';
 import type { PodContainer, RunningContainer } from '../pod.js';
 import { type DockerEngine, docker } from './docker-cli.js';
 
@@ -106,21 +106,8 @@ export class DockerContainer implements RunningContainer {
       await docker(this.#engine, ['kill', '--signal', signal, this.id]).catch(() => undefined);
   }
 
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<StopReport> {
-    const sentAt = Date.now();
-    if (!this.running) return { exit: await this.exited, killed: false, tookMs: 0 };
-    await this.signal(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([
-      this.exited.then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (!inTime) await this.signal('SIGKILL');
-    const exit = await this.exited;
-    return { exit, killed: !inTime, tookMs: exit.at - sentAt };
+  stop(signal: NodeJS.Signals, graceMs: number): Promise<StopReport> {
+    return stopWithGrace(this, (sent) => this.signal(sent), signal, graceMs);
   }
 
   kill(): void {

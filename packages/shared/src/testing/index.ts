@@ -17,6 +17,7 @@ export {
   type ToolProbe,
   type ToolRequirement,
 } from './require-tool.js';
+export { seededRandom } from './seeded-random.js';
 export {
   type ExitStatus,
   type LogLine,
