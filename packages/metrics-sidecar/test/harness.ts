@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -11,6 +12,12 @@ import {
 } from '@agent-sidecars/shared/testing';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** For the end-to-end tests, which spawn the built binary: say how to build it rather than fail obscurely. */
+export function requireBuiltSidecar(): void {
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run pnpm exec tsc -b before the end-to-end tests`);
+}
 export const PROMTOOL = '/usr/bin/promtool';
 export const PROMETHEUS = '/usr/bin/prometheus';
 export const PYTHON = '/usr/bin/python3';

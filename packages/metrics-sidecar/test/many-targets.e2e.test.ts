@@ -1,20 +1,18 @@
-import { existsSync } from 'node:fs';
 import { ProcessTracker, requireTool, waitFor } from '@agent-sidecars/shared/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FakeTarget,
   get,
-  MAIN,
   metricsSidecar,
   OPENMETRICS_ACCEPT,
   PROMTOOL_PROBE,
   PYTHON_CLIENT_PROBE,
+  requireBuiltSidecar,
   sampleValue,
 } from './harness.js';
 import { promtoolParses, StrictOpenMetricsParser } from './reference-parsers.js';
 
-if (!existsSync(MAIN))
-  throw new Error(`${MAIN} is missing: run pnpm exec tsc -b before the end-to-end tests`);
+requireBuiltSidecar();
 
 const OM = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import {
   freePort,
   ProcessTracker,
@@ -10,18 +9,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   FakeTarget,
   get,
-  MAIN,
   metricsSidecar,
   OPENMETRICS_ACCEPT,
   PROMTOOL_PROBE,
   PYTHON_CLIENT_PROBE,
   promtoolCheck,
   pythonOpenMetricsCheck,
+  requireBuiltSidecar,
   sampleValue,
 } from './harness.js';
 
-if (!existsSync(MAIN))
-  throw new Error(`${MAIN} is missing: run pnpm exec tsc -b before the end-to-end tests`);
+requireBuiltSidecar();
 
 const promtool = requireTool('promtool', PROMTOOL_PROBE);
 // The strict OpenMetrics check below runs only with it.
