@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import { SidecarEvents } from './events.js';
 import { ExpositionCache } from './expose/exposition-cache.js';
 import { type MergeSource, mergeSources } from './expose/exposition-merge.js';
-import { parseExposition } from './scrape/exposition-parser.js';
+import { createExpositionParser, type ExpositionParser } from './scrape/exposition-parser.js';
 import { ScrapeClient, type ScrapeResult } from './scrape/scrape-client.js';
 import { ScrapeLoop } from './scrape/scrape-loop.js';
 import type { MetricFamily, Snapshot } from './scrape/snapshot.js';
@@ -51,6 +51,10 @@ export class MetricsSidecar {
   readonly #events: SidecarEvents;
   readonly #states: TargetState[];
   readonly #now: () => number;
+  /** The parser of the sidecar's own series, kept for the same reason as a scrape client's. */
+  readonly #ownParser: ExpositionParser = createExpositionParser('text', {
+    sampleLimit: Number.MAX_SAFE_INTEGER,
+  });
 
   constructor(options: MetricsSidecarOptions) {
     this.#options = options;
@@ -137,7 +141,11 @@ export class MetricsSidecar {
   }
 
   async #build(): Promise<readonly MetricFamily[]> {
-    const own = parseExposition(await this.#options.registry.metrics(), 'text');
+    const text = await this.#options.registry.metrics();
+    const parser = this.#ownParser;
+    parser.reset({ sampleLimit: Number.MAX_SAFE_INTEGER });
+    parser.push(text);
+    const own = parser.end();
     const sources: MergeSource[] = [{ name: SELF_SOURCE, families: own.families, format: 'text' }];
     for (const state of this.#states) {
       const snapshot = this.#fresh(state);

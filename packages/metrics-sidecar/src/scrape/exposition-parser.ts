@@ -25,6 +25,8 @@ export interface ParsedExposition {
 export interface ExpositionParser {
   push(chunk: string): void;
   end(): ParsedExposition;
+  /** Starts a new body (after `end`, or after a body that failed), reusing this parser's tables. */
+  reset(options: ExpositionParserOptions): void;
 }
 
 /** The parser for `format`: text-parser.ts for text 0.0.4, openmetrics-parser.ts for OpenMetrics 1.0. */

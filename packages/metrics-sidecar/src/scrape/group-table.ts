@@ -19,6 +19,12 @@ export class GroupTable {
     this.#count = 0;
   }
 
+  /** Forgets every group and the samples it holds (the body is parsed). */
+  release(): void {
+    this.reset();
+    this.#samples.fill(undefined);
+  }
+
   /**
    * Records the group of `sample` under `hash` unless a group with that hash whose first sample `same`
    * accepts (given `context`, passed on rather than closed over: no closure per call) is there already; returns that earlier sample, or undefined when the group is new.

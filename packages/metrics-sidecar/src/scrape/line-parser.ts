@@ -26,6 +26,11 @@ import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snaps
 import { seriesOf } from './snapshot.js';
 import { ALL_SUFFIXES, type FamilyBuilder, fits, SampleValidator } from './validation.js';
 
+/** How many series to size the table for: the expected count, within the limit and a sane bound. */
+function expectedSize(options: ExpositionParserOptions): number {
+  return Math.min(options.expectedSamples ?? 0, options.sampleLimit, 1 << 20);
+}
+
 /**
  * What both formats share: splitting the streamed text into lines, families and their metadata, and the
  * sample line (name, labels, value) with its series identity. Each format's parser (text-parser,
@@ -47,19 +52,43 @@ export abstract class LineParser implements ExpositionParser {
   protected sampleCount = 0;
   /** Index just past the separator found by the last successful `separator` call. */
   protected separatorEnd = 0;
-  readonly #sampleLimit: number;
+  #sampleLimit = 0;
   readonly #series: SeriesTable;
   #current: FamilyBuilder | undefined;
   #pending = '';
   #ended = false;
 
   constructor(om: boolean, options: ExpositionParserOptions) {
-    this.#sampleLimit = options.sampleLimit;
     const fail = (problem: string): never => this.fail(problem);
     this.labels = new LabelLexer(!om, fail);
     this.validator = new SampleValidator(om, this.labels, fail, () => this.lineNo);
-    this.#series = new SeriesTable(Math.min(options.expectedSamples ?? 0, options.sampleLimit, 1 << 20));
+    this.#sampleLimit = options.sampleLimit;
+    this.#series = new SeriesTable(expectedSize(options));
   }
+
+  /**
+   * Starts the next body with the same lexer, validator and tables. A scrape client keeps one parser per
+   * format for its target's whole life: V8's optimised parser code embeds the objects it has seen (these
+   * closures, this lexer), and a parser made per scrape dies after it, which throws that code away at the
+   * next full GC and runs the next scrape interpreted.
+   */
+  reset(options: ExpositionParserOptions): void {
+    this.#sampleLimit = options.sampleLimit;
+    this.#series.reset(expectedSize(options));
+    this.validator.reset();
+    this.families.length = 0;
+    this.byName.clear();
+    this.lineNo = 0;
+    this.sampleCount = 0;
+    this.separatorEnd = 0;
+    this.#current = undefined;
+    this.#pending = '';
+    this.#ended = false;
+    this.resetFormat();
+  }
+
+  /** The format's own state, for the next body. */
+  protected abstract resetFormat(): void;
 
   /** Parses every complete line in `chunk` (with what was left over from the previous one). */
   push(chunk: string): void {
@@ -100,7 +129,14 @@ export abstract class LineParser implements ExpositionParser {
     this.#ended = true;
     this.endOfBody();
     if (this.#current !== undefined) this.validator.endFamily(this.#current);
-    return { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
+    const parsed = { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
+    // Nothing of this body may stay reachable from the kept parser once its snapshot is replaced.
+    this.#series.release();
+    this.families.length = 0;
+    this.byName.clear();
+    this.#current = undefined;
+    this.validator.reset();
+    return parsed;
   }
 
   /** One line without its newline; `terminated` is false for a last line without one. */
@@ -187,7 +223,6 @@ export abstract class LineParser implements ExpositionParser {
       nameSuffixes: [],
       nameCodes: [],
       problem: undefined,
-      group: undefined,
     };
     this.families.push(family);
     this.byName.set(name, family);

@@ -66,6 +66,10 @@ export class OpenMetricsParser extends LineParser {
     this.metadata(match[1]!, match[2]!, match[3]);
   }
 
+  protected resetFormat(): void {
+    this.#eof = false;
+  }
+
   protected endOfBody(): void {
     if (!this.#eof) this.fail('the OpenMetrics body does not end with "# EOF"');
   }

@@ -6,7 +6,13 @@ import { TextDecoder } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { describeTransportError } from '@agent-sidecars/shared';
 import { SCRAPE_ACCEPT } from '../media-types.js';
-import { createExpositionParser, ExpositionError } from './exposition-parser.js';
+import {
+  createExpositionParser,
+  ExpositionError,
+  type ExpositionParser,
+  type ExpositionParserOptions,
+  type ParsedExposition,
+} from './exposition-parser.js';
 import type { ExpositionFormat, Snapshot } from './snapshot.js';
 
 const GUNZIP_CHUNK = 64 * 1024 - 64;
@@ -70,6 +76,8 @@ export class ScrapeClient {
   readonly #request: typeof httpRequest;
   /** Samples in the last good scrape: the next parse sizes its tables for about as many. */
   #lastSampleCount = 0;
+  /** One parser per format, reset for each body (see LineParser.reset: why not a new one per scrape). */
+  readonly #parsers: Partial<Record<ExpositionFormat, ExpositionParser>> = {};
 
   constructor(options: ScrapeClientOptions) {
     this.#options = options;
@@ -130,6 +138,17 @@ export class ScrapeClient {
     }
   }
 
+  #parser(format: ExpositionFormat, options: ExpositionParserOptions): ExpositionParser {
+    const kept = this.#parsers[format];
+    if (kept === undefined) {
+      const parser = createExpositionParser(format, options);
+      this.#parsers[format] = parser;
+      return parser;
+    }
+    kept.reset(options);
+    return kept;
+  }
+
   /** Closes the kept-alive connection. */
   close(): void {
     this.#agent.destroy();
@@ -164,10 +183,11 @@ export class ScrapeClient {
           `answered with Content-Encoding ${encoding}; only gzip is asked for`,
         );
       }
-      const parser = createExpositionParser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
+      const parser = this.#parser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
       const decoder = new TextDecoder('utf-8', { fatal: true });
       let decoding = false;
       let bytes = 0;
+      let parsed: ParsedExposition | undefined;
       // pipeline, unlike pipe, passes a socket error on to the gunzip stream we read from.
       // Large output chunks: each one is a round trip to the thread pool, and 16 KiB ones cost more than
       // the inflating itself for a megabyte of metrics. Just under 64 KiB: the chunk's string (which the
@@ -191,10 +211,12 @@ export class ScrapeClient {
           }
         }
         if (decoding) parser.push(decodeChunk(decoder, undefined, false));
+        parsed = parser.end();
       } finally {
         if (stream !== body) stream.destroy();
+        // A body that failed half-way must not stay reachable from the kept parser until the next scrape.
+        if (parsed === undefined) parser.reset({ sampleLimit, expectedSamples: this.#lastSampleCount });
       }
-      const parsed = parser.end();
       this.#lastSampleCount = parsed.sampleCount;
       return Object.freeze({
         target: this.#options.target,

@@ -14,10 +14,26 @@ export class SeriesTable {
 
   /** Sized once for about `expected` series (at most half full). */
   constructor(expected: number) {
-    let slots = 1024;
-    while (slots < expected * 2) slots *= 2;
+    const slots = slotsFor(expected);
     this.#hashes = new Int32Array(slots);
     this.#indexes = new Int32Array(slots);
+  }
+
+  /** Empties the table for the next body of about `expected` series, keeping its arrays when they fit. */
+  reset(expected: number): void {
+    this.samples.length = 0;
+    const slots = slotsFor(expected);
+    if (slots > this.#hashes.length) {
+      this.#hashes = new Int32Array(slots);
+      this.#indexes = new Int32Array(slots);
+    } else {
+      this.#indexes.fill(0);
+    }
+  }
+
+  /** Lets go of the samples (the body is parsed); the table is unusable until the next reset. */
+  release(): void {
+    this.samples.length = 0;
   }
 
   /** Adds the sample under `hash`; if its series is already there, returns that earlier sample instead. */
@@ -67,4 +83,10 @@ export class SeriesTable {
     this.#hashes = hashes;
     this.#indexes = indexes;
   }
+}
+
+function slotsFor(expected: number): number {
+  let slots = 1024;
+  while (slots < expected * 2) slots *= 2;
+  return slots;
 }

@@ -55,6 +55,8 @@ export class TextParser extends LineParser {
     this.sample(line);
   }
 
+  protected resetFormat(): void {}
+
   protected endOfBody(): void {}
 
   protected metadataAfterSamples(keyword: string): boolean {

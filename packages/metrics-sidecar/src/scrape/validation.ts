@@ -30,8 +30,6 @@ export interface FamilyBuilder {
   readonly nameCodes: Uint16Array[];
   /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
   problem: string | undefined;
-  /** The current group (OpenMetrics Metric) and point (its samples at one timestamp). */
-  group: GroupState | undefined;
 }
 
 /** One MetricPoint being read: a label set's samples at one timestamp. */
@@ -39,7 +37,6 @@ interface GroupState {
   hash: number;
   /** Line of the group's first sample: a series repeated in its own group has an earlier line. */
   startLine: number;
-  first: Sample;
   timestampMs: number | undefined;
   // Histograms and gauge histograms.
   buckets: number;
@@ -101,6 +98,13 @@ export class SampleValidator {
   readonly #fail: Fail;
   readonly #lineNo: () => number;
   readonly #groups = new GroupTable();
+  /**
+   * The current family's current group (OpenMetrics Metric) and point (its samples at one timestamp),
+   * when `#inGroup`: one object for every family and body, so that its shape, and the optimised code
+   * that reads it, never change.
+   */
+  readonly #group: GroupState = newGroup();
+  #inGroup = false;
   /** Sample names the finished families own in OpenMetrics, to find clashes (`a_created` vs counter `a`). */
   readonly #claimed = new Map<string, string>();
   /** The value of the sample being checked, as a number, and the hash of its group. */
@@ -115,6 +119,16 @@ export class SampleValidator {
     this.#labels = labels;
     this.#fail = fail;
     this.#lineNo = lineNo;
+  }
+
+  /**
+   * Forgets the last body, and drops every reference into it so that a kept validator does not hold it
+   * alive: the next one starts.
+   */
+  reset(): void {
+    this.#inGroup = false;
+    this.#groups.release();
+    this.#claimed.clear();
   }
 
   /** A rule OpenMetrics has and text 0.0.4 does not. */
@@ -252,12 +266,12 @@ export class SampleValidator {
   /** `point` for the types whose label sets hold several series. */
   #groupPoint(family: FamilyBuilder, sample: Sample): void {
     const hash = this.#groupHash;
-    let group = family.group;
+    const group = this.#group;
     const ts = sample.timestampMs;
     // Adjacent samples with the same group hash are taken to be one group without comparing their labels
     // (per sample, that would cost more than the rest of the parse); only a group seen before is compared.
-    if (group === undefined || group.hash !== hash) {
-      if (group !== undefined) {
+    if (!this.#inGroup || group.hash !== hash) {
+      if (this.#inGroup) {
         this.#endPoint(family, group);
         {
           const earlier = this.#groups.seen(hash, sample, sameGroup, family);
@@ -271,8 +285,8 @@ export class SampleValidator {
       } else {
         this.#groups.seen(hash, sample, sameGroup, family);
       }
-      if (group === undefined) group = family.group = newGroup(hash, sample);
-      else startGroup(group, hash, sample);
+      startGroup(group, hash, sample);
+      this.#inGroup = true;
     } else {
       if ((ts === undefined) !== (group.timestampMs === undefined)) {
         this.#problem(
@@ -297,9 +311,8 @@ export class SampleValidator {
 
   /** A series seen before: valid only again in its own label set with a later timestamp. */
   repeated(family: FamilyBuilder, sample: Sample, earlier: Sample): boolean {
-    const group = family.group;
     const inGroup = GROUPED.has(family.type)
-      ? group !== undefined && earlier.line >= group.startLine
+      ? this.#inGroup && earlier.line >= this.#group.startLine
       : family.samples[family.samples.length - 1] === earlier;
     return (
       inGroup &&
@@ -335,24 +348,29 @@ export class SampleValidator {
 
   #endPoint(family: FamilyBuilder, group: GroupState): void {
     if (family.type !== 'histogram' && family.type !== 'gaugehistogram') return;
-    const where = `${family.declaredName} (label set of line ${group.startLine})`;
     const count = family.type === 'histogram' ? '_count' : '_gcount';
     const sum = family.type === 'histogram' ? '_sum' : '_gsum';
     if (group.infBucket === undefined || group.lastLe !== Number.POSITIVE_INFINITY) {
-      this.#problem(family, `${where} has no le="+Inf" bucket`);
+      this.#problem(family, `${whereOf(family, group)} has no le="+Inf" bucket`);
     } else if (group.count !== undefined && group.count !== group.infBucket) {
-      this.#problem(family, `${where}: ${count} ${group.count} is not the +Inf bucket's ${group.infBucket}`);
+      this.#problem(
+        family,
+        `${whereOf(family, group)}: ${count} ${group.count} is not the +Inf bucket's ${group.infBucket}`,
+      );
     }
     if ((group.sum || group.gsum) !== (group.count !== undefined)) {
       this.#problem(
         family,
-        `${where} has ${group.count === undefined ? `${sum} without ${count}` : `${count} without ${sum}`}; both or neither`,
+        `${whereOf(family, group)} has ${group.count === undefined ? `${sum} without ${count}` : `${count} without ${sum}`}; both or neither`,
       );
     }
     if (group.negativeLe && group.sum)
-      this.#problem(family, `${where} has negative buckets and a _sum; a _sum needs buckets >= 0`);
+      this.#problem(
+        family,
+        `${whereOf(family, group)} has negative buckets and a _sum; a _sum needs buckets >= 0`,
+      );
     if (!group.negativeLe && group.negativeGsum) {
-      this.#problem(family, `${where} has a negative _gsum without negative buckets`);
+      this.#problem(family, `${whereOf(family, group)} has a negative _gsum without negative buckets`);
     }
   }
 
@@ -361,8 +379,8 @@ export class SampleValidator {
    * OpenMetrics owned by another family. `omName` is its OpenMetrics name.
    */
   endFamily(family: FamilyBuilder): void {
-    if (family.group !== undefined) this.#endPoint(family, family.group);
-    family.group = undefined;
+    if (this.#inGroup) this.#endPoint(family, this.#group);
+    this.#inGroup = false;
     this.#groups.reset();
     if (family.unit && (family.type === 'info' || family.type === 'stateset')) {
       this.#fail(
@@ -436,12 +454,16 @@ export class SampleValidator {
   }
 }
 
-function newGroup(hash: number, sample: Sample): GroupState {
+/** Names a label set in messages (built only for a message: once per histogram point otherwise). */
+function whereOf(family: FamilyBuilder, group: GroupState): string {
+  return `${family.declaredName} (label set of line ${group.startLine})`;
+}
+
+function newGroup(): GroupState {
   return {
-    hash,
-    startLine: sample.line,
-    first: sample,
-    timestampMs: sample.timestampMs,
+    hash: 0,
+    startLine: 0,
+    timestampMs: undefined,
     buckets: 0,
     lastLe: Number.NEGATIVE_INFINITY,
     lastBucket: 0,
@@ -457,7 +479,6 @@ function newGroup(hash: number, sample: Sample): GroupState {
 function startGroup(group: GroupState, hash: number, sample: Sample): void {
   group.hash = hash;
   group.startLine = sample.line;
-  group.first = sample;
   group.timestampMs = sample.timestampMs;
   resetPoint(group);
 }
