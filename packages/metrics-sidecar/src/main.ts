@@ -32,7 +32,9 @@ const lifecycle = new Lifecycle({
 });
 lifecycle.installProcessHandlers(process);
 
-const registry = createMetricsRegistry('metrics_sidecar_');
+// Its loop runs one scrape per interval (15 s by default) and answers a few requests: sampling the
+// event-loop delay every 100 ms cost ~5 ms of CPU per 15 s idle, more than a fifth of a scrape's budget.
+const registry = createMetricsRegistry('metrics_sidecar_', { eventLoopMonitoringPrecisionMs: 1000 });
 const sidecar = new MetricsSidecar({
   targets: config.target,
   intervalMs: config.interval,

@@ -80,6 +80,6 @@ export {
   type LoggerOptions,
   type LogLevel,
 } from './logging/logger.js';
-export { createMetricsRegistry } from './metrics/metrics-registry.js';
+export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics/metrics-registry.js';
 export { freePort, portIsFree, preferredOrFreePort } from './net/free-port.js';
 export { type NotYet, type WaitForOptions, waitFor } from './polling/wait-for.js';
