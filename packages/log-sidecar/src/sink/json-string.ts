@@ -59,47 +59,49 @@ export function jsonStringRoom(text: string): number {
   return text.length * 6 + 2;
 }
 
+/** Where text that needs escaping is encoded before it is escaped into the output. */
+let scratch = Buffer.allocUnsafe(4096);
+
 /**
  * Writes JSON.stringify(text) as UTF-8 into `out` at `at` (which has `jsonStringRoom(text)` bytes free)
- * and returns the position after it. The text is encoded once by the native UTF-8 writer; one scan of
- * those bytes counts the escapes (none: done), and escaping then runs backwards in place, so the
- * expansion never overwrites a byte not yet read. A byte >= 0x80 is part of a multi-byte character and
- * is never escaped, except that a lone surrogate (which UTF-8 cannot carry and the writer would
- * replace with U+FFFD) must be written as `\udXXX` as JSON.stringify does: text with any surrogate takes
- * JSON.stringify.
+ * and returns the position after it. One native regular-expression test tells whether anything needs
+ * escaping: if not, the text is written by the native UTF-8 writer as it is; if so, it is encoded into
+ * a scratch buffer and copied into `out` in one byte loop that expands the escapes. A byte >= 0x80 is
+ * part of a multi-byte character and is never escaped; text with a surrogate (a lone one must become
+ * `\udXXX`, which UTF-8 cannot carry) takes JSON.stringify, as `jsonString` does.
  */
 export function writeJsonString(out: Buffer, at: number, text: string): number {
-  out[at] = QUOTE;
-  const start = at + 1;
-  const end = start + writeUtf8(out, text, start);
-  let extra = 0;
-  let high = 0;
-  for (let i = start; i < end; i++) {
-    const byte = out[i]!;
-    extra += EXTRA[byte]!;
-    high |= byte;
+  if (!NEEDS_ESCAPE.test(text)) {
+    out[at] = QUOTE;
+    const end = at + 1 + writeUtf8(out, text, at + 1);
+    out[end] = QUOTE;
+    return end + 1;
   }
-  if ((high & 0x80) !== 0 && SURROGATE.test(text)) return at + writeUtf8(out, JSON.stringify(text), at);
-  let read = end - 1;
-  let write = read + extra;
-  // Once every escape is expanded the two positions meet: the bytes before are already in place.
-  while (write > read) {
-    const byte = out[read--]!;
+  if (SURROGATE.test(text)) return at + writeUtf8(out, JSON.stringify(text), at);
+  if (scratch.length < text.length * 3) scratch = Buffer.allocUnsafe(text.length * 3);
+  const source = scratch;
+  const length = writeUtf8(source, text, 0);
+  let write = at;
+  out[write++] = QUOTE;
+  for (let read = 0; read < length; read++) {
+    const byte = source[read]!;
     const grow = EXTRA[byte]!;
     if (grow === 0) {
-      out[write--] = byte;
+      out[write++] = byte;
     } else if (grow === 1) {
-      out[write--] = SHORT[byte]!;
-      out[write--] = BACKSLASH;
+      out[write++] = BACKSLASH;
+      out[write++] = SHORT[byte]!;
     } else {
-      out[write--] = HEX[byte & 15]!;
-      out[write--] = HEX[byte >> 4]!;
-      out[write--] = 0x30;
-      out[write--] = 0x30;
-      out[write--] = 0x75;
-      out[write--] = BACKSLASH;
+      out[write++] = BACKSLASH;
+      out[write++] = 0x75;
+      out[write++] = 0x30;
+      out[write++] = 0x30;
+      out[write++] = HEX[byte >> 4]!;
+      out[write++] = HEX[byte & 15]!;
     }
   }
-  out[end + extra] = QUOTE;
-  return end + extra + 1;
+  out[write++] = QUOTE;
+  // A huge line should not pin its scratch buffer for the life of the process.
+  if (source.length > 65_536) scratch = Buffer.allocUnsafe(4096);
+  return write;
 }
