@@ -61,9 +61,19 @@ function randomRecords(random: () => number, count: number): LogRecord[] {
   return records;
 }
 
-function expectSameAsLines(encoder: RecordLineEncoder, reference: RecordLineEncoder, records: LogRecord[]) {
-  const bytes = encoder.bytes(records);
-  const expected = Buffer.from(reference.lines(records), 'utf8');
+function expectSameAsLines(
+  encoder: RecordLineEncoder,
+  reference: RecordLineEncoder,
+  records: LogRecord[],
+  before?: (record: LogRecord) => string,
+) {
+  const bytes = encoder.bytes(records, before);
+  const expected = Buffer.from(
+    before === undefined
+      ? reference.lines(records)
+      : records.map((record) => `${before(record)}${reference.line(record)}\n`).join(''),
+    'utf8',
+  );
   if (!bytes.equals(expected)) {
     const got = bytes.toString().split('\n');
     const want = expected.toString().split('\n');
@@ -82,7 +92,10 @@ describe('RecordLineEncoder.bytes', () => {
       const encoder = new RecordLineEncoder(options);
       for (let batch = 0; batch < 60; batch++) {
         const records = randomRecords(random, 1 + Math.floor(random() * 80));
-        expectSameAsLines(encoder, new RecordLineEncoder(options), records);
+        // Elasticsearch writes an action line before each record's.
+        const before =
+          batch % 2 === 0 ? undefined : (record: LogRecord) => `{"_id":${JSON.stringify(record.id)}}\n`;
+        expectSameAsLines(encoder, new RecordLineEncoder(options), records, before);
       }
     }
   });

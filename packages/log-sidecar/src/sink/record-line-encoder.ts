@@ -73,12 +73,14 @@ export class RecordLineEncoder {
    * bytes (the time's second, path, file key and labels repeat for long runs of records), digits in
    * place, a message escaped in place (`writeJsonString`), a JSON record's text by the native UTF-8
    * writer. No per-line string is built: the escaped copy of every raw line and the batch-sized strings
-   * were most of this path's CPU and garbage.
+   * were most of this path's CPU and garbage. `before` gives text written ahead of each record's line
+   * (Elasticsearch's action line).
    */
-  bytes(records: readonly LogRecord[]): Buffer {
+  bytes(records: readonly LogRecord[], before?: (record: LogRecord) => string): Buffer {
     let out = Buffer.allocUnsafe(Math.max(4096, records.length * 512));
     let used = 0;
     for (const record of records) {
+      const prefix = before === undefined ? '' : before(record);
       const message = record.message;
       const head = this.head(record);
       const isJson = record.isJson;
@@ -89,12 +91,17 @@ export class RecordLineEncoder {
         if (fields !== undefined) body = embeddableJson(message) ? message : JSON.stringify(fields);
       }
       // A message is escaped in place (up to 6 bytes a UTF-16 unit); JSON text takes at most 3.
-      const room = head.length + 64 + (body === undefined ? jsonStringRoom(message) : body.length * 3);
+      const room =
+        prefix.length * 3 +
+        head.length +
+        64 +
+        (body === undefined ? jsonStringRoom(message) : body.length * 3);
       if (out.length - used < room) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + room));
         out.copy(bigger, 0, 0, used);
         out = bigger;
       }
+      if (prefix !== '') used += writeUtf8(out, prefix, used);
       used = this.writeHead(out, used, record, head);
       if (body === undefined) {
         out.set(MESSAGE_KEY, used);
