@@ -1,16 +1,23 @@
-// The README's "Add the sidecars to your own workload" kustomization is the one the tests render
-// (test/static/fixtures/user-workloads), and the settings it shows are options the built sidecars accept.
+// The README's "Add the sidecars to your own workload" kustomizations are the ones the tests render
+// (test/static/fixtures/*), and the settings they show are options the built sidecars accept.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { KUBECTL, REPO_ROOT, render } from './rendered-manifests.js';
+import { FIXTURE_COMPONENTS_PATH, KUBECTL, REPO_ROOT, render } from './rendered-manifests.js';
 
 const FIXTURE = 'test/static/fixtures/user-workloads';
-const README_PATH = '../agent-sidecars/k8s/components/agent-sidecars';
-const FIXTURE_PATH = '../../../../k8s/components/agent-sidecars';
+// Where the README has the user keep a checkout of this repository, beside their own kustomization.
+const README_COMPONENTS_PATH = '../agent-sidecars/k8s/components/';
+
+// Each README example is a whole file of a fixture, comments at its top aside.
+const EXAMPLES = [
+  `${FIXTURE}/kustomization.yaml`,
+  'test/static/fixtures/by-name/kustomization.yaml',
+  'test/static/fixtures/by-name/select/kustomization.yaml',
+] as const;
 
 const skipReason = requireTool('kubectl', KUBECTL).missing;
 
@@ -24,15 +31,21 @@ function readmeBlock(path: string): string {
   return body.slice(0, body.indexOf('```'));
 }
 
-describe('the README example', () => {
-  it('is the fixture kustomization, but for the path of the Component', () => {
-    const fixture = readFileSync(join(REPO_ROOT, FIXTURE, 'kustomization.yaml'), 'utf8');
+describe('the README examples', () => {
+  it.each(EXAMPLES)('%s is in the README as it is, but for the path of the Component', (path) => {
+    const fixture = readFileSync(join(REPO_ROOT, path), 'utf8');
     const withoutHeader = fixture.replace(/^(#.*\n)+/, '');
-    expect(withoutHeader).toContain(FIXTURE_PATH);
-    expect(readmeBlock(`${FIXTURE}/kustomization.yaml`)).toBe(
-      withoutHeader.replace(FIXTURE_PATH, README_PATH),
-    );
+    expect(readmeBlock(path)).toBe(withoutHeader.replaceAll(FIXTURE_COMPONENTS_PATH, README_COMPONENTS_PATH));
   });
+
+  it.each(EXAMPLES.filter((path) => !path.includes('/select/')))(
+    '%s uses the Component by its path in a checkout beside the kustomization',
+    (path) => {
+      expect(readFileSync(join(REPO_ROOT, path), 'utf8')).toContain(
+        `${FIXTURE_COMPONENTS_PATH}agent-sidecars`,
+      );
+    },
+  );
 
   const binaries = {
     'log-sidecar': join(REPO_ROOT, 'packages/log-sidecar/dist/main.js'),
