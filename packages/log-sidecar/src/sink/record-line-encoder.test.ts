@@ -114,6 +114,24 @@ describe('RecordLineEncoder.bytes', () => {
     );
   });
 
+  it('grows its buffer for large labels, a long path and a long file key on short lines', () => {
+    const labels = Object.fromEntries(Array.from({ length: 40 }, (_, n) => [`label-${n}`, 'v"'.repeat(50)]));
+    const builder = new RecordBuilder('raw', labels);
+    const sources = [
+      { fileKey: 'k', path: '/p' },
+      { fileKey: 'k'.repeat(3000), path: `/${'p'.repeat(3000)}` },
+    ];
+    const records = Array.from({ length: 50 }, (_, n) =>
+      builder.build(sources[n < 25 ? 0 : 1]!, 'x', n, n + 2, n % 2 === 0, 1),
+    );
+    expectSameAsLines(new RecordLineEncoder(), new RecordLineEncoder(), records);
+    expectSameAsLines(
+      new RecordLineEncoder({ includeId: false }),
+      new RecordLineEncoder({ includeId: false }),
+      records,
+    );
+  });
+
   it('grows its buffer for a batch of long lines that need escaping', () => {
     const builder = new RecordBuilder('raw', {});
     const records = Array.from({ length: 5 }, (_, n) =>

@@ -71,7 +71,7 @@ export class RecordLineEncoder {
    * Records as lines in one UTF-8 buffer: the single encoding pass a write or request body needs, and the
    * same bytes as `lines()`. Each part is written straight into the buffer: the envelope from cached
    * bytes (the time's second, path, file key and labels repeat for long runs of records), digits in
-   * place, a message escaped in place (`writeJsonString`), a JSON record's text by the native UTF-8
+   * place, a message JSON-escaped into it (`writeJsonString`), a JSON record's text by the native UTF-8
    * writer. No per-line string is built: the escaped copy of every raw line and the batch-sized strings
    * were most of this path's CPU and garbage. `before` gives text written ahead of each record's line
    * (Elasticsearch's action line).
@@ -90,11 +90,15 @@ export class RecordLineEncoder {
         const fields = record.fields;
         if (fields !== undefined) body = embeddableJson(message) ? message : JSON.stringify(fields);
       }
-      // A message is escaped in place (up to 6 bytes a UTF-16 unit); JSON text takes at most 3.
+      // Every part's bound: the time (its field name, 24 characters of ISO, or 27 outside 0000-9999), the
+      // cached head and tail, the offset's digits, the keys and closers; a message is escaped (up to 6
+      // bytes a UTF-16 unit), JSON text takes at most 3.
       const room =
         prefix.length * 3 +
+        this.timeOpen.length * 3 +
         head.length +
-        64 +
+        this.tailBytes.length +
+        96 +
         (body === undefined ? jsonStringRoom(message) : body.length * 3);
       if (out.length - used < room) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + room));
