@@ -10,9 +10,16 @@ const LABELS: Record<string, string>[] = [
   {},
   { pod: 'agent-0', namespace: 'prod' },
   { 'a"b': 'c\\d\n', é: '😀' },
+  // Larger than a short line's share of the buffer: the room made for each record must count them.
+  Object.fromEntries(Array.from({ length: 30 }, (_, n) => [`label-${n}`, '\u0001"é'.repeat(20)])),
 ];
-const PATHS = ['/var/log/agent/app.log', '/logs/"quoted"\\.log', '/logs/é\u2028.log'];
-const KEYS = ['64768-1234-9f3a', 'k"1\\', '1-2-中'];
+const PATHS = [
+  '/var/log/agent/app.log',
+  '/logs/"quoted"\\.log',
+  '/logs/é\u2028.log',
+  `/${'p\\'.repeat(2000)}`,
+];
+const KEYS = ['64768-1234-9f3a', 'k"1\\', '1-2-中', `"${'k'.repeat(3000)}`];
 const TIMES = [
   Date.UTC(2024, 4, 6, 7, 8, 9, 5) + 0.25,
   Date.UTC(2024, 4, 6, 7, 8, 10, 999),
