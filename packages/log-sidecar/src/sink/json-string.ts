@@ -46,8 +46,8 @@ const nativeUtf8Write = (Buffer.prototype as { utf8Write?: (text: string, at: nu
 /**
  * Writes `text` as UTF-8 at `at` (room ensured by the caller) and returns the bytes written.
  * `Buffer#write(text, at, 'utf8')` spends more in its argument handling (~100 ns) than a 200-byte line
- * takes to encode; the `utf8Write` it ends in has been on Buffer's prototype in every Node release,
- * undocumented, so it is used when present and `write` is the fallback.
+ * takes to encode. The `utf8Write` it ends in is on Buffer's prototype (undocumented, in every Node this
+ * project runs on), so it is used when present and `write` is the fallback.
  */
 export const writeUtf8: Utf8Writer =
   typeof nativeUtf8Write === 'function'
