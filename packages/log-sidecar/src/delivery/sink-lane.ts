@@ -77,7 +77,8 @@ export class SinkLane {
 
   /** Whether the source has more waiting to be read: batches fill to their limits while it has. */
   sourceBehind(behind: boolean): void {
-    this.#batcher.sourceBehind(behind);
+    // Once given up, what is open belongs to the deadline spill: nothing is sealed for sending any more.
+    if (!this.stopped) this.#batcher.sourceBehind(behind);
   }
 
   startDrain(): void {
