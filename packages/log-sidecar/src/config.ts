@@ -184,8 +184,8 @@ export const logSidecarOptions = {
     description:
       'records per batch sent to a sink, at most; batches past 1000 records form only while more is waiting to be read (a cold file, a catch-up), live lines go out 1000 at a time (or this many, if fewer)',
     valueName: '<n>',
-    default: 2000,
-    defaultText: '2000',
+    default: 10_000,
+    defaultText: '10000',
   }),
   batchMaxBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
     group: 'delivery',

@@ -31,8 +31,8 @@ export interface DeliveryOptions {
    */
   readonly batchLiveRecords?: number;
   /**
-   * Reading pauses while every sink has this many sealed batches waiting for a request slot, even below
-   * `bufferMaxBytes`. Default READ_AHEAD_BATCHES (3).
+   * Reading pauses while every sink has this many live-sized batches' worth of records in sealed batches
+   * waiting for a request slot, even below `bufferMaxBytes`. Default READ_AHEAD_BATCHES (3).
    */
   readonly readAheadBatches?: number;
   /** Requests open at once per sink. Default 2. */
