@@ -125,7 +125,9 @@ export class FileServer {
       now: options.now,
       accept: (record, sinks) => {
         this.#checkpointer.accepted(record.fileKey, record.endOffset);
-        if (!this.#delivery.accept(record, sinks)) this.#paused = true;
+        if (this.#delivery.accept(record, sinks)) return true;
+        this.#paused = true;
+        return false;
       },
       candidates: (base) => this.#checkpointer.candidates(base),
       freshKey: (base) => this.#checkpointer.freshKey(base),
