@@ -2,7 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { ConfigError, checkListenAddress } from '@agent-sidecars/shared';
 import type { LogSidecarConfig } from './config.js';
 import { readCa } from './sink/sink-factory.js';
-import { resolveSinkSpecs } from './sink/sink-options.js';
+import { resolveSinkSpecs, sinkSettingName } from './sink/sink-options.js';
 
 /**
  * For --dry-run: what starting would find wrong beyond the config itself, checked without binding a port
@@ -16,9 +16,7 @@ export async function checkConfigFiles(
   await checkListenAddress(config.listen);
   for (const spec of resolveSinkSpecs(config, undefined, { env })) {
     if (spec.kind !== 'http') continue;
-    const fromFlags = config.sinks === undefined;
-    const name = (flag: string, field: string) =>
-      fromFlags ? flag : `sinks (sink ${spec.name}, field ${field})`;
+    const name = (flag: string, field: string) => sinkSettingName(spec, flag, field);
     const secrets: [string | undefined, string, string][] = [
       [spec.tokenFile, '--sink-token-file', 'tokenFile'],
       [spec.basicAuthFile, '--sink-basic-auth-file', 'basicAuthFile'],
@@ -40,6 +38,6 @@ export async function checkConfigFiles(
         );
       }
     }
-    if (spec.caFile !== undefined) readCa(spec.caFile);
+    if (spec.caFile !== undefined) readCa(spec.caFile, name('--sink-ca-file', 'caFile'));
   }
 }

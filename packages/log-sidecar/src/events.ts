@@ -107,6 +107,18 @@ export class SourceEvents {
     this.#log.warn({ path, bytes }, 'File gone before it was read to its end; its unread bytes are lost.');
   }
 
+  /**
+   * A checkpointed file was found nowhere after a restart: the bytes it held past its checkpoint when last
+   * seen are lost (and whatever was written to it after that, which nobody can count).
+   */
+  goneWhileStopped(path: string, bytes: number): void {
+    this.#metrics.bytesLostUnread.inc(bytes);
+    this.#log.warn(
+      { path, bytes },
+      'File gone while the sidecar was stopped, before it was read to its end; its unread bytes are lost.',
+    );
+  }
+
   reading(path: string, size: number): void {
     this.#log.info({ path, size }, 'Reading file.');
   }

@@ -177,4 +177,20 @@ describe('log-sidecar bad input (built binary)', () => {
     expect(fits.stderr).toContain('the configuration is valid');
     expect(fits.status).toBe(0);
   });
+
+  it('names the sinks: item, not a flag, when the CA file of a listed sink cannot be read', () => {
+    const config = join(tempDir(), 'log-sidecar.yaml');
+    writeFileSync(
+      config,
+      'path: [/tmp/x/*.log]\nsinks:\n  - {name: loki-eu, format: loki, url: "https://loki:3100", caFile: /nonexistent/ca.crt}\n',
+    );
+    const result = spawnSync(process.execPath, [MAIN, '--config', config], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'log-sidecar: config error: sinks (sink loki-eu, field caFile): "/nonexistent/ca.crt" cannot be read (ENOENT); give a readable PEM file of CA certificates, e.g. /etc/ssl/loki/ca.crt',
+    );
+  });
 });

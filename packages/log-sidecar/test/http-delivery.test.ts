@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HttpReceiver, type ReceivedRequest, waitFor } from '@agent-sidecars/shared/testing';
@@ -97,6 +97,60 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     expect(await second.stop()).toBe(0);
   }, 60_000);
 
+  it('says once how much a file deleted while the sidecar was down took with it', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'app.log');
+    const { r } = accepting();
+    const url = await r.start();
+    type Entry = { size?: number; offsets: Record<string, number> };
+    const checkpointed = (): Entry | undefined => {
+      try {
+        const files = JSON.parse(readFileSync(join(dir, 'ckpt', 'checkpoints.json'), 'utf8')).files;
+        return Object.values(files)[0] as Entry | undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const args = httpArgs(dir, url, ['--batch-timeout', '20ms']);
+    writeFileSync(log, lines(0, 300));
+    const first = processes.start(args);
+    await first.ready();
+    const delivered = statSync(log).size;
+    await waitFor('the first lines settled', () => checkpointed()?.offsets.ndjson === delivered);
+    // The sink goes down; the app writes on; the sidecar dies; the file is deleted before it is back.
+    r.setHandler((_req, res) => res.writeHead(503).end());
+    appendFileSync(log, lines(300, 200));
+    const size = statSync(log).size;
+    await waitFor('a checkpoint that knows the new size', () => checkpointed()?.size === size);
+    first.signal('SIGKILL');
+    await first.exited;
+    expect(checkpointed()?.offsets.ndjson).toBe(delivered);
+    unlinkSync(log);
+
+    const message =
+      'File gone while the sidecar was stopped, before it was read to its end; its unread bytes are lost.';
+    const second = processes.start(args);
+    await second.ready();
+    const [report] = await waitFor('the loss report', () => {
+      const found = second.logged(message);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(report).toMatchObject({ path: log, bytes: size - delivered, level: 'warn' });
+    expect(await second.metric('log_sidecar_bytes_lost_unread_total')).toBe(size - delivered);
+    expect(await second.stop()).toBe(0);
+
+    // Said once: the next start knows the loss was reported.
+    const third = processes.start(args);
+    await third.ready();
+    await waitFor(
+      'the first scan to end',
+      async () => (await third.metric('log_sidecar_discovery_scans_total')) >= 2,
+    );
+    expect(third.logged(message)).toEqual([]);
+    expect(await third.metric('log_sidecar_bytes_lost_unread_total')).toBe(0);
+    expect(await third.stop()).toBe(0);
+  }, 60_000);
+
   it('delivers a backlog on SIGTERM within the deadline and exits 0', async () => {
     const dir = tempDir();
     const accepted = new Set<ReceivedRequest>();
@@ -110,9 +164,8 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
       httpArgs(dir, url, ['--batch-timeout', '10s', '--shutdown-timeout', '20s']),
     );
     await sidecar.ready();
-    const stopped = Date.now();
+    // Exit 0 means every record was acknowledged before the 20 s deadline (after it, the exit is 1).
     expect(await sidecar.stop()).toBe(0);
-    expect(Date.now() - stopped).toBeLessThan(20_000);
     expect(ndjsonIds(r.requests, accepted).size).toBe(50_000);
   }, 60_000);
 
@@ -128,9 +181,8 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
       'the first failed attempt',
       async () => (await sidecar.metric('log_sidecar_sink_retries_total')) > 0,
     );
-    const stopped = Date.now();
+    // The sink never comes back: only the 3 s deadline ends the shutdown, with exit 1 and the report.
     expect(await sidecar.stop()).toBe(1);
-    expect(Date.now() - stopped).toBeLessThan(3000 + 1500);
     const report = sidecar.logged('Not delivered before the shutdown deadline.');
     expect(report).toHaveLength(1);
     expect(report[0]).toMatchObject({ sink: 'ndjson', path: join(dir, 'app.log'), records: 300 });

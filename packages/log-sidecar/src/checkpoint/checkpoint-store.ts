@@ -30,6 +30,11 @@ export interface CheckpointEntry {
   offsets: Record<string, number>;
   /** When the file was last seen by discovery (ms since the epoch): drives garbage collection. */
   seenAt: number;
+  /**
+   * Its size when last seen (absent in older files). A file found nowhere after a restart lost the bytes
+   * from its resume offset to here: they are reported, not dropped in silence.
+   */
+  size?: number;
 }
 
 interface CheckpointFile {
@@ -156,12 +161,24 @@ export class CheckpointStore {
   }
 
   /** Marks a file as still present, so it is not garbage-collected. */
-  touch(key: string, path: string, now: number): void {
+  touch(key: string, path: string, now: number, size?: number): void {
     const entry = this.#files.get(key);
     if (entry === undefined) return;
     if (entry.path !== path) this.#dirty = true;
     entry.path = path;
     entry.seenAt = now;
+    if (size !== undefined && entry.size !== size) {
+      entry.size = size;
+      this.#dirty = true;
+    }
+  }
+
+  /** What is known of `key` up to its resume offset is all there is: its loss past that was reported. */
+  settleSize(key: string, size: number): void {
+    const entry = this.#files.get(key);
+    if (entry === undefined || entry.size === size) return;
+    entry.size = size;
+    this.#dirty = true;
   }
 
   /** Removes entries not seen for `graceMs`; returns the paths they had. */
@@ -225,6 +242,7 @@ function isEntry(value: unknown): value is Omit<CheckpointEntry, 'base'> & { bas
     typeof entry.dev === 'number' &&
     typeof entry.ino === 'number' &&
     typeof entry.seenAt === 'number' &&
+    (entry.size === undefined || (Number.isSafeInteger(entry.size) && entry.size >= 0)) &&
     entry.offsets !== null &&
     typeof entry.offsets === 'object' &&
     Object.values(entry.offsets).every((offset) => Number.isSafeInteger(offset) && offset >= 0)

@@ -75,6 +75,40 @@ describe('Checkpointer', () => {
     expect(lines).toContainEqual({ level: 'info', msg: 'Resuming file from its checkpoint.' });
   });
 
+  it('keeps the size a file had when last seen, so a restart can say what a deleted file took with it', () => {
+    const { make } = setup(['stdout']);
+    const before = make();
+    before.identified(fileA);
+    for (const end of [10, 20]) before.accepted('a', end);
+    before.onAck({ sink: 'stdout', fileKey: 'a', endOffset: 10 });
+    before.seen('a', fileA.path, 50);
+    expect(before.write(undefined)).toBe(true);
+
+    const after = make();
+    expect(after.unsettledBytes('a')).toBe(40);
+    // Reported once: what is left to say is nothing, after this start and after the next.
+    after.goneForGood('a');
+    expect(after.unsettledBytes('a')).toBe(0);
+    after.write(undefined);
+    expect(make().unsettledBytes('a')).toBe(0);
+  });
+
+  it('does not count again a loss reported while running', () => {
+    const { make } = setup(['stdout']);
+    const checkpointer = make();
+    checkpointer.identified(fileA);
+    checkpointer.accepted('a', 10);
+    checkpointer.onAck({ sink: 'stdout', fileKey: 'a', endOffset: 10 });
+    checkpointer.seen('a', fileA.path, 30);
+    checkpointer.identified(fileB);
+    checkpointer.accepted('b', 5);
+    checkpointer.onAck({ sink: 'stdout', fileKey: 'b', endOffset: 5 });
+    checkpointer.seen('b', fileB.path, 9);
+    checkpointer.lossReported(`${fileA.dev}:${fileA.ino}`);
+    expect(checkpointer.unsettledBytes('a')).toBe(0);
+    expect(checkpointer.unsettledBytes('b')).toBe(4);
+  });
+
   it('counts records delivered per sink from the acks, and writes only when something changed', async () => {
     const { make, counter } = setup(['stdout']);
     const checkpointer = make();

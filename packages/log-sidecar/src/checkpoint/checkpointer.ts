@@ -2,6 +2,7 @@ import type { Acknowledgement, DrainReport } from '../delivery/delivery.js';
 import type { SourceEvents } from '../events.js';
 import type { ContentMarker } from '../source/file-identity.js';
 import type { ResumeCandidate } from '../source/file-tailer.js';
+import { inodeKey } from '../source/inode-search.js';
 import { AckTracker, type TrackedFile } from './ack-tracker.js';
 import type { CheckpointEntry, CheckpointStore } from './checkpoint-store.js';
 
@@ -149,9 +150,33 @@ export class Checkpointer {
     return this.#store.entries();
   }
 
-  /** The file is still there under `path`: its entry is kept. */
-  seen(key: string, path: string): void {
-    this.#store.touch(key, path, this.#now());
+  /** The file is still there under `path`, `size` bytes long: its entry is kept. */
+  seen(key: string, path: string, size: number): void {
+    this.#store.touch(key, path, this.#now(), size);
+  }
+
+  /**
+   * The file with inode `dev:ino` is gone and its unread bytes were reported lost: a restart must not
+   * report them a second time.
+   */
+  lossReported(inode: string): void {
+    for (const [key, entry] of this.#store.entries()) {
+      if (inodeKey(entry.dev, entry.ino) === inode) this.#store.settleSize(key, this.resumeOffset(key));
+    }
+  }
+
+  /**
+   * Bytes of checkpointed content `key` that were never settled and are gone with their file: from its
+   * resume offset to its size when last seen (0 when the size is unknown or all of it was settled).
+   */
+  unsettledBytes(key: string): number {
+    const size = this.#store.get(key)?.size ?? 0;
+    return Math.max(0, size - this.resumeOffset(key));
+  }
+
+  /** Checkpointed content `key` is gone for good and its unsettled bytes were reported lost. */
+  goneForGood(key: string): void {
+    this.#store.settleSize(key, this.resumeOffset(key));
   }
 
   /** The file was renamed and is still read under its new name. */

@@ -6,7 +6,13 @@ import { LokiFormat } from './loki-format.js';
 import { NdjsonFormat } from './ndjson-format.js';
 import { OtlpFormat } from './otlp-format.js';
 import type { Sink } from './sink.js';
-import { type HttpSinkSpec, resolveSinkSpecs, type SinkConfig, type SinkSpec } from './sink-options.js';
+import {
+  type HttpSinkSpec,
+  resolveSinkSpecs,
+  type SinkConfig,
+  type SinkSpec,
+  sinkSettingName,
+} from './sink-options.js';
 import { StdoutSink } from './stdout-sink.js';
 import type { WireFormat } from './wire-format.js';
 
@@ -45,7 +51,10 @@ export async function createSink(spec: SinkSpec, deps: SinkDeps, maxInFlight = 2
     tokenFile: spec.tokenFile,
     basicAuthFile: spec.basicAuthFile,
     headerFiles: spec.headerFiles,
-    ca: spec.caFile === undefined ? undefined : readCa(spec.caFile),
+    ca:
+      spec.caFile === undefined
+        ? undefined
+        : readCa(spec.caFile, sinkSettingName(spec, '--sink-ca-file', 'caFile')),
     requestTimeoutMs: spec.requestTimeoutMs,
     tenant: spec.tenant,
     connections: maxInFlight,
@@ -72,13 +81,14 @@ function createFormat(spec: HttpSinkSpec, deps: SinkDeps): WireFormat {
   }
 }
 
-export function readCa(path: string): string {
+/** `option`: how the user named the setting (a flag, or a `sinks:` item's field), for the error. */
+export function readCa(path: string, option: string): string {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(
-      '--sink-ca-file',
+      option,
       path,
       `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
       'give a readable PEM file of CA certificates, e.g. /etc/ssl/loki/ca.crt',
@@ -86,7 +96,7 @@ export function readCa(path: string): string {
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(
-      '--sink-ca-file',
+      option,
       path,
       'holds no PEM certificate',
       'give a PEM file with -----BEGIN CERTIFICATE----- blocks',

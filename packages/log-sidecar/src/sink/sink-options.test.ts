@@ -141,7 +141,7 @@ describe('sink options', () => {
       '--sink-label-field',
       'level',
     ]);
-    expect(fromItem).toEqual(fromFlags);
+    expect(fromItem).toEqual({ ...fromFlags, fromList: true });
     await writeFile(file, 'sinks:\n  - {url: "http://x", headers: {"bad name": v}}\n');
     expect(() => load([], file)).toThrow(/item 1, field headers: "bad name: v" is not an HTTP header/);
     await rm(dir, { recursive: true, force: true });

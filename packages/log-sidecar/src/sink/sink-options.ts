@@ -110,6 +110,13 @@ export interface HttpSinkSpec {
   readonly labelFields: readonly string[];
   /** Loki: send a traceback's exception type and message as structured metadata. */
   readonly structuredMetadata: boolean;
+  /** Declared in the config file's `sinks:` list (true) or by the --sink-* options: errors name it so. */
+  readonly fromList: boolean;
+}
+
+/** A setting of `spec` as the user wrote it: the --sink-* flag, or the field of its `sinks:` item. */
+export function sinkSettingName(spec: HttpSinkSpec, flag: string, field: string): string {
+  return spec.fromList ? `sinks (sink ${spec.name}, field ${field})` : flag;
 }
 
 export interface StdoutSinkSpec {
@@ -123,7 +130,7 @@ export type SinkSpec = StdoutSinkSpec | HttpSinkSpec;
 export type SinkItem = { readonly name: string | undefined } & (
   | Omit<StdoutSinkSpec, 'name'>
   // An OTLP item may leave its URL to OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT, read when the sinks are resolved.
-  | (Omit<HttpSinkSpec, 'name' | 'url'> & { readonly url: URL | undefined })
+  | (Omit<HttpSinkSpec, 'name' | 'url' | 'fromList'> & { readonly url: URL | undefined })
 );
 
 const parseSinkName: Parser<string> = (raw) => {
@@ -508,7 +515,11 @@ export function resolveSinkSpecs(
       for (let n = 2; taken.has(name); n++) name = `${base}-${n}`;
     }
     taken.add(name);
-    specs.push({ ...item, name } as SinkSpec);
+    specs.push({
+      ...item,
+      name,
+      ...(item.kind === 'http' ? { fromList: fromFile.length > 0 } : {}),
+    } as SinkSpec);
   }
   return Object.freeze(specs);
 }

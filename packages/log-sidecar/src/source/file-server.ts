@@ -185,6 +185,7 @@ export class FileServer {
         const bytes = unreadBytes(file);
         if (bytes > 0) {
           this.#events.goneUnread(file.path, bytes);
+          this.#checkpointer.lossReported(key);
           if (this.#goneUnread.length < GONE_UNREAD_KEPT) this.#goneUnread.push({ path: file.path, bytes });
           else {
             this.#goneUnreadDropped.files++;
@@ -221,7 +222,8 @@ export class FileServer {
       );
     }
     for (const tailer of this.#tailers.values()) {
-      if (tailer.identity !== undefined) this.#checkpointer.seen(tailer.identity.key, tailer.path);
+      if (tailer.identity !== undefined)
+        this.#checkpointer.seen(tailer.identity.key, tailer.path, tailer.size);
       this.#needsCheck.add(tailer);
       this.#dirty.add(tailer);
     }

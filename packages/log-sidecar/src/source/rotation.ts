@@ -159,10 +159,15 @@ export class Rotation {
       }
     }
     if (wanted.size === 0) return;
-    for (const [inode, { path, stats }] of await findByInode(wanted)) {
-      const want = wanted.get(inode)!;
+    const found = await findByInode(wanted);
+    for (const [inode, want] of wanted) {
+      const here = found.get(inode);
       // Same inode and first line; whether it still holds what was checkpointed, the tailer checks.
-      if (!(await sameBase(path, stats, want.base))) continue;
+      if (here === undefined || !(await sameBase(here.path, here.stats, want.base))) {
+        this.#goneWhileStopped(want.key, want.path);
+        continue;
+      }
+      const { path, stats } = here;
       const offset = checkpointer.resumeOffset(want.key);
       if (offset >= stats.size) continue;
       const tailer = await open(path);
@@ -170,6 +175,18 @@ export class Rotation {
       this.rotatedAway(tailer);
       this.#options.events.rotatedFileFound(path, want.path, offset);
     }
+  }
+
+  /**
+   * Checkpointed content found nowhere after a restart: deleted (or its inode reused) while the sidecar
+   * was down. What it held past its checkpoint when last seen is lost, and said so once.
+   */
+  #goneWhileStopped(key: string, path: string): void {
+    const checkpointer = this.#options.checkpointer;
+    const bytes = checkpointer.unsettledBytes(key);
+    if (bytes === 0) return;
+    this.#options.events.goneWhileStopped(path, bytes);
+    checkpointer.goneForGood(key);
   }
 }
 

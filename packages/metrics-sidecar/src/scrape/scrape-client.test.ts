@@ -171,9 +171,8 @@ describe('ScrapeClient', () => {
 
   it('fails a target that never answers with reason timeout', async () => {
     handler = () => {};
-    const started = Date.now();
+    // The handler never answers: without the 300 ms timeout the scrape would outlive the test.
     expect(failure(await client({ timeoutMs: 300 }).scrape())).toMatchObject({ reason: 'timeout' });
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('fails a body that stalls halfway with reason timeout', async () => {

@@ -167,10 +167,9 @@ describe('retryUntil', () => {
 describe('sleep', () => {
   it('resolves early when the signal aborts', async () => {
     const controller = new AbortController();
-    const started = Date.now();
+    // A 60 s sleep that is not ended by the abort outlives the test's own timeout and fails it.
     const pending = sleep(60_000, controller.signal);
     controller.abort();
-    await pending;
-    expect(Date.now() - started).toBeLessThan(30_000);
+    await expect(pending).resolves.toBeUndefined();
   });
 });
