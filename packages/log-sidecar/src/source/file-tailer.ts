@@ -23,8 +23,8 @@ export interface TailerOptions {
   readonly multilineTimeoutMs: number;
   readonly now: () => number;
   /**
-   * Hands a record to the delivery (`sinks` undefined: every sink). False: the delivery's buffer is full
-   * (it holds the record all the same); the read stops after this record's line.
+   * Hands a record to the delivery (`sinks` undefined: every sink). False: the delivery's memory bound is
+   * reached (it holds the record all the same); the read stops after this record's line.
    */
   readonly accept: (record: LogRecord, sinks: readonly string[] | undefined) => boolean;
   /** Checkpointed content with this identity base, newest first: where the file may resume. */
