@@ -4,12 +4,12 @@
 //   are schemas of (strict-kubernetes-schema.ts), so a misspelled field fails here and not in a cluster;
 // - with kubernetes-models, whose validators come from a newer (1.33-era) schema and check enums and
 //   required fields, but let unknown fields through.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@agent-sidecars/shared/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildableDirs, KUBECTL, type KubeObject, REPO_ROOT, render } from './rendered-manifests.js';
+import { buildableDirs, KUBECTL, type KubeObject, render, renderEditedCopy } from './rendered-manifests.js';
 import { KUBERNETES_VERSIONS, strictValidator } from './strict-kubernetes-schema.js';
 
 const skipReason = requireTool('kubectl', KUBECTL).missing;
@@ -68,6 +68,7 @@ describe.skipIf(skipReason !== undefined)('rendered manifests against the Kubern
       'k8s/overlays/loki',
       'k8s/overlays/production',
       'k8s/overlays/stdout',
+      'test/static/fixtures/by-name',
       'test/static/fixtures/user-workloads',
     ]);
   });
@@ -131,16 +132,10 @@ describe.skipIf(skipReason !== undefined)('rendered manifests against the Kubern
     afterAll(() => rmSync(work, { recursive: true, force: true }));
 
     it('reaches every workload it patches and fails the strict check there', () => {
-      cpSync(join(REPO_ROOT, 'k8s/components'), join(work, 'components'), { recursive: true });
-      cpSync(join(REPO_ROOT, 'test/static/fixtures/user-workloads'), join(work, 'user'), { recursive: true });
-      const carrier = join(work, 'components/log-sidecar/inject/pod-template.yaml');
-      writeFileSync(carrier, readFileSync(carrier, 'utf8').replace('readinessProbe:', 'readynessProbe:'));
-      const kustomization = join(work, 'user/kustomization.yaml');
-      writeFileSync(
-        kustomization,
-        readFileSync(kustomization, 'utf8').replace('../../../../k8s/components/', '../components/'),
-      );
-      const objects = render(join(work, 'user'));
+      const objects = renderEditedCopy(work, 'test/static/fixtures/user-workloads', {
+        file: 'k8s/components/log-sidecar/inject/pod-template.yaml',
+        change: (text) => text.replace('readinessProbe:', 'readynessProbe:'),
+      });
       const workloads = objects.filter((o) =>
         ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind),
       );

@@ -1,11 +1,15 @@
 // The properties of the rendered Pods that make the sidecars work as designed; each failure names the
 // workload and container.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@agent-sidecars/shared/testing';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
+  APP_CONTAINER_ANNOTATION,
+  appContainerName,
+  appContainerProblems,
   buildableDirs,
   type Container,
   durationMs,
@@ -17,6 +21,7 @@ import {
   podTemplateOf,
   REPO_ROOT,
   render,
+  renderEditedCopy,
   sidecarConfig,
   type Workload,
   workloadsOf,
@@ -64,13 +69,15 @@ function listenPort(w: Workload, dir: string, c: Container): number {
   return Number(String(raw).split(':').pop());
 }
 
+const isPatched = (w: Workload): boolean => (w.pod.initContainers ?? []).some(isSidecar);
+
 describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered workload', () => {
-  // Every workload the Components patch: those labelled agent-sidecars.io/inject.
+  // Every workload the Components patch, however it was selected (its label, or a patch by name).
   const cases = skipReason
     ? []
     : buildableDirs().flatMap((dir) =>
         workloadsOf(dir)
-          .filter((w) => w.object.metadata.labels?.['agent-sidecars.io/inject'] === 'true')
+          .filter(isPatched)
           .map((w) => ({ dir, w, name: w.where })),
       );
 
@@ -81,26 +88,36 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       'k8s/overlays/loki: Deployment/agent',
       'k8s/overlays/production: Deployment/agent',
       'k8s/overlays/stdout: Deployment/agent',
+      'test/static/fixtures/by-name: Deployment/billing-agent',
       'test/static/fixtures/user-workloads: Deployment/shop-api',
       'test/static/fixtures/user-workloads: StatefulSet/ledger',
       'test/static/fixtures/user-workloads: CronJob/nightly-export',
       'test/static/fixtures/user-workloads: DaemonSet/node-probe',
       'test/static/fixtures/user-workloads: Job/report',
     ]);
+    // The selection is the label, as written or as a patch by name added it before the Component ran.
+    for (const { w } of cases)
+      expect(w.object.metadata.labels?.['agent-sidecars.io/inject'], w.where).toBe('true');
   });
+
+  // What each fixture's workloads.yaml holds that the Component must not touch: unlabelled workloads,
+  // one whose name only starts like a selected one's, and Services (labelled or named like a workload).
+  const UNSELECTED: Record<(typeof FIXTURE_DIRS)[number], string[]> = {
+    'test/static/fixtures/by-name': ['Deployment/billing-agent-canary', 'Service/billing-agent'],
+    'test/static/fixtures/user-workloads': ['Deployment/unrelated', 'Service/shop-api'],
+  };
 
   it.each(FIXTURE_DIRS)('%s: leaves what is not selected exactly as written', (dir) => {
     const written = parseAllDocuments(readFileSync(join(REPO_ROOT, dir, 'workloads.yaml'), 'utf8')).map(
       (doc) => doc.toJS() as KubeObject,
     );
-    const selected = (o: KubeObject): boolean =>
-      ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'].includes(o.kind) &&
-      o.metadata.labels?.['agent-sidecars.io/inject'] === 'true';
-    const unselected = written.filter((o) => !selected(o));
-    expect(unselected.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
-      'Deployment/unrelated',
-      'Service/shop-api',
-    ]);
+    const patched = new Set(
+      workloadsOf(dir)
+        .filter(isPatched)
+        .map((w) => `${w.object.kind}/${w.object.metadata.name}`),
+    );
+    const unselected = written.filter((o) => !patched.has(`${o.kind}/${o.metadata.name}`));
+    expect(unselected.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(UNSELECTED[dir]);
     for (const object of unselected) {
       const out = render(dir).find((o) => o.kind === object.kind && o.metadata.name === object.metadata.name);
       expect(out, `${object.kind}/${object.metadata.name}`).toEqual(object);
@@ -163,8 +180,10 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
     });
 
     it(`mounts one size-limited emptyDir at ${LOG_DIR} in the sidecars and the app, where the log-sidecar reads`, () => {
-      // The Component mounts it in the first app container; the examples have only that one.
-      const app = w.pod.containers[0]!;
+      // The app container: the first, or the one the workload's annotation names. It alone of
+      // `containers` has the volume, and no patch added a container by a wrong name.
+      expect(appContainerProblems(w, LOG_DIR)).toEqual([]);
+      const app = w.pod.containers.find((c) => c.name === appContainerName(w))!;
       const mounts = [...sidecars, app].map((c) => {
         const mount = c.volumeMounts?.filter((m) => m.mountPath === LOG_DIR) ?? [];
         expect(mount.length, `${c.name} mounts ${LOG_DIR}`).toBe(1);
@@ -246,6 +265,86 @@ describe.skipIf(skipReason !== undefined)('Pod invariants of every rendered work
       if (w.object.kind !== 'Job' && w.object.kind !== 'CronJob') return;
       expect(['Never', 'OnFailure']).toContain(w.pod.restartPolicy);
     });
+  });
+});
+
+describe.skipIf(skipReason !== undefined)('a workload selected by name', () => {
+  const work = mkdtempSync(join(tmpdir(), 'k8s-by-name-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  // Why the README has the user list a Component of their own first: kustomize applies Components
+  // before the patches of the kustomization listing them, so the same patch there labels the workload
+  // but too late. (If a kustomize release changes that, this fails, and the README can say less.)
+  it('gets no sidecars from the same label patch beside components:', () => {
+    const fixture = 'test/static/fixtures/by-name';
+    renderEditedCopy(work, fixture, {
+      file: `${fixture}/kustomization.yaml`,
+      change: (text) =>
+        `${text.replace('  - select\n', '')}patches:
+  - target: {kind: Deployment, name: billing-agent}
+    patch: '{kind: Deployment, metadata: {name: billing-agent, labels: {agent-sidecars.io/inject: "true"}}}'
+`,
+    });
+    const [w] = workloadsOf(join(work, fixture)).filter((x) => x.object.metadata.name === 'billing-agent');
+    expect(w?.object.metadata.labels?.['agent-sidecars.io/inject']).toBe('true');
+    expect(w && isPatched(w)).toBe(false);
+  });
+});
+
+describe.skipIf(skipReason !== undefined)('an app container that is not the first', () => {
+  const work = mkdtempSync(join(tmpdir(), 'k8s-app-container-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  /** The problems of WORKLOAD once EDIT has changed a copy of the fixtures. */
+  function problemsAfter(
+    fixture: (typeof FIXTURE_DIRS)[number],
+    workload: string,
+    edit: Parameters<typeof renderEditedCopy>[2],
+  ): string[] {
+    const copy = mkdtempSync(join(work, 'copy-'));
+    renderEditedCopy(copy, fixture, edit);
+    const w = workloadsOf(join(copy, fixture)).find(
+      (x) => `${x.object.kind}/${x.object.metadata.name}` === workload,
+    );
+    if (!w) throw new Error(`${workload} is not rendered`);
+    return appContainerProblems(w, LOG_DIR).map((line) => line.replace(`${w.where}: `, ''));
+  }
+
+  const select = 'test/static/fixtures/by-name/select/kustomization.yaml';
+
+  it('is caught, with the name, when the patch that mounts the volume misspells it', () => {
+    expect(
+      problemsAfter('test/static/fixtures/by-name', 'Deployment/billing-agent', {
+        file: select,
+        change: (text) => text.replace('containers: [{name: billing,', 'containers: [{name: biling,'),
+      }),
+    ).toEqual([
+      'container "biling" has no image: a patch or replacement names a container the workload does not have',
+      'the app container "billing" does not mount the log volume at /var/log/agent',
+      'container "biling" mounts the log volume, but the app container is "billing"',
+    ]);
+  });
+
+  it(`is caught when ${APP_CONTAINER_ANNOTATION} names a container the workload does not have`, () => {
+    expect(
+      problemsAfter('test/static/fixtures/by-name', 'Deployment/billing-agent', {
+        file: select,
+        change: (text) =>
+          text.replace(`${APP_CONTAINER_ANNOTATION}: billing}`, `${APP_CONTAINER_ANNOTATION}: biling}`),
+      }),
+    ).toEqual([
+      `${APP_CONTAINER_ANNOTATION} names "biling", which is none of its containers (billing, cloud-sql-proxy)`,
+      'container "billing" mounts the log volume, but the app container is "biling"',
+    ]);
+  });
+
+  it(`gets the volume alone only with ${APP_CONTAINER_ANNOTATION}: without it the first container has it too`, () => {
+    expect(
+      problemsAfter('test/static/fixtures/user-workloads', 'StatefulSet/ledger', {
+        file: 'test/static/fixtures/user-workloads/workloads.yaml',
+        change: (text) => text.replace(`  annotations:\n    ${APP_CONTAINER_ANNOTATION}: ledger\n`, ''),
+      }),
+    ).toEqual(['container "ledger" mounts the log volume, but the app container is "backup"']);
   });
 });
 

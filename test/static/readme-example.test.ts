@@ -1,38 +1,96 @@
-// The README's "Add the sidecars to your own workload" kustomization is the one the tests render
-// (test/static/fixtures/user-workloads), and the settings it shows are options the built sidecars accept.
+// The README's "Add the sidecars to your own workload" kustomizations are the ones the tests render
+// (test/static/fixtures/*), and the settings they show are options the built sidecars accept.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { KUBECTL, REPO_ROOT, render } from './rendered-manifests.js';
+import { parse, parseAllDocuments } from 'yaml';
+import {
+  FIXTURE_COMPONENTS_PATH,
+  KUBECTL,
+  type KubeObject,
+  REPO_ROOT,
+  render,
+} from './rendered-manifests.js';
 
 const FIXTURE = 'test/static/fixtures/user-workloads';
-const README_PATH = '../agent-sidecars/k8s/components/agent-sidecars';
-const FIXTURE_PATH = '../../../../k8s/components/agent-sidecars';
+// Where the README has the user keep a checkout of this repository, beside their own kustomization.
+const README_COMPONENTS_PATH = '../agent-sidecars/k8s/components/';
+
+// Each README example is a whole file of a fixture, comments at its top aside.
+const EXAMPLES = [
+  `${FIXTURE}/kustomization.yaml`,
+  'test/static/fixtures/by-name/kustomization.yaml',
+  'test/static/fixtures/by-name/select/kustomization.yaml',
+] as const;
 
 const skipReason = requireTool('kubectl', KUBECTL).missing;
 
-/** The fenced YAML block after `<!-- readme-example: PATH -->` in the README. */
-function readmeBlock(path: string): string {
+// README excerpts of a fixture's object: each field they show is the object's (a list item by its
+// `name`, in the same order), so the excerpt stays true when the fixture changes.
+const FRAGMENTS = [{ path: `${FIXTURE}/workloads.yaml`, object: 'StatefulSet/ledger' }] as const;
+
+/** The fenced YAML block after `<!-- KIND: WHAT -->` in the README. */
+function readmeBlock(what: string, kind = 'readme-example'): string {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const marker = `<!-- readme-example: ${path} -->\n\`\`\`yaml\n`;
+  const marker = `<!-- ${kind}: ${what} -->\n\`\`\`yaml\n`;
   const start = readme.indexOf(marker);
-  if (start < 0) throw new Error(`README.md has no example marked ${path}`);
+  if (start < 0) throw new Error(`README.md has no example marked ${kind}: ${what}`);
   const body = readme.slice(start + marker.length);
   return body.slice(0, body.indexOf('```'));
 }
 
-describe('the README example', () => {
-  it('is the fixture kustomization, but for the path of the Component', () => {
-    const fixture = readFileSync(join(REPO_ROOT, FIXTURE, 'kustomization.yaml'), 'utf8');
-    const withoutHeader = fixture.replace(/^(#.*\n)+/, '');
-    expect(withoutHeader).toContain(FIXTURE_PATH);
-    expect(readmeBlock(`${FIXTURE}/kustomization.yaml`)).toBe(
-      withoutHeader.replace(FIXTURE_PATH, README_PATH),
+/** Where PART says what WHOLE does not: maps key by key, lists item by item (by `name` when it has one). */
+function differences(part: unknown, whole: unknown, at = ''): string[] {
+  if (Array.isArray(part)) {
+    if (!Array.isArray(whole)) return [`${at}: not a list there`];
+    let last = -1;
+    return part.flatMap((item, i) => {
+      const name = (item as { name?: unknown } | null)?.name;
+      const index = name === undefined ? i : whole.findIndex((w) => (w as { name?: unknown })?.name === name);
+      const where = `${at}[${String(name ?? i)}]`;
+      if (index < 0 || index >= whole.length) return [`${where}: missing`];
+      const order = index < last ? [`${where}: in another order`] : [];
+      last = index;
+      return [...order, ...differences(item, whole[index], where)];
+    });
+  }
+  if (part !== null && typeof part === 'object') {
+    if (whole === null || typeof whole !== 'object') return [`${at}: not a map there`];
+    return Object.entries(part).flatMap(([key, value]) =>
+      differences(value, (whole as Record<string, unknown>)[key], `${at}.${key}`),
     );
+  }
+  return part === whole ? [] : [`${at}: ${JSON.stringify(part)}, but ${JSON.stringify(whole)} there`];
+}
+
+describe('the README examples', () => {
+  it.each(EXAMPLES)('%s is in the README as it is, but for the path of the Component', (path) => {
+    const fixture = readFileSync(join(REPO_ROOT, path), 'utf8');
+    const withoutHeader = fixture.replace(/^(#.*\n)+/, '');
+    expect(readmeBlock(path)).toBe(withoutHeader.replaceAll(FIXTURE_COMPONENTS_PATH, README_COMPONENTS_PATH));
   });
+
+  it.each(FRAGMENTS)('the excerpt of $object in $path says what the fixture has', ({ path, object }) => {
+    const objects = parseAllDocuments(readFileSync(join(REPO_ROOT, path), 'utf8')).map(
+      (doc) => doc.toJS() as KubeObject,
+    );
+    const whole = objects.find((o) => `${o.kind}/${o.metadata.name}` === object);
+    const part = parse(readmeBlock(`${path} ${object}`, 'readme-fragment')) as unknown;
+    expect(differences(part, whole)).toEqual([]);
+    expect(differences({ spec: { replicas: 4 } }, whole)).toEqual(['.spec.replicas: 4, but 3 there']);
+  });
+
+  it.each(EXAMPLES.filter((path) => !path.includes('/select/')))(
+    '%s uses the Component by its path in a checkout beside the kustomization',
+    (path) => {
+      expect(readFileSync(join(REPO_ROOT, path), 'utf8')).toContain(
+        `${FIXTURE_COMPONENTS_PATH}agent-sidecars`,
+      );
+    },
+  );
 
   const binaries = {
     'log-sidecar': join(REPO_ROOT, 'packages/log-sidecar/dist/main.js'),

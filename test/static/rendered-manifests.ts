@@ -2,7 +2,7 @@
 // (the agent-sidecars Component applied to someone else's Deployment, StatefulSet, Job and CronJob), for
 // the static deployment checks.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandProbe, type ToolProbe } from '@agent-sidecars/shared/testing';
@@ -24,8 +24,15 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-/** Folders outside k8s/ whose kustomizations use the Components the way a user's own would. */
-export const FIXTURE_DIRS = ['test/static/fixtures/user-workloads'] as const;
+/**
+ * Folders outside k8s/ whose kustomizations use the Components the way a user's own would: workloads
+ * labelled for the Component, and a workload selected by name (with its app container named).
+ */
+export const FIXTURE_DIRS = ['test/static/fixtures/by-name', 'test/static/fixtures/user-workloads'] as const;
+
+/** The directory all the fixtures live in, and the path by which their kustomizations reach k8s/components. */
+const FIXTURES_PARENT = 'test/static/fixtures';
+export const FIXTURE_COMPONENTS_PATH = '../../../../k8s/components/';
 
 /** kubectl renders the kustomizations; for `requireTool('kubectl', KUBECTL)`. */
 export const KUBECTL: ToolProbe = {
@@ -118,6 +125,9 @@ export interface PodSpec {
   }[];
 }
 
+/** On a workload whose app container is not the first of `containers`: that container's name. */
+export const APP_CONTAINER_ANNOTATION = 'agent-sidecars.io/app-container';
+
 export interface Workload {
   where: string;
   object: KubeObject;
@@ -183,4 +193,71 @@ export function durationMs(raw: string): number {
   if (!match) throw new Error(`"${raw}" is not a duration like 25s, 500ms or 1m`);
   const factor = { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
   return Number(match[1]) * factor;
+}
+
+/** The app container the Components serve: the one the workload's annotation names, else the first. */
+export function appContainerName(w: Workload): string | undefined {
+  return w.object.metadata.annotations?.[APP_CONTAINER_ANNOTATION] ?? w.pod.containers[0]?.name;
+}
+
+/**
+ * What is wrong with how the app container shares the log volume mounted at LOG_DIR in the sidecars, one
+ * line each: a patch or replacement that names a container the workload lacks creates one without an
+ * image (kustomize does not fail, the API server would); the app container must mount the volume, and no
+ * other container of `containers` may.
+ */
+export function appContainerProblems(w: Workload, logDir: string): string[] {
+  const problems: string[] = [];
+  for (const c of [...(w.pod.initContainers ?? []), ...w.pod.containers]) {
+    if (!c.image)
+      problems.push(
+        `${w.where}: container "${c.name}" has no image: a patch or replacement names a container the workload does not have`,
+      );
+  }
+  const volume = w.pod.initContainers
+    ?.find((c) => c.name === 'log-sidecar')
+    ?.volumeMounts?.find((m) => m.mountPath === logDir)?.name;
+  const mounts = (c: Container): boolean =>
+    (c.volumeMounts ?? []).some((m) => m.name === volume && m.mountPath === logDir);
+  const name = appContainerName(w);
+  const app = w.pod.containers.find((c) => c.name === name);
+  if (!app) {
+    const names = w.pod.containers
+      .map((c) => c.name)
+      .sort()
+      .join(', ');
+    problems.push(
+      `${w.where}: ${APP_CONTAINER_ANNOTATION} names "${name}", which is none of its containers (${names})`,
+    );
+  } else if (!mounts(app)) {
+    problems.push(`${w.where}: the app container "${name}" does not mount the log volume at ${logDir}`);
+  }
+  for (const c of w.pod.containers) {
+    if (c.name !== name && mounts(c))
+      problems.push(
+        `${w.where}: container "${c.name}" mounts the log volume, but the app container is "${name}"`,
+      );
+  }
+  return problems;
+}
+
+/**
+ * Renders a fixture copied with k8s/components into a temporary WORK folder, after EDIT has changed the
+ * copy (a file relative to the copy's root, and its text): for checks of what a broken Component or a
+ * broken user kustomization renders to.
+ */
+export function renderEditedCopy(
+  work: string,
+  fixture: (typeof FIXTURE_DIRS)[number],
+  edit: { file: string; change: (text: string) => string },
+): KubeObject[] {
+  cpSync(K8S_DIR, join(work, 'k8s'), { recursive: true });
+  const copy = join(work, FIXTURES_PARENT);
+  cpSync(join(REPO_ROOT, FIXTURES_PARENT), copy, { recursive: true });
+  const path = join(work, edit.file);
+  const text = readFileSync(path, 'utf8');
+  const changed = edit.change(text);
+  if (changed === text) throw new Error(`the edit of ${edit.file} changed nothing`);
+  writeFileSync(path, changed);
+  return render(join(work, fixture));
 }

@@ -1,4 +1,6 @@
+import { seededRandom } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
+import { randomText } from '../test/random-text.js';
 import { fixtureText, pythonGroups, TRACEBACK_CASES, tracebackFixture } from '../test/traceback-fixtures.js';
 import { eventTime, RecordBuilder } from './record-builder.js';
 
@@ -128,6 +130,53 @@ describe('RecordBuilder, a multiline group whose first line is a JSON object', (
     ]) {
       const r = builder.build(source, text, 0, 10, false, 5);
       expect(r).toMatchObject({ message: text, fields: undefined, continuationField: undefined });
+    }
+  });
+
+  it('json: finds the same JSON lines and times as JSON.parse and eventTime would (seeded random lines)', () => {
+    const random = seededRandom(1616);
+    const builder = new RecordBuilder('json', {});
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const values = [
+      '1700000000.25',
+      '1700000000250',
+      '1.7e18',
+      '-5',
+      '0',
+      'null',
+      'true',
+      '{"ts":1}',
+      '[1]',
+      '"2024-05-01T10:00:00.123456Z"',
+      '"2024-05-01 12:00:00+0200"',
+      '"1700000000"',
+      '"soon"',
+      '"2024-05-01T10:00:00\\u005a"',
+      '"2024-05-01T10:00:00Z\\n"',
+      '"2024-05-01T10:00:00Z é"',
+      '"é"',
+    ];
+    const keys = ['"ts"', '"time"', '"timestamp"', '"t\\u0073"', '"\\u0074ime"', '"Ts"', '"msg"', '"é"'];
+    for (let n = 0; n < 20_000; n++) {
+      const members = Array.from({ length: Math.floor(random() * 5) }, () =>
+        random() < 0.7
+          ? `${pick(keys)}:${pick(values)}`
+          : `${JSON.stringify(randomText(random, 3))}:${pick(values)}`,
+      );
+      let line = `{${members.join(random() < 0.9 ? ',' : ' , ')}}`;
+      if (random() < 0.1) line = line.slice(0, -1);
+      if (random() < 0.1) line = `{"nested":${line}}`;
+      let expectedFields: Record<string, unknown> | undefined;
+      try {
+        expectedFields = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        expectedFields = undefined;
+      }
+      const record = builder.build(source, line, 0, line.length, false, 5);
+      expect(record.isJson, line).toBe(expectedFields !== undefined);
+      const expectedTime = expectedFields === undefined ? 5 : (eventTime(expectedFields) ?? 5);
+      if (!Object.is(record.time, expectedTime))
+        expect({ line, time: record.time }).toEqual({ line, time: expectedTime });
     }
   });
 });

@@ -1,5 +1,7 @@
+import { epochNumberToMs, eventTime, parseTimeText } from './event-time.js';
+import { JsonLineScanner, ValueKind } from './json-line-scanner.js';
 import type { LogRecord } from './record.js';
-import { jsonString } from './sink/record-line-encoder.js';
+import { jsonString } from './sink/json-string.js';
 
 export type RecordFormat = 'json' | 'raw';
 
@@ -33,7 +35,7 @@ class Record implements LogRecord {
     readonly endOffset: number,
     readonly time: number,
     readonly message: string,
-    /** True when `message` is a JSON object (checked by parsing it once, when the record was built). */
+    /** True when `message` is a JSON object (checked once, by the JsonLineScanner, when the record was built). */
     readonly isJson: boolean,
     readonly labels: Readonly<globalThis.Record<string, string>>,
     readonly truncated: boolean,
@@ -65,6 +67,7 @@ export class RecordBuilder {
   readonly #json: boolean;
   readonly #labels: Readonly<globalThis.Record<string, string>>;
   readonly #continuationField: string | undefined;
+  readonly #scanner = new JsonLineScanner();
 
   constructor(
     format: RecordFormat,
@@ -96,12 +99,9 @@ export class RecordBuilder {
         ({ text, time = readAt, field } = group);
         isJson = true;
       }
-    } else if (this.#json && !truncated) {
-      const fields = parseObject(message);
-      if (fields !== undefined) {
-        isJson = true;
-        time = eventTime(fields) ?? readAt;
-      }
+    } else if (this.#json && !truncated && this.#scanner.scan(message)) {
+      isJson = true;
+      time = this.#scannedTime(message) ?? readAt;
     }
     return new Record(
       source.fileKey,
@@ -116,6 +116,27 @@ export class RecordBuilder {
       readAt,
       field,
     );
+  }
+
+  /** `eventTime` of the object the scanner just read in `text`, from the spans it kept. */
+  #scannedTime(text: string): number | undefined {
+    const { kinds, starts, ends, ascii } = this.#scanner;
+    // `ts ?? time ?? timestamp`: a key that is absent or null gives way to the next.
+    let key = 0;
+    while (key < 2 && kinds[key]! <= ValueKind.Null) key++;
+    // Byte positions are text positions only in ASCII text; otherwise read the time as JSON.parse does.
+    if (!ascii && kinds[key]! > ValueKind.Null)
+      return eventTime(JSON.parse(text) as globalThis.Record<string, unknown>);
+    switch (kinds[key]) {
+      case ValueKind.Number:
+        return epochNumberToMs(Number(text.slice(starts[key], ends[key])));
+      case ValueKind.String:
+        return parseTimeText(text.slice(starts[key]! + 1, ends[key]! - 1));
+      case ValueKind.EscapedString:
+        return parseTimeText(JSON.parse(text.slice(starts[key], ends[key])) as string);
+      default:
+        return undefined;
+    }
   }
 
   /**
@@ -152,6 +173,16 @@ function hasKeys(object: object): boolean {
   return false;
 }
 
+/**
+ * True for a record this module built: its id is `recordId(fileKey, offset)`, so an encoder can write
+ * the two parts without building the id string.
+ */
+export function isBuiltRecord(record: LogRecord): boolean {
+  return record instanceof Record;
+}
+
+export { eventTime } from './event-time.js';
+
 export function recordId(fileKey: string, offset: number): string {
   return `${fileKey}:${offset}`;
 }
@@ -172,44 +203,4 @@ function parseObject(text: string): globalThis.Record<string, unknown> | undefin
     // Not JSON after all: the line is kept as text.
   }
   return undefined;
-}
-
-/** The line's own time from `ts`, `time` or `timestamp`, in ms since the epoch; undefined if none is usable. */
-export function eventTime(fields: globalThis.Record<string, unknown>): number | undefined {
-  const value = fields.ts ?? fields.time ?? fields.timestamp;
-  if (typeof value === 'number') return epochNumberToMs(value);
-  if (typeof value === 'string') return parseTimeText(value);
-  return undefined;
-}
-
-/** Seconds (Python's time.time()), milliseconds, microseconds or nanoseconds, told apart by magnitude. */
-function epochNumberToMs(value: number): number | undefined {
-  if (!Number.isFinite(value) || value <= 0) return undefined;
-  if (value < 1e11) return value * 1000;
-  if (value < 1e14) return value;
-  if (value < 1e17) return value / 1000;
-  return value / 1e6;
-}
-
-const NUMERIC = /^\d+(?:\.\d+)?$/;
-const ISO_LIKE = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:?\d{2})?$/i;
-
-function parseTimeText(text: string): number | undefined {
-  if (NUMERIC.test(text)) return epochNumberToMs(Number(text));
-  const match = ISO_LIKE.exec(text);
-  if (match) {
-    // Python writes microseconds (and logging's asctime a comma); Date.parse keeps only milliseconds.
-    const zone =
-      match[4] === undefined
-        ? ''
-        : match[4].length === 5
-          ? `${match[4].slice(0, 3)}:${match[4].slice(3)}`
-          : match[4];
-    const whole = Date.parse(`${match[1]}T${match[2]}${zone === '' ? 'Z' : zone.toUpperCase()}`);
-    if (Number.isNaN(whole)) return undefined;
-    const fraction = match[3] === undefined ? 0 : Number(`0.${match[3]}`) * 1000;
-    return whole + fraction;
-  }
-  const parsed = Date.parse(text);
-  return Number.isNaN(parsed) ? undefined : parsed;
 }

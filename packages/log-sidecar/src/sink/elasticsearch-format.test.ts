@@ -28,7 +28,7 @@ describe('ElasticsearchFormat', () => {
   const format = new ElasticsearchFormat({ index: 'logs-agent-%Y.%m.%d' });
 
   it('writes create actions with the record id as _id and a dated index, ending in a newline', () => {
-    expect(format.encode(sampleRecords(1, { labels: {} }))).toBe(
+    expect(format.encode(sampleRecords(1, { labels: {} })).toString()).toBe(
       '{"create":{"_index":"logs-agent-2024.05.06","_id":"k1-0"}}\n' +
         '{"@timestamp":"2024-05-06T07:08:09.005Z","path":"/var/log/agent/app.log","message":"line 0 \\"quoted\\" é"}\n',
     );
@@ -38,6 +38,7 @@ describe('ElasticsearchFormat', () => {
     const fixture = tracebackFixture('carets');
     const [action, document] = format
       .encode(fixtureRecords('carets'))
+      .toString()
       .split('\n')
       .slice(0, 2)
       .map((l) => JSON.parse(l));

@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import { jsonString } from './json-string.js';
 import { RecordLineEncoder } from './record-line-encoder.js';
 import type { SendResult } from './sink.js';
 import type { WireFormat } from './wire-format.js';
@@ -26,14 +27,12 @@ export class ElasticsearchFormat implements WireFormat {
 
   constructor(private readonly options: ElasticsearchFormatOptions) {}
 
-  encode(records: readonly LogRecord[]): string {
-    let out = '';
-    for (const record of records) {
-      out += `{"create":{"_index":${this.indexJson(record.time)},"_id":${JSON.stringify(record.id)}}}\n`;
-      out += `${this.encoder.line(record)}\n`;
-    }
-    return out;
+  encode(records: readonly LogRecord[]): Buffer {
+    return this.encoder.bytes(records, this.action);
   }
+
+  private readonly action = (record: LogRecord): string =>
+    `{"create":{"_index":${this.indexJson(record.time)},"_id":${jsonString(record.id)}}}\n`;
 
   indexName(timeMs: number): string {
     const date = new Date(timeMs);
