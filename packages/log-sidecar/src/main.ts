@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import {
   createLogger,
   createMetricsRegistry,
@@ -23,6 +24,7 @@ import {
 import { checkConfigFiles } from './config-check.js';
 
 import { createDelivery } from './delivery/index.js';
+import { checkBufferFitsHeap } from './heap-fit.js';
 import { Pipeline } from './pipeline.js';
 import { type PodLabels, readPodLabels } from './pod-labels.js';
 import { RecordBuilder } from './record-builder.js';
@@ -46,7 +48,16 @@ const config = await sidecarConfigOrExit(
     options: logSidecarOptions,
     argv: process.argv.slice(2),
     env: process.env,
-    validate: validateConfig,
+    validate: (loaded, names, context) => {
+      validateConfig(loaded, names, context);
+      // The heap limit is the process's (NODE_OPTIONS, the container's memory), not the config's.
+      checkBufferFitsHeap(
+        loaded.bufferMaxBytes,
+        getHeapStatistics().heap_size_limit,
+        names.bufferMaxBytes,
+        context.written.bufferMaxBytes,
+      );
+    },
     groups: LOG_SIDECAR_GROUPS,
     helpWidth: process.stdout.columns,
     helpFooter: LOG_SIDECAR_HELP_FOOTER,

@@ -154,6 +154,30 @@ describe('log-sidecar bad input (built binary)', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('exits 2 when --buffer-max-bytes does not fit the heap NODE_OPTIONS gives V8', () => {
+    // A bound the heap cannot hold would end in "JavaScript heap out of memory" instead of a pause.
+    const result = spawnSync(
+      process.execPath,
+      [MAIN, '--path', '/tmp/x/*.log', '--buffer-max-bytes', '256MiB'],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_OPTIONS: '--max-old-space-size=96' },
+      },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(
+      '--buffer-max-bytes: "256MiB" is more than half of this process\'s V8 heap limit',
+    );
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const fits = spawnSync(
+      process.execPath,
+      [MAIN, '--path', '/tmp/x/*.log', '--buffer-max-bytes', '16MiB', '--dry-run'],
+      { encoding: 'utf8', env: { PATH: process.env.PATH, NODE_OPTIONS: '--max-old-space-size=96' } },
+    );
+    expect(fits.stderr).toContain('the configuration is valid');
+    expect(fits.status).toBe(0);
+  });
+
   it('names the sinks: item, not a flag, when the CA file of a listed sink cannot be read', () => {
     const config = join(tempDir(), 'log-sidecar.yaml');
     writeFileSync(

@@ -142,6 +142,10 @@ class DeliveryDriver implements Delivery {
     return this.buffered;
   }
 
+  get bufferFull(): boolean {
+    return this.buffered >= this.options.bufferMaxBytes;
+  }
+
   get spillsAtDeadline(): boolean {
     return (this.options.onDeadline ?? 'stdout') === 'stdout' && this.options.stdout !== undefined;
   }
@@ -179,7 +183,7 @@ class DeliveryDriver implements Delivery {
    * after being read die young instead of being promoted and collected by full garbage collections.
    */
   private writable(): boolean {
-    if (this.buffered >= this.options.bufferMaxBytes) return false;
+    if (this.bufferFull) return false;
     for (const lane of this.lanes) if (lane.hungry) return true;
     return false;
   }

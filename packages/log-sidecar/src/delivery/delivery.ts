@@ -46,6 +46,11 @@ export interface Delivery {
    */
   readonly bufferedBytes: number;
   /**
+   * True while `bufferedBytes` is at `--buffer-max-bytes` or above: the memory bound, not just "the sinks
+   * have enough read ahead" (both make `accept` return false).
+   */
+  readonly bufferFull: boolean;
+  /**
    * The first thing at SIGTERM: every backoff sleep ends now, every sink switches to its drain policy
    * (short capped retries) and no batch waits for its timeout. Reading to the files' ends goes on
    * meanwhile, with the usual backpressure: records read now are sent at once.

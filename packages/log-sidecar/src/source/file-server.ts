@@ -127,7 +127,12 @@ export class FileServer {
       now: options.now,
       accept: (record, sinks) => {
         this.#checkpointer.accepted(record.fileKey, record.endOffset);
-        if (!this.#delivery.accept(record, sinks)) this.#paused = true;
+        if (this.#delivery.accept(record, sinks)) return true;
+        this.#paused = true;
+        // At the memory bound the read stops here; paused only for read-ahead (the sinks have enough
+        // batches waiting), the rest of the read is taken: stopping there too re-read it for nothing and
+        // left the sinks short of records (raw, HTTP: ~0.8x the lines/s in one A/B).
+        return !this.#delivery.bufferFull;
       },
       candidates: (base) => this.#checkpointer.candidates(base),
       freshKey: (base) => this.#checkpointer.freshKey(base),

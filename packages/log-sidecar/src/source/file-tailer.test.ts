@@ -15,7 +15,11 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function tailerOf(text: string) {
+async function tailerOf(
+  text: string,
+  room = Number.POSITIVE_INFINITY,
+  multiline?: TailerOptions['multiline'],
+) {
   const dir = mkdtempSync(join(tmpdir(), 'file-tailer-'));
   dirs.push(dir);
   const path = join(dir, 'app.log');
@@ -26,9 +30,10 @@ async function tailerOf(text: string) {
     builder: new RecordBuilder('raw', {}),
     sinkNames: ['stdout'],
     maxLineBytes: 64 * 1024,
-    multiline: { kind: 'python' },
+    multiline: multiline ?? { kind: 'python' },
     multilineTimeoutMs: TIMEOUT_MS,
-    accept: (record) => records.push(record),
+    // `room` records fit in the "delivery's buffer"; every record is kept either way, as the delivery does.
+    accept: (record) => records.push(record) < room,
     candidates: () => [],
     freshKey: (base) => base,
     notResumable: () => {},
@@ -69,6 +74,53 @@ describe('FileTailer multiline timeout', () => {
     expect(records).toHaveLength(1);
     await vi.waitFor(() => expect(records).toHaveLength(2), { timeout: 10 * TIMEOUT_MS, interval: 100 });
     expect(records[1]!.message).toBe('INFO:agent:next');
+    await tailer.close();
+  });
+});
+
+describe('FileTailer when the delivery is full', () => {
+  const lines = Array.from({ length: 50 }, (_, i) => `line ${i} ${'x'.repeat(i % 7)}`);
+  const text = `${lines.join('\n')}\n`;
+
+  it('stops after the record that filled the buffer and reads the rest again later, each line once', async () => {
+    const { tailer, records } = await tailerOf(text, 10, { kind: 'none' });
+    const buffer = Buffer.alloc(64 * 1024);
+    expect(await tailer.readChunk(buffer)).toBe('more');
+    // The 10th record said "full": nothing after its line was framed, so nothing more was accepted.
+    expect(records).toHaveLength(10);
+    expect(tailer.position).toBe(records[9]!.endOffset);
+    while ((await tailer.readChunk(buffer)) === 'more') {}
+    expect(records.map((r) => r.message)).toEqual(lines);
+    // Offsets are contiguous: no line skipped, none framed twice.
+    for (let i = 1; i < records.length; i++) expect(records[i]!.offset).toBe(records[i - 1]!.endOffset);
+    expect(tailer.position).toBe(Buffer.byteLength(text));
+    await tailer.close();
+  });
+
+  it('stops after a held partial line completed by the read, if that filled the buffer', async () => {
+    const { tailer, records } = await tailerOf(text, 1, { kind: 'none' });
+    // The first read ends inside line 0: it is held, then completed by the next read, which stops there.
+    expect(await tailer.readChunk(Buffer.alloc(4))).toBe('more');
+    expect(records).toHaveLength(0);
+    const buffer = Buffer.alloc(64 * 1024);
+    expect(await tailer.readChunk(buffer)).toBe('more');
+    expect(records.map((r) => r.message)).toEqual([lines[0]]);
+    while ((await tailer.readChunk(buffer)) === 'more') {}
+    expect(records.map((r) => r.message)).toEqual(lines);
+    await tailer.close();
+  });
+
+  it('keeps a multiline group whole when the group before it filled the buffer', async () => {
+    const group =
+      'ERROR:agent:failed\nTraceback (most recent call last):\n  File "x.py", line 1\nValueError: a\n';
+    const { tailer, records } = await tailerOf(`INFO:agent:one\n${group}INFO:agent:two\n`, 1);
+    const buffer = Buffer.alloc(64 * 1024);
+    expect(await tailer.readChunk(buffer)).toBe('more');
+    // "one" was emitted when the group's first line arrived, and said "full": reading stopped there.
+    expect(records.map((r) => r.message)).toEqual(['INFO:agent:one']);
+    while ((await tailer.readChunk(buffer)) === 'more') {}
+    tailer.flushHeld();
+    expect(records.map((r) => r.message)).toEqual(['INFO:agent:one', group.slice(0, -1), 'INFO:agent:two']);
     await tailer.close();
   });
 });

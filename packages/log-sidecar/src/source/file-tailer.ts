@@ -22,8 +22,11 @@ export interface TailerOptions {
   readonly multiline: MultilineMode;
   readonly multilineTimeoutMs: number;
   readonly now: () => number;
-  /** Hands a record to the delivery (`sinks` undefined: every sink). */
-  readonly accept: (record: LogRecord, sinks: readonly string[] | undefined) => void;
+  /**
+   * Hands a record to the delivery (`sinks` undefined: every sink). False: the delivery's memory bound is
+   * reached (it holds the record all the same); the read stops after this record's line.
+   */
+  readonly accept: (record: LogRecord, sinks: readonly string[] | undefined) => boolean;
   /** Checkpointed content with this identity base, newest first: where the file may resume. */
   readonly candidates: (base: string) => readonly ResumeCandidate[];
   /** A key for content of `base` that no checkpoint or record uses yet. */
@@ -191,11 +194,15 @@ export class FileTailer {
     this.#lastDataAt = this.#readAt;
     this.#chunkRecords = 0;
     this.#chunkTruncated = 0;
-    const keep = Math.min(MARKER_MAX_BYTES, bytes);
-    buffer.copy(this.#tail, 0, bytes - keep, bytes);
+    // The framer stops after the line whose record filled the delivery's buffer: the rest of the chunk is
+    // read again once there is room, so a read never holds more than one record beyond the bound.
+    const framed = this.#framer.push(tail === 0 ? buffer : buffer.subarray(tail, bytes), fresh);
+    if (framed < fresh) this.#readToEnd = false;
+    const end = tail + framed;
+    const keep = Math.min(MARKER_MAX_BYTES, end);
+    buffer.copy(this.#tail, 0, end - keep, end);
     this.#tailLength = keep;
-    this.#framer.push(tail === 0 ? buffer : buffer.subarray(tail, bytes), fresh);
-    this.#options.counted(bytes, this.#chunkRecords, this.#chunkTruncated);
+    this.#options.counted(end, this.#chunkRecords, this.#chunkTruncated);
     if (this.#multiline?.pending) this.#armMultilineTimer();
     return 'more';
   }
@@ -372,7 +379,8 @@ export class FileTailer {
     const record = this.#options.builder.build(this, message, offset, endOffset, truncated, this.#readAt);
     this.#chunkRecords++;
     if (truncated) this.#chunkTruncated++;
-    this.#options.accept(record, this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset));
+    const sinks = this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset);
+    if (!this.#options.accept(record, sinks)) this.#framer.halt();
   };
 
   #sinksFor(offset: number): readonly string[] | undefined {

@@ -106,3 +106,34 @@ describe('LineFramer', () => {
     expect(lines).toEqual([{ text: 'x', offset: 100, endOffset: 102, truncated: false }]);
   });
 });
+
+describe('LineFramer.halt', () => {
+  it('stops after the line whose handler halted, and frames the rest when pushed again', () => {
+    const seen: string[] = [];
+    const framer: LineFramer = new LineFramer(1024, (buffer, start, end) => {
+      seen.push(buffer.toString('utf8', start, end));
+      if (seen.length === 2) framer.halt();
+    });
+    const chunk = Buffer.from('a\nbb\nccc\ndddd');
+    expect(framer.push(chunk, chunk.length)).toBe(5);
+    expect(framer.position).toBe(5);
+    expect(framer.heldBytes).toBe(0);
+    const rest = chunk.subarray(5);
+    expect(framer.push(rest, rest.length)).toBe(rest.length);
+    expect(seen).toEqual(['a', 'bb', 'ccc']);
+    expect(framer.heldBytes).toBe(4);
+  });
+
+  it('stops right after a held line completed by the push', () => {
+    const seen: string[] = [];
+    const framer: LineFramer = new LineFramer(1024, (buffer, start, end) => {
+      seen.push(buffer.toString('utf8', start, end));
+      framer.halt();
+    });
+    framer.push(Buffer.from('hel'), 3);
+    const chunk = Buffer.from('lo\nnext\n');
+    expect(framer.push(chunk, chunk.length)).toBe(3);
+    expect(seen).toEqual(['hello']);
+    expect(framer.position).toBe(6);
+  });
+});

@@ -33,6 +33,8 @@ export class LineFramer {
   #carryOffset = 0;
   /** True once the held line exceeded maxLineBytes: further bytes up to the newline are dropped. */
   #carryTruncated = false;
+  /** Set by `halt()` from the line handler: `push` returns after that line. */
+  #halted = false;
 
   constructor(maxLineBytes: number, onLine: LineHandler, position = 0) {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1)
@@ -65,21 +67,34 @@ export class LineFramer {
     this.#carryOffset = position;
   }
 
-  /** Frames `buffer[0, length)`, which continues the stream at `position`. */
-  push(buffer: Buffer, length: number): void {
+  /**
+   * Called from the line handler: `push` stops after the current line, and `position` is just after its
+   * newline, so the bytes after it are framed again when pushed again (the reader re-reads them later).
+   */
+  halt(): void {
+    this.#halted = true;
+  }
+
+  /**
+   * Frames `buffer[0, length)`, which continues the stream at `position`. Returns how many of those bytes
+   * were framed: `length`, or fewer when the handler called `halt()` (`position` then ends a line).
+   */
+  push(buffer: Buffer, length: number): number {
     const base = this.#position;
     const max = this.#maxLineBytes;
     let start = 0;
+    this.#halted = false;
     if (this.#hasCarry()) {
       const newline = buffer.indexOf(NEWLINE, 0);
       if (newline < 0 || newline >= length) {
         this.#appendCarry(buffer, 0, length);
         this.#position = base + length;
-        return;
+        return length;
       }
       this.#appendCarry(buffer, 0, newline);
       this.#emitCarry(base + newline + 1);
       start = newline + 1;
+      if (this.#halted) return this.#haltAt(base, start);
     }
     while (start < length) {
       let newline = buffer.indexOf(NEWLINE, start);
@@ -106,8 +121,16 @@ export class LineFramer {
         this.#onLine(buffer, start, end, base + start, base + newline + 1, false);
       }
       start = newline + 1;
+      if (this.#halted) return this.#haltAt(base, start);
     }
     this.#position = base + length;
+    return length;
+  }
+
+  #haltAt(base: number, framed: number): number {
+    this.#halted = false;
+    this.#position = base + framed;
+    return framed;
   }
 
   /**
@@ -117,6 +140,8 @@ export class LineFramer {
   flush(): void {
     if (!this.#hasCarry()) return;
     this.#emitCarry(this.#position);
+    // Nothing follows a flushed line: a halt asked for now has nothing to stop.
+    this.#halted = false;
   }
 
   #hasCarry(): boolean {

@@ -49,7 +49,10 @@ function setup(dir: string) {
     multiline: { kind: 'none' },
     multilineTimeoutMs: 1000,
     now: () => clock.now,
-    accept: (record) => checkpointer.accepted(record.fileKey, record.endOffset),
+    accept: (record) => {
+      checkpointer.accepted(record.fileKey, record.endOffset);
+      return true;
+    },
     candidates: (base) => checkpointer.candidates(base),
     freshKey: (base) => checkpointer.freshKey(base),
     notResumable: () => {},
