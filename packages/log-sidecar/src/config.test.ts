@@ -24,7 +24,7 @@ describe('log-sidecar config', () => {
       shutdownTimeout: 25_000,
       maxLineBytes: 256 * 1024,
       bufferMaxBytes: 16 * 1024 * 1024,
-      batchMaxRecords: 1000,
+      batchMaxRecords: 10_000,
       batchMaxBytes: 1024 * 1024,
       batchTimeout: 1000,
       format: 'json',

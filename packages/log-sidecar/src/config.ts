@@ -181,10 +181,11 @@ export const logSidecarOptions = {
   }),
   batchMaxRecords: option(integerParser(1, 100_000), {
     group: 'delivery',
-    description: 'records per batch sent to a sink',
+    description:
+      'records per batch sent to a sink, at most; batches past 1000 records form only while more is waiting to be read (a cold file, a catch-up), live lines go out 1000 at a time (or this many, if fewer)',
     valueName: '<n>',
-    default: 1000,
-    defaultText: '1000',
+    default: 10_000,
+    defaultText: '10000',
   }),
   batchMaxBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
     group: 'delivery',

@@ -29,9 +29,10 @@ function ndjsonIds(requests: readonly ReceivedRequest[], accepted: Set<ReceivedR
   return ids;
 }
 
-function lines(from: number, count: number): string {
+/** Numbered lines, each padded to `width` bytes with its newline when given. */
+function lines(from: number, count: number, width = 0): string {
   let out = '';
-  for (let i = from; i < from + count; i++) out += `line ${i}\n`;
+  for (let i = from; i < from + count; i++) out += `${`line ${i}`.padEnd(width - 1, 'x')}\n`;
   return out;
 }
 
@@ -261,4 +262,34 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     expect(sidecar.stderrText).not.toMatch(/token-one|token-two/);
     expect(await sidecar.stop()).toBe(0);
   }, 30_000);
+
+  it('sends a cold file in batches up to --batch-max-records, then live lines 1000 at a time', async () => {
+    const dir = tempDir();
+    const r = receiver();
+    const url = await r.start();
+    const linesPerRequest = () =>
+      r.requests.map((q) => q.body.split('\n').filter((line) => line !== '').length);
+    const delivered = () => linesPerRequest().reduce((a, b) => a + b, 0);
+    // Issue 16: a backlog costs the receiver few requests, a live line waits no longer than before.
+    // 100-byte lines, 2 MB: more than one 256 KiB read, so the source is behind for most of it.
+    writeFileSync(join(dir, 'app.log'), lines(0, 20_000, 100));
+    // A long timeout: a batch that goes out before it does was sealed by its size.
+    const sidecar = processes.start(
+      httpArgs(dir, url, ['--batch-max-records', '4000', '--batch-timeout', '60s']),
+    );
+    await sidecar.ready();
+    await waitFor('the cold file at the sink', () => delivered() >= 20_000, { timeoutMs: 20_000 });
+    const cold = linesPerRequest();
+    expect(Math.max(...cold)).toBe(4000);
+    expect(cold.filter((n) => n === 4000).length).toBeGreaterThanOrEqual(3);
+    expect(cold.length).toBeLessThan(20);
+
+    // Caught up: 1200 live lines are one read; 1000 of them go at once, not held for 4000.
+    appendFileSync(join(dir, 'app.log'), lines(20_000, 1200, 100));
+    await waitFor('1000 live lines at the sink', () => delivered() >= 21_000, { timeoutMs: 10_000 });
+    expect(linesPerRequest().slice(cold.length)).toEqual([1000]);
+    // The other 200 are sent at SIGTERM, with nothing lost.
+    expect(await sidecar.stop()).toBe(0);
+    expect(delivered()).toBe(21_200);
+  }, 60_000);
 });

@@ -13,8 +13,12 @@ export interface BatchDriverOptions {
   readonly logger: Logger;
   readonly metrics: SinkMetrics;
   readonly maxInFlight: number;
-  /** Sealed batches waiting for a free request slot below which the driver wants more records. */
-  readonly readAheadBatches: number;
+  /**
+   * Records in sealed batches waiting for a free request slot below which the driver wants more records.
+   * Counted in records, not batches, so that a batch grown while the source was behind does not make the
+   * read-ahead, and the memory it holds, grow with it.
+   */
+  readonly readAheadRecords: number;
   /** Takes each batch through its attempts until it is settled. */
   readonly retry: RetryPolicy;
   /** Aborted when delivery gives up: sends are cancelled, no batch starts. */
@@ -66,6 +70,7 @@ export class BatchDriver {
   readonly #bit: number;
   /** Sealed batches not yet started. */
   readonly #queued: Batch[] = [];
+  #queuedRecords = 0;
   /** Sealed batches not yet acknowledged, in the order they were formed. */
   readonly #window: Batch[] = [];
   #inFlight = 0;
@@ -94,9 +99,9 @@ export class BatchDriver {
     return this.#options.stop.aborted;
   }
 
-  /** True while fewer than `readAheadBatches` batches wait for a request slot (or delivery gave up). */
+  /** True while fewer than `readAheadRecords` records wait for a request slot (or delivery gave up). */
   get hungry(): boolean {
-    return this.#queued.length < this.#options.readAheadBatches || this.#stopped;
+    return this.#queuedRecords < this.#options.readAheadRecords || this.#stopped;
   }
 
   /** No batch is waiting or unacknowledged. */
@@ -117,6 +122,7 @@ export class BatchDriver {
   push(items: HeldRecord[]): void {
     const batch = new Batch(items);
     this.#queued.push(batch);
+    this.#queuedRecords += items.length;
     this.#window.push(batch);
     this.#pump();
   }
@@ -125,6 +131,7 @@ export class BatchDriver {
     let started = false;
     while (this.#inFlight < this.#options.maxInFlight && this.#queued.length > 0 && !this.#stopped) {
       const batch = this.#queued.shift()!;
+      this.#queuedRecords -= batch.items.length;
       this.#inFlight++;
       started = true;
       void this.#run(batch);

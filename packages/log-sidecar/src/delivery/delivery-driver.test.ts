@@ -91,6 +91,17 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
+/** A sink whose every request waits for the test to answer it. */
+function answeredLater() {
+  const answers: ReturnType<typeof deferred<SendResult>>[] = [];
+  const sink = new FakeSink('slow', () => {
+    const answer = deferred<SendResult>();
+    answers.push(answer);
+    return answer.promise;
+  });
+  return { sink, answers };
+}
+
 async function metricValue(registry: Registry, name: string, labels: Record<string, string>) {
   const metric = await registry.getSingleMetric(name)?.get();
   const value = metric?.values.find((v) =>
@@ -252,12 +263,7 @@ describe('delivery driver', () => {
   });
 
   it('pauses reading while every sink has enough batches waiting, below the memory bound too', async () => {
-    const answers: ReturnType<typeof deferred<SendResult>>[] = [];
-    const sink = new FakeSink('slow', () => {
-      const answer = deferred<SendResult>();
-      answers.push(answer);
-      return answer.promise;
-    });
+    const { sink, answers } = answeredLater();
     const { delivery, acks } = setup([sink], {
       batchMaxRecords: 1,
       maxInFlight: 1,
@@ -278,6 +284,40 @@ describe('delivery driver', () => {
     await until(() => writable);
     expect(acks).toEqual([{ sink: 'slow', fileKey: 'a', endOffset: 10 }]);
     expect(delivery.accept(record('a', 3))).toBe(false);
+    await delivery.close();
+  });
+
+  it('sends one large batch per backlog while the source is behind, and live-sized ones after', async () => {
+    const sink = new FakeSink('s');
+    const { delivery, acks } = setup([sink], { batchMaxRecords: 10, batchLiveRecords: 2 });
+    delivery.sourceBehind(true);
+    for (let n = 0; n < 13; n++) delivery.accept(record('a', n));
+    delivery.sourceBehind(false);
+    for (let n = 13; n < 17; n++) delivery.accept(record('a', n));
+    await until(() => acks.at(-1)?.endOffset === 170);
+    expect(sink.calls.map((c) => c.length)).toEqual([10, 3, 2, 2]);
+  });
+
+  it('counts the read-ahead in records, so a grown batch waiting pauses reading as live ones would', async () => {
+    const { sink, answers } = answeredLater();
+    const { delivery } = setup([sink], {
+      batchMaxRecords: 100,
+      batchLiveRecords: 2,
+      maxInFlight: 1,
+      readAheadBatches: 2,
+    });
+    delivery.sourceBehind(true);
+    for (let n = 0; n < 100; n++) expect(delivery.accept(record('a', n))).toBe(true); // in flight
+    // The next batch, 4 records (2 live batches' worth) waiting for the slot: enough.
+    for (let n = 100; n < 104; n++) expect(delivery.accept(record('a', n))).toBe(true);
+    delivery.sourceBehind(false);
+    expect(delivery.accept(record('a', 104))).toBe(false);
+    await until(() => answers.length === 1);
+    expect(sink.calls.map((c) => c.length)).toEqual([100]);
+    answers[0]!.resolve({ outcome: 'delivered' });
+    await until(() => answers.length === 2);
+    expect(sink.calls.map((c) => c.length)).toEqual([100, 4]);
+    answers[1]!.resolve({ outcome: 'delivered' });
     await delivery.close();
   });
 

@@ -26,8 +26,13 @@ export interface DeliveryOptions {
   readonly batchMaxBytes: number;
   readonly batchTimeoutMs: number;
   /**
-   * Reading pauses while every sink has this many sealed batches waiting for a request slot, even below
-   * `bufferMaxBytes`. Default READ_AHEAD_BATCHES (3).
+   * Records at which a batch is sealed while the source keeps up with its files. Default
+   * LIVE_BATCH_RECORDS (1000), or `batchMaxRecords` if smaller.
+   */
+  readonly batchLiveRecords?: number;
+  /**
+   * Reading pauses while every sink has this many live-sized batches' worth of records in sealed batches
+   * waiting for a request slot, even below `bufferMaxBytes`. Default READ_AHEAD_BATCHES (3).
    */
   readonly readAheadBatches?: number;
   /** Requests open at once per sink. Default 2. */
@@ -58,7 +63,16 @@ function heldCost(record: LogRecord): number {
 }
 
 /**
- * Sealed batches a sink may have waiting for a request slot before reading pauses. With the benchmark's
+ * The size of a batch while the source keeps up: live lines go out once this many are there. Larger
+ * batches, up to `--batch-max-records` / `--batch-max-bytes`, form only while more is already waiting to
+ * be read. At 10,000 lines/s, batches that filled to 10,000 records would hold every line up to the batch
+ * timeout; 1000 was the previous fixed default (issue 16).
+ */
+export const LIVE_BATCH_RECORDS = 1000;
+
+/**
+ * Sealed batches (of the live size; counted in records) a sink may have waiting for a request slot
+ * before reading pauses. With the benchmark's
  * ndjson sink (2 in flight, 1000-record batches): 2 left the sink waiting for records at times, 3 was the
  * fastest, 16 (reading up to the 16 MiB bound) was slower and used 90 MiB more memory.
  */
@@ -123,6 +137,7 @@ class DeliveryDriver implements Delivery {
           metrics: metrics.forSink(sink.name),
           batchMaxRecords: options.batchMaxRecords,
           batchMaxBytes: options.batchMaxBytes,
+          batchLiveRecords: options.batchLiveRecords ?? LIVE_BATCH_RECORDS,
           batchTimeoutMs: Math.max(0, options.batchTimeoutMs),
           maxInFlight: options.maxInFlight ?? 2,
           retry,
@@ -196,6 +211,10 @@ class DeliveryDriver implements Delivery {
 
   onAck(listener: (ack: Acknowledgement) => void): void {
     this.listeners.push(listener);
+  }
+
+  sourceBehind(behind: boolean): void {
+    for (const lane of this.lanes) lane.sourceBehind(behind);
   }
 
   startDrain(): void {

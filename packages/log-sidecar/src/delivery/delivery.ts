@@ -34,6 +34,13 @@ export interface Delivery {
    * stop reading until `whenWritable()` resolves. The record is held either way; never dropped.
    */
   accept(record: LogRecord, sinks?: readonly string[]): boolean;
+  /**
+   * The source says whether more is already waiting to be read (a cold file, a catch-up after an outage,
+   * a burst larger than one read). While it is, batches fill to `--batch-max-records` /
+   * `--batch-max-bytes`, so a backlog goes out in few large requests; once it has caught up, a batch is
+   * sealed at the live size again, and one already that large is sealed now.
+   */
+  sourceBehind(behind: boolean): void;
   /** Resolves once the buffer has room again (immediately if it has now). */
   whenWritable(): Promise<void>;
   /** Acks arrive per sink and file in offset order, each covering every earlier record of that file. */

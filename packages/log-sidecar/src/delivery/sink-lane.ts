@@ -6,19 +6,15 @@ import { RetryPolicy, type RetrySettings } from './retry-policy.js';
 export interface SinkLaneOptions
   extends Pick<
     BatchDriverOptions,
-    | 'sink'
-    | 'index'
-    | 'logger'
-    | 'metrics'
-    | 'maxInFlight'
-    | 'readAheadBatches'
-    | 'onHungry'
-    | 'release'
-    | 'ack'
+    'sink' | 'index' | 'logger' | 'metrics' | 'maxInFlight' | 'onHungry' | 'release' | 'ack'
   > {
   readonly batchMaxRecords: number;
   readonly batchMaxBytes: number;
+  /** Records at which a batch is sealed while the source keeps up (see Batcher's `liveRecords`). */
+  readonly batchLiveRecords: number;
   readonly batchTimeoutMs: number;
+  /** Read-ahead, in batches of the live size: see BatchDriver's `readAheadRecords`. */
+  readonly readAheadBatches: number;
   readonly retry: RetrySettings;
   readonly random?: () => number;
 }
@@ -53,7 +49,8 @@ export class SinkLane {
       logger: options.logger,
       metrics: options.metrics,
       maxInFlight: options.maxInFlight,
-      readAheadBatches: options.readAheadBatches,
+      readAheadRecords:
+        options.readAheadBatches * Math.min(options.batchLiveRecords, options.batchMaxRecords),
       retry: this.#retry,
       stop: this.#stop.signal,
       onHungry: options.onHungry,
@@ -64,6 +61,7 @@ export class SinkLane {
     this.#batcher = new Batcher({
       maxRecords: options.batchMaxRecords,
       maxBytes: options.batchMaxBytes,
+      liveRecords: options.batchLiveRecords,
       timeoutMs: options.batchTimeoutMs,
       onBatch: (items) => this.#driver.push(items),
     });
@@ -75,6 +73,12 @@ export class SinkLane {
 
   add(held: HeldRecord): void {
     this.#batcher.add(held);
+  }
+
+  /** Whether the source has more waiting to be read: batches fill to their limits while it has. */
+  sourceBehind(behind: boolean): void {
+    // Once given up, what is open belongs to the deadline spill: nothing is sealed for sending any more.
+    if (!this.stopped) this.#batcher.sourceBehind(behind);
   }
 
   startDrain(): void {

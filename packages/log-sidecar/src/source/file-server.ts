@@ -98,6 +98,7 @@ export class FileServer {
   readonly #needsCheck = new Set<FileTailer>();
   #loop: Promise<void> | undefined;
   #paused = false;
+  #behind = false;
   #stopReading = false;
   #wakeStop: (() => void) | undefined;
   #final = false;
@@ -462,7 +463,9 @@ export class FileServer {
         continue;
       }
       if (outcome === 'rewritten') this.#rewritten(tailer, key);
-      if (outcome === 'more' || outcome === 'rewritten') {
+      const more = outcome === 'more' || outcome === 'rewritten';
+      this.#sourceBehind(more || this.#dirty.size > 0);
+      if (more) {
         this.#chunksRead++;
         this.#dirty.add(tailer);
       } else if (!this.#final && this.#rotation.dueForRelease(tailer)) await this.#release(tailer);
@@ -472,6 +475,14 @@ export class FileServer {
         if (await this.#park(tailer)) await this.#fillSlots(false);
       }
     }
+    this.#sourceBehind(false);
+  }
+
+  /** Tells delivery, on each change, whether more is waiting to be read now: it sizes batches by it. */
+  #sourceBehind(behind: boolean): void {
+    if (behind === this.#behind) return;
+    this.#behind = behind;
+    this.#delivery.sourceBehind(behind);
   }
 
   #rewritten(tailer: FileTailer, oldKey: string): void {
