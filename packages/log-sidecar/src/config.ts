@@ -267,6 +267,14 @@ export const logSidecarOptions = {
     default: 250,
     defaultText: '250ms',
   }),
+  maxPollInterval: option(durationParser({ min: 10, max: 60_000 }), {
+    group: 'source',
+    description:
+      'while nothing changes, reads and scans slow down to this; a change or a file-system event brings them back to --read-interval and --scan-interval (at or below them: no slowing down)',
+    valueName: '<duration>',
+    default: 2000,
+    defaultText: '2s',
+  }),
   checkpointGrace: option(durationParser({ min: 60_000, max: 30 * 24 * 60 * 60_000 }), {
     group: 'source',
     description: 'checkpoints of files gone for this long are removed',

@@ -66,6 +66,21 @@ export class SourceEvents {
     });
   }
 
+  /** A directory cannot be watched: its files are still polled, only later while the polls back off. */
+  cannotWatch(directory: string, code: string): void {
+    this.#once(`watch:${directory}`, code, () => {
+      this.#log.info(
+        { directory, code },
+        'Cannot watch directory; its files are polled only (new lines found up to --max-poll-interval later).',
+      );
+    });
+  }
+
+  /** A file-system event woke the backed-off polls. */
+  watchWoke(): void {
+    this.#metrics.watchWakeups.inc();
+  }
+
   pathIsFile(path: string): void {
     this.#reported.delete(`path:${path}`);
   }

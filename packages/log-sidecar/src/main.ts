@@ -143,6 +143,7 @@ const pipeline = new Pipeline({
   multilineTimeoutMs: config.multilineTimeout,
   readBufferBytes: READ_BUFFER_BYTES,
   readIntervalMs: config.readInterval,
+  maxPollIntervalMs: config.maxPollInterval,
   maxOpenFiles: config.maxOpenFiles,
   rotateWaitMs: ROTATE_WAIT_MS,
   checkpointIntervalMs: CHECKPOINT_INTERVAL_MS,

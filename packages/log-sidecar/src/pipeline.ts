@@ -7,9 +7,11 @@ import type { SpillOutcome } from './delivery/deadline-spill.js';
 import type { Delivery, DrainReport } from './delivery/delivery.js';
 import { SourceEvents } from './events.js';
 import type { RecordBuilder } from './record-builder.js';
+import { DirectoryWatch } from './source/directory-watch.js';
 import { FileDiscovery } from './source/file-discovery.js';
 import { FileServer } from './source/file-server.js';
 import type { MultilineMode } from './source/multiline.js';
+import { PollTimer } from './source/poll-timer.js';
 import { SourceMetrics } from './source-metrics.js';
 
 export interface PipelineOptions {
@@ -31,6 +33,8 @@ export interface PipelineOptions {
   readonly multilineTimeoutMs: number;
   readonly readBufferBytes: number;
   readonly readIntervalMs: number;
+  /** While nothing changes, reads and scans back off to this (`--max-poll-interval`). */
+  readonly maxPollIntervalMs: number;
   /** Files held open at a time (`--max-open-files`). */
   readonly maxOpenFiles: number;
   readonly rotateWaitMs: number;
@@ -52,8 +56,9 @@ export class Pipeline {
   readonly #server: FileServer;
   readonly #discovery: FileDiscovery;
   readonly #options: PipelineOptions;
+  readonly #watch: DirectoryWatch;
+  readonly #readTimer: PollTimer;
   #checkpointTimer: NodeJS.Timeout | undefined;
-  #readTimer: NodeJS.Timeout | undefined;
 
   constructor(options: PipelineOptions) {
     const now = options.now ?? Date.now;
@@ -64,6 +69,7 @@ export class Pipeline {
       options.registry,
       () => this.#server.files(),
       () => this.#server.unreadFiles(),
+      () => this.#readTimer.waitMs,
     );
     const events = new SourceEvents(logger, metrics, now);
     this.#events = events;
@@ -76,8 +82,30 @@ export class Pipeline {
     });
     delivery.onAck(this.#checkpointer.onAck);
     this.#server = new FileServer({ ...options, checkpointer: this.#checkpointer, events, now });
+    // Reads and scans poll; while nothing changes they back off, and a watch armed only then wakes both.
+    this.#watch = new DirectoryWatch({
+      onChange: () => {
+        events.watchWoke();
+        this.#readTimer.wake();
+        this.#discovery.wake();
+      },
+      onUnwatchable: (directory, code) => events.cannotWatch(directory, code),
+      now,
+    });
+    const activity = () => this.#server.chunksRead + this.#discovery.changes + this.#watch.events;
+    const quiet = () => this.#watch.arm(this.#discovery.directories);
+    this.#readTimer = new PollTimer({
+      baseMs: options.readIntervalMs,
+      maxMs: options.maxPollIntervalMs,
+      activity,
+      run: this.#server.tick,
+      onQuiet: quiet,
+    });
     this.#discovery = new FileDiscovery({
       ...options.discovery,
+      maxIntervalMs: options.maxPollIntervalMs,
+      activity,
+      onQuiet: quiet,
       events,
       onScan: this.#server.reconcile,
       rotatedMaxAgeMs: options.checkpointGraceMs,
@@ -93,7 +121,7 @@ export class Pipeline {
   /** Starts the periodic checkpoint writes and read ticks, then discovery (its first scan included). */
   async start(): Promise<void> {
     this.#checkpointTimer = setInterval(() => this.#writeCheckpoint(), this.#options.checkpointIntervalMs);
-    this.#readTimer = setInterval(this.#server.tick, this.#options.readIntervalMs);
+    this.#readTimer.start();
     await this.#discovery.start();
   }
 
@@ -116,7 +144,8 @@ export class Pipeline {
       delivery.startDrain();
     });
     lifecycle.addShutdownStep('stop discovery', () => {
-      clearInterval(this.#readTimer);
+      this.#readTimer.stop();
+      this.#watch.close();
       return this.#discovery.stop();
     });
     lifecycle.addShutdownStep('read files to their end', (context) => this.#readToEnd(context, giveUpAt));
@@ -166,7 +195,8 @@ export class Pipeline {
 
   /** Stops reading for good, closes every file and the sinks. */
   async close(): Promise<void> {
-    clearInterval(this.#readTimer);
+    this.#readTimer.stop();
+    this.#watch.close();
     clearInterval(this.#checkpointTimer);
     await this.#server.close();
     await this.#delivery.close();

@@ -31,8 +31,14 @@ export class SourceMetrics {
   readonly rotations: Counter;
   readonly scans: Counter;
   readonly bytesLostUnread: Counter;
+  readonly watchWakeups: Counter;
 
-  constructor(registry: Registry, files: () => Iterable<FileLag>, unreadFiles: () => number = () => 0) {
+  constructor(
+    registry: Registry,
+    files: () => Iterable<FileLag>,
+    unreadFiles: () => number = () => 0,
+    readPollWaitMs: () => number = () => 0,
+  ) {
     const registers = [registry];
     this.recordsRead = new Counter({
       name: 'log_sidecar_records_read_total',
@@ -90,6 +96,19 @@ export class SourceMetrics {
       name: 'log_sidecar_bytes_lost_unread_total',
       help: 'Bytes of matching files that disappeared before they were read to their end (each one logged).',
       registers,
+    });
+    this.watchWakeups = new Counter({
+      name: 'log_sidecar_watch_wakeups_total',
+      help: 'File-system events that woke the backed-off reads and scans (--max-poll-interval).',
+      registers,
+    });
+    new Gauge({
+      name: 'log_sidecar_read_poll_interval_seconds',
+      help: 'The wait between reads of the open files now: --read-interval, or up to --max-poll-interval while nothing changes.',
+      registers,
+      collect() {
+        this.set(readPollWaitMs() / 1000);
+      },
     });
     new Gauge({
       name: 'log_sidecar_files_unread',

@@ -3,6 +3,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { SourceEvents } from '../events.js';
+import { PollTimer } from './poll-timer.js';
 import { RotatedSiblings, rotatedFrom } from './rotation.js';
 
 /** Deepest directory level walked under a `**` pattern's base, so a deep or looping tree stays bounded. */
@@ -13,8 +14,17 @@ export interface DiscoveryOptions {
   readonly patterns: readonly string[];
   /** Globs of files to leave out; a pattern without `/` is matched against the file name. */
   readonly excludes: readonly string[];
-  /** How often the globs are listed again. */
+  /** How often the globs are listed again while files change. */
   readonly intervalMs: number;
+  /**
+   * While nothing changes (see `activity`), the wait between scans doubles up to this; `wake()` brings it
+   * back to `intervalMs`. Default: `intervalMs` (no back-off).
+   */
+  readonly maxIntervalMs?: number;
+  /** A count that moves when anything changed, here or elsewhere in the source (default: this' own changes). */
+  readonly activity?: () => number;
+  /** Called when scans back off (a watcher may be armed on `directories`). */
+  readonly onQuiet?: () => void;
   /** Where problems are reported (each once per path until it goes away). */
   readonly events: SourceEvents;
   /** Relative patterns are resolved against this directory. */
@@ -42,6 +52,8 @@ interface Listing {
   readonly handedOver: string[];
   /** False when a directory could not be listed for want of file descriptors: absence proves nothing. */
   complete: boolean;
+  /** The directories listed. */
+  readonly directories: string[];
 }
 
 interface Root {
@@ -59,10 +71,10 @@ interface Root {
  * not exist yet is waited for, with one warning. With `followRotated`, also the rotated siblings of
  * matching names, which the file server then reads like files renamed away (`rotation.ts` has the rules).
  *
- * There is no file-system watcher, by measurement: inotify reports every write to a watched directory, so
- * at 10,000 lines/s chokidar alone used 16.8 % of a core and a bare fs.watch 2.4 %, against a budget of
- * 5 % for the whole sidecar. Scans (every second) and the file server's read ticks cost a fraction of that and
- * see the same files; Vector's file source polls the same way.
+ * Scans are polls, by measurement: inotify reports every write to a watched directory, so at 10,000
+ * lines/s a permanent chokidar watch alone used 16.8 % of a core and a bare fs.watch 2.4 %, against a
+ * budget of 5 % for the whole sidecar. While nothing changes the scans back off (`maxIntervalMs`), and a
+ * `DirectoryWatch` armed only then calls `wake()` at the first event; Vector's file source polls the same way.
  */
 export class FileDiscovery {
   readonly #options: DiscoveryOptions;
@@ -70,7 +82,12 @@ export class FileDiscovery {
   readonly #isExcluded: (path: string) => boolean;
   readonly #siblings: RotatedSiblings;
   #scans = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #timer: PollTimer;
+  /** Scans whose listing differed from the one before (files, sizes, times, directories). */
+  #changes = 0;
+  /** What the previous scan found, to tell whether this one changed anything. */
+  #previous = new Map<string, Stats>();
+  #directories: readonly string[] = [];
   #scanning: Promise<void> | undefined;
   #rescan = false;
   #stopped = false;
@@ -85,6 +102,28 @@ export class FileDiscovery {
     );
     this.#isExcluded = (path) => excludes.some((isMatch) => isMatch(path));
     this.#siblings = new RotatedSiblings(options.rotatedMaxAgeMs, options.now ?? Date.now);
+    this.#timer = new PollTimer({
+      baseMs: options.intervalMs,
+      maxMs: options.maxIntervalMs ?? options.intervalMs,
+      activity: options.activity ?? (() => this.#changes),
+      run: () => void this.scan(),
+      onQuiet: options.onQuiet,
+    });
+  }
+
+  /** Scans whose listing changed since the one before. */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** The directories the last scan listed (where a watcher would see what the next scan will). */
+  get directories(): readonly string[] {
+    return this.#directories;
+  }
+
+  /** Scans now, and at `intervalMs` again: something changed (a watch event). */
+  wake(): void {
+    this.#timer.wake();
   }
 
   /** True once started and until stopped: readiness depends on it, never on files existing. */
@@ -92,11 +131,11 @@ export class FileDiscovery {
     return this.#started && !this.#stopped;
   }
 
-  /** Runs the first scan, then scans every interval. */
+  /** Runs the first scan, then scans every interval (backing off while nothing changes). */
   async start(): Promise<void> {
     this.#started = true;
     await this.scan();
-    this.#timer = setInterval(() => void this.scan(), this.#options.intervalMs);
+    this.#timer.start();
   }
 
   /**
@@ -104,8 +143,7 @@ export class FileDiscovery {
    * so files the agent created since the previous scan are final and must still be read to their end.
    */
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#timer.stop();
     if (this.#started && !this.#stopped) await this.scan();
     this.#stopped = true;
     await this.#scanning;
@@ -122,9 +160,10 @@ export class FileDiscovery {
       do {
         this.#rescan = false;
         this.#scans++;
-        const listing: Listing = { found: new Map(), handedOver: [], complete: true };
+        const listing: Listing = { found: new Map(), handedOver: [], complete: true, directories: [] };
         for (const root of this.#roots) await this.#scanRoot(root, listing);
         if (this.#stopped) break;
+        this.#compare(listing);
         this.#siblings.expire(this.#scans);
         await this.#options.onScan(listing.found, listing.complete);
         await this.#confirmHandedOver(listing);
@@ -133,6 +172,32 @@ export class FileDiscovery {
       this.#scanning = undefined;
     });
     return this.#scanning;
+  }
+
+  /** Counts a change when this listing differs from the previous one in any file or directory. */
+  #compare(listing: Listing): void {
+    const before = this.#previous;
+    const found = listing.found;
+    let changed = found.size !== before.size || !sameList(listing.directories, this.#directories);
+    if (!changed) {
+      for (const [path, now] of found) {
+        const was = before.get(path);
+        if (
+          was === undefined ||
+          was.ino !== now.ino ||
+          was.dev !== now.dev ||
+          was.size !== now.size ||
+          was.mtimeMs !== now.mtimeMs ||
+          was.ctimeMs !== now.ctimeMs
+        ) {
+          changed = true;
+          break;
+        }
+      }
+    }
+    if (changed) this.#changes++;
+    this.#previous = found;
+    this.#directories = listing.directories;
   }
 
   async #scanRoot(root: Root, listing: Listing): Promise<void> {
@@ -156,6 +221,7 @@ export class FileDiscovery {
       if (dir === root.base) this.#options.events.directoryUnlistable(dir, code);
       return false;
     }
+    listing.directories.push(dir);
     for (const entry of entries) {
       const path = join(dir, entry.name);
       // Directories are descended only when real: a symlinked directory could loop back on itself.
@@ -230,6 +296,10 @@ export class FileDiscovery {
     const kind = stats.isDirectory() ? 'directory' : 'special file';
     this.#options.events.pathNotAFile(path, kind);
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
 }
 
 function rootOf(pattern: string): Root {

@@ -104,6 +104,8 @@ export class FileServer {
   #final = false;
   #recovered = false;
   #scanned = false;
+  /** Reads that returned bytes (or found a rewrite): the read polls back off while this stands still. */
+  #chunksRead = 0;
 
   constructor(options: FileServerOptions) {
     this.#delivery = options.delivery;
@@ -235,11 +237,19 @@ export class FileServer {
     this.#kick();
   };
 
-  /** A read tick: every open file gets a turn (a read at its end costs one pread that returns 0). */
+  /**
+   * A read poll: every open file gets a turn (a read at its end costs one pread that returns 0). The
+   * pipeline's `PollTimer` calls it every `--read-interval`, less often while nothing is read.
+   */
   readonly tick = (): void => {
     for (const tailer of this.#tailers.values()) this.#dirty.add(tailer);
     this.#kick();
   };
+
+  /** Reads so far that returned bytes or found a file rewritten. */
+  get chunksRead(): number {
+    return this.#chunksRead;
+  }
 
   /** Keys of the open files once a scan has said which files exist; undefined before. */
   liveKeys(): string[] | undefined {
@@ -455,8 +465,10 @@ export class FileServer {
       if (outcome === 'rewritten') this.#rewritten(tailer, key);
       const more = outcome === 'more' || outcome === 'rewritten';
       this.#sourceBehind(more || this.#dirty.size > 0);
-      if (more) this.#dirty.add(tailer);
-      else if (!this.#final && this.#rotation.dueForRelease(tailer)) await this.#release(tailer);
+      if (more) {
+        this.#chunksRead++;
+        this.#dirty.add(tailer);
+      } else if (!this.#final && this.#rotation.dueForRelease(tailer)) await this.#release(tailer);
       else if (outcome === 'eof' && this.#someoneWaits()) {
         // The writer is gone at shutdown: what is held is final, so the file can be closed for good.
         if (this.#final) tailer.flushHeld();
