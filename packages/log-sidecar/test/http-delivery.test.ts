@@ -152,6 +152,47 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     expect(await third.stop()).toBe(0);
   }, 60_000);
 
+  it('says what a file deleted while the sidecar was down took with it when nothing of it was delivered yet', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'app.log');
+    const r = receiver((_req, res) => res.writeHead(503).end());
+    const url = await r.start();
+    const checkpointed = (): { size?: number; offsets: Record<string, number> } | undefined => {
+      try {
+        return Object.values(
+          JSON.parse(readFileSync(join(dir, 'ckpt', 'checkpoints.json'), 'utf8')).files,
+        )[0] as {
+          size?: number;
+          offsets: Record<string, number>;
+        };
+      } catch {
+        return undefined;
+      }
+    };
+    const args = httpArgs(dir, url);
+    writeFileSync(log, lines(0, 300));
+    const size = statSync(log).size;
+    const first = processes.start(args);
+    await first.ready();
+    await waitFor('a checkpoint that knows the file', () => checkpointed()?.size === size);
+    first.signal('SIGKILL');
+    await first.exited;
+    expect(checkpointed()?.offsets).toEqual({});
+    unlinkSync(log);
+
+    const second = processes.start(args);
+    await second.ready();
+    const [report] = await waitFor('the loss report', () => {
+      const found = second.logged(
+        'File gone while the sidecar was stopped, before it was read to its end; its unread bytes are lost.',
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    expect(report).toMatchObject({ path: log, bytes: size, level: 'warn' });
+    expect(await second.metric('log_sidecar_bytes_lost_unread_total')).toBe(size);
+    expect(await second.stop()).toBe(0);
+  }, 60_000);
+
   it('delivers a backlog on SIGTERM within the deadline and exits 0', async () => {
     const dir = tempDir();
     const accepted = new Set<ReceivedRequest>();

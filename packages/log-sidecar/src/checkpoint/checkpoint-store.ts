@@ -139,6 +139,23 @@ export class CheckpointStore {
     return this.#files.get(key)?.offsets[sink] ?? 0;
   }
 
+  /**
+   * An entry for `key` with nothing settled yet, if it has none: from its first read on, the checkpoint
+   * knows the file and its size, so a restart can tell what its deletion took even if nothing was settled.
+   */
+  ensure(key: string, file: { base: string; path: string; dev: number; ino: number }, now: number): void {
+    if (this.#files.has(key)) return;
+    this.#files.set(key, {
+      base: file.base,
+      path: file.path,
+      dev: file.dev,
+      ino: file.ino,
+      offsets: {},
+      seenAt: now,
+    });
+    this.#dirty = true;
+  }
+
   /** Records that `sink` has settled everything of `key` before `offset`; never moves backwards. */
   advance(
     key: string,

@@ -83,6 +83,7 @@ export class Checkpointer {
   /** A file was identified: tracks it and returns each sink's checkpointed offset, where it resumes. */
   identified(file: TrackedFile): ReadonlyMap<string, number> {
     this.#tracker.track(file);
+    this.#store.ensure(file.key, file, this.#now());
     this.#store.touch(file.key, file.path, this.#now());
     const offsets = new Map<string, number>();
     for (const sink of this.#sinkNames) offsets.set(sink, this.#store.offset(file.key, sink));
