@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@agent-sidecars/shared';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SourceEvents } from '../events.js';
 import { type ErrorKind, SourceMetrics } from '../source-metrics.js';
 import { FileDiscovery } from './file-discovery.js';
@@ -45,6 +45,21 @@ function discovery(
 }
 
 describe('FileDiscovery', () => {
+  it('arms no scan timer when stopped while its first scan runs', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'disc-'));
+    writeFileSync(join(root, 'app.log'), '');
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const { d } = discovery([join(root, '*.log')]);
+      const started = d.start();
+      await d.stop();
+      await started;
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('re-evaluates globs, including ** and files created later, and honours excludes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'disc-'));
     mkdirSync(join(root, 'a', 'b'), { recursive: true });

@@ -91,6 +91,8 @@ export class FileDiscovery {
   #scanning: Promise<void> | undefined;
   #rescan = false;
   #stopped = false;
+  /** Set as soon as stop() is called: a start() whose first scan is still running arms no timer then. */
+  #stopRequested = false;
   #started = false;
 
   constructor(options: DiscoveryOptions) {
@@ -135,7 +137,7 @@ export class FileDiscovery {
   async start(): Promise<void> {
     this.#started = true;
     await this.scan();
-    this.#timer.start();
+    if (!this.#stopRequested) this.#timer.start();
   }
 
   /**
@@ -143,6 +145,7 @@ export class FileDiscovery {
    * so files the agent created since the previous scan are final and must still be read to their end.
    */
   async stop(): Promise<void> {
+    this.#stopRequested = true;
     this.#timer.stop();
     if (this.#started && !this.#stopped) await this.scan();
     this.#stopped = true;
