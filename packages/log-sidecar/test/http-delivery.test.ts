@@ -36,6 +36,16 @@ function lines(from: number, count: number, width = 0): string {
   return out;
 }
 
+/** The one entry of the checkpoint `httpArgs` puts under `dir` (undefined until it is written). */
+function onlyCheckpointEntry(dir: string): { size?: number; offsets: Record<string, number> } | undefined {
+  try {
+    const document = JSON.parse(readFileSync(join(dir, 'ckpt', 'checkpoints.json'), 'utf8'));
+    return Object.values(document.files)[0] as { size?: number; offsets: Record<string, number> } | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A receiver that answers 200 and remembers which requests it accepted. */
 function accepting() {
   const accepted = new Set<ReceivedRequest>();
@@ -103,15 +113,7 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     const log = join(dir, 'app.log');
     const { r } = accepting();
     const url = await r.start();
-    type Entry = { size?: number; offsets: Record<string, number> };
-    const checkpointed = (): Entry | undefined => {
-      try {
-        const files = JSON.parse(readFileSync(join(dir, 'ckpt', 'checkpoints.json'), 'utf8')).files;
-        return Object.values(files)[0] as Entry | undefined;
-      } catch {
-        return undefined;
-      }
-    };
+    const checkpointed = () => onlyCheckpointEntry(dir);
     const args = httpArgs(dir, url, ['--batch-timeout', '20ms']);
     writeFileSync(log, lines(0, 300));
     const first = processes.start(args);
@@ -157,18 +159,7 @@ describe('log-sidecar HTTP delivery (built binary)', () => {
     const log = join(dir, 'app.log');
     const r = receiver((_req, res) => res.writeHead(503).end());
     const url = await r.start();
-    const checkpointed = (): { size?: number; offsets: Record<string, number> } | undefined => {
-      try {
-        return Object.values(
-          JSON.parse(readFileSync(join(dir, 'ckpt', 'checkpoints.json'), 'utf8')).files,
-        )[0] as {
-          size?: number;
-          offsets: Record<string, number>;
-        };
-      } catch {
-        return undefined;
-      }
-    };
+    const checkpointed = () => onlyCheckpointEntry(dir);
     const args = httpArgs(dir, url);
     writeFileSync(log, lines(0, 300));
     const size = statSync(log).size;

@@ -164,11 +164,8 @@ export class CheckpointStore {
     file: { base: string; path: string; dev: number; ino: number },
     now: number,
   ): void {
-    let entry = this.#files.get(key);
-    if (entry === undefined) {
-      entry = { base: file.base, path: file.path, dev: file.dev, ino: file.ino, offsets: {}, seenAt: now };
-      this.#files.set(key, entry);
-    }
+    this.ensure(key, file, now);
+    const entry = this.#files.get(key)!;
     entry.path = file.path;
     entry.seenAt = now;
     if ((entry.offsets[sink] ?? 0) < offset) {

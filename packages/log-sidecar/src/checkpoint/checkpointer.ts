@@ -162,7 +162,7 @@ export class Checkpointer {
    */
   lossReported(inode: string): void {
     for (const [key, entry] of this.#store.entries()) {
-      if (inodeKey(entry.dev, entry.ino) === inode) this.#store.settleSize(key, this.resumeOffset(key));
+      if (inodeKey(entry.dev, entry.ino) === inode) this.goneForGood(key);
     }
   }
 
