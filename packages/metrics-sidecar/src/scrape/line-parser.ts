@@ -21,9 +21,9 @@ import {
   unescapeHelp,
   VALUE_HINT,
 } from './lexing.js';
+import { SampleStore } from './sample-store.js';
 import { SeriesTable } from './series-table.js';
-import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snapshot.js';
-import { seriesOf } from './snapshot.js';
+import type { ExpositionFormat, MetricFamily, MetricType } from './snapshot.js';
 import { ALL_SUFFIXES, type FamilyBuilder, fits, SampleValidator } from './validation.js';
 
 /** How many series to size the table for: the expected count, within the limit and a sane bound. */
@@ -52,7 +52,16 @@ export abstract class LineParser implements ExpositionParser {
   protected sampleCount = 0;
   /** Index just past the separator found by the last successful `separator` call. */
   protected separatorEnd = 0;
+  /**
+   * Where the line being parsed starts in the string it is a slice of (`#segmentText`): a sample whose
+   * text is the line's own is stored as that span. A format that drops leading blanks adds their count.
+   */
+  protected lineOffset = 0;
+  #segmentText = '';
+  /** The store's id of `#segmentText`, or -1 until a sample is a span of it. */
+  #segmentId = -1;
   #sampleLimit = 0;
+  #store: SampleStore | undefined;
   readonly #series: SeriesTable;
   #current: FamilyBuilder | undefined;
   #pending = '';
@@ -64,6 +73,22 @@ export abstract class LineParser implements ExpositionParser {
     this.validator = new SampleValidator(om, this.labels, fail, () => this.lineNo);
     this.#sampleLimit = options.sampleLimit;
     this.#series = new SeriesTable(expectedSize(options));
+    this.#begin(expectedSize(options));
+  }
+
+  /** A new store for the next body's samples (the last one belongs to its snapshot now). */
+  #begin(expected: number): void {
+    const store = new SampleStore(expected);
+    this.#store = store;
+    this.#series.reset(expected, store);
+    this.validator.begin(store);
+    this.#segmentText = '';
+    this.#segmentId = -1;
+  }
+
+  /** The samples of the body being parsed. */
+  protected get store(): SampleStore {
+    return this.#store!;
   }
 
   /**
@@ -74,8 +99,8 @@ export abstract class LineParser implements ExpositionParser {
    */
   reset(options: ExpositionParserOptions): void {
     this.#sampleLimit = options.sampleLimit;
-    this.#series.reset(expectedSize(options));
     this.validator.reset();
+    this.#begin(expectedSize(options));
     this.families.length = 0;
     this.byName.clear();
     this.lineNo = 0;
@@ -105,12 +130,18 @@ export abstract class LineParser implements ExpositionParser {
       const first = this.#pending + chunk.slice(0, newline);
       this.#pending = '';
       this.lineNo++;
+      this.#segment(first, 0);
       this.line(first, true);
       start = newline + 1;
       newline = chunk.indexOf('\n', start);
     }
+    if (newline !== -1) {
+      this.#segmentText = chunk;
+      this.#segmentId = -1;
+    }
     while (newline !== -1) {
       this.lineNo++;
+      this.lineOffset = start;
       this.line(chunk.slice(start, newline), true);
       start = newline + 1;
       newline = chunk.indexOf('\n', start);
@@ -118,11 +149,19 @@ export abstract class LineParser implements ExpositionParser {
     this.#pending = start === 0 ? chunk : chunk.slice(start);
   }
 
+  /** The next line is `text` from `offset` on (a string of its own, not the chunk). */
+  #segment(text: string, offset: number): void {
+    this.#segmentText = text;
+    this.#segmentId = -1;
+    this.lineOffset = offset;
+  }
+
   /** Parses the last line and checks the body as a whole; returns the families in body order. */
   end(): ParsedExposition {
     if (this.#ended) throw new Error('end called twice');
     if (this.#pending !== '') {
       this.lineNo++;
+      this.#segment(this.#pending, 0);
       this.line(this.#pending, false);
     }
     this.#pending = '';
@@ -132,6 +171,8 @@ export abstract class LineParser implements ExpositionParser {
     const parsed = { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
     // Nothing of this body may stay reachable from the kept parser once its snapshot is replaced.
     this.#series.release();
+    this.#store = undefined;
+    this.#segmentText = '';
     this.families.length = 0;
     this.byName.clear();
     this.#current = undefined;
@@ -193,7 +234,7 @@ export abstract class LineParser implements ExpositionParser {
   #familyForMetadata(name: string, keyword: string): FamilyBuilder {
     const current = this.#current;
     if (current !== undefined && current.declaredName === name) {
-      if (current.samples.length > 0 && this.metadataAfterSamples(keyword)) {
+      if (current.count > 0 && this.metadataAfterSamples(keyword)) {
         this.fail(`${keyword} line for ${name} after its samples; metadata must come first`);
       }
       return current;
@@ -214,7 +255,8 @@ export abstract class LineParser implements ExpositionParser {
       typeLine: 0,
       help: undefined,
       unit: undefined,
-      samples: [],
+      first: -1,
+      count: 0,
       lastName: '',
       lastSuffix: '',
       lastNameHash: 0,
@@ -222,6 +264,8 @@ export abstract class LineParser implements ExpositionParser {
       names: [],
       nameSuffixes: [],
       nameCodes: [],
+      nameIds: [],
+      lastNameId: -1,
       problem: undefined,
     };
     this.families.push(family);
@@ -246,6 +290,7 @@ export abstract class LineParser implements ExpositionParser {
           current.lastName = names[k]!;
           current.lastSuffix = current.nameSuffixes[k]!;
           current.lastNameCodes = current.nameCodes[k]!;
+          current.lastNameId = current.nameIds[k]!;
           return current;
         }
       }
@@ -277,12 +322,15 @@ export abstract class LineParser implements ExpositionParser {
     const base = family.declaredName.length;
     const suffix = name.length === base ? '' : name.slice(base);
     const codes = codesOf(name);
+    const id = this.#store!.addName(name);
     family.names.push(name);
     family.nameSuffixes.push(suffix);
     family.nameCodes.push(codes);
+    family.nameIds.push(id);
     family.lastName = name;
     family.lastSuffix = suffix;
     family.lastNameCodes = codes;
+    family.lastNameId = id;
     return family;
   }
 
@@ -388,29 +436,49 @@ export abstract class LineParser implements ExpositionParser {
         `more than ${this.#sampleLimit} samples (--sample-limit)`,
       );
     }
-    const sample: Sample = {
-      name,
-      text: plain
-        ? valueEnd === length
-          ? line
-          : line.slice(0, valueEnd)
-        : `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`,
-      seriesLength: series === undefined ? seriesEnd : series.length,
-      timestampMs,
-      exemplar,
-      line: this.lineNo,
-    };
+    const store = this.#store!;
+    let sample: number;
+    if (plain) {
+      // The text is the line's own, up to the value's end: stored as that span of the chunk.
+      if (this.#segmentId < 0) this.#segmentId = store.addSegment(this.#segmentText);
+      const offset = this.lineOffset;
+      sample = store.add(
+        family.lastNameId,
+        this.#segmentId,
+        offset,
+        offset + valueEnd,
+        seriesEnd,
+        timestampMs,
+        this.lineNo,
+      );
+    } else {
+      const text = `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`;
+      const seriesLength = series === undefined ? seriesEnd : series.length;
+      sample = store.add(
+        family.lastNameId,
+        store.addSegment(text),
+        0,
+        text.length,
+        seriesLength,
+        timestampMs,
+        this.lineNo,
+      );
+    }
+    if (exemplar !== undefined) store.setExemplar(sample, exemplar);
     this.validator.point(family, sample);
     const earlier = this.#series.add(fmix(hash), sample);
-    if (earlier !== undefined) {
+    if (earlier >= 0) {
       if (!this.validator.repeated(family, sample, earlier)) {
         this.fail(
-          `duplicate series ${clip(seriesOf(sample))}, first on line ${earlier.line}; a series repeats only in its own label set's samples, with a later timestamp`,
+          `duplicate series ${clip(store.series(sample))}, first on line ${store.line(earlier)}; a series repeats only in its own label set's samples, with a later timestamp`,
         );
       }
       this.#series.replaceFound(sample);
     }
-    family.samples.push(sample);
+    // A family's lines are together (the parser fails a body otherwise), so its samples are one range.
+    if (family.count === 0) family.first = sample;
+    else if (family.first + family.count !== sample) throw new Error("a family's samples are not one range");
+    family.count++;
   }
 
   /** Where the labels or the separator after the name start (text 0.0.4 allows blanks before `{`). */

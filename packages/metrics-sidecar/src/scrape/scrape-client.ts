@@ -184,15 +184,9 @@ export class ScrapeClient {
         );
       }
       const parser = this.#parser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
-      const decoder = new TextDecoder('utf-8', { fatal: true });
-      let decoding = false;
+      const chunks: Buffer[] = [];
       let bytes = 0;
       let parsed: ParsedExposition | undefined;
-      // pipeline, unlike pipe, passes a socket error on to the gunzip stream we read from.
-      // Large output chunks: each one is a round trip to the thread pool, and 16 KiB ones cost more than
-      // the inflating itself for a megabyte of metrics. Just under 64 KiB: the chunk's string (which the
-      // samples' texts keep) then fits V8's regular heap pages; 128 KiB made each one a large object of
-      // its own pages, measurably more CPU per scrape.
       const stream: Readable =
         encoding === 'identity' ? body : pipeline(body, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {});
       try {
@@ -201,16 +195,12 @@ export class ScrapeClient {
           if (bytes > bodyLimit) {
             throw new ScrapeFailure('body_limit', `body is larger than ${bodyLimit} bytes (--body-limit)`);
           }
-          // Metrics are nearly always ASCII: validating that and copying bytes beats UTF-8 decoding, as
-          // long as the decoder holds no partial character from an earlier chunk.
-          if (!decoding && isAscii(chunk)) {
-            parser.push(chunk.toString('latin1'));
-          } else {
-            decoding = true;
-            parser.push(decodeChunk(decoder, chunk, true));
-          }
+          chunks.push(chunk);
         }
-        if (decoding) parser.push(decodeChunk(decoder, undefined, false));
+        const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+        chunks.length = 0;
+        if (isAscii(whole)) parser.push(whole.toString('latin1'));
+        else parser.push(decodeChunk(new TextDecoder('utf-8', { fatal: true }), whole, false));
         parsed = parser.end();
       } finally {
         if (stream !== body) stream.destroy();
