@@ -1,8 +1,14 @@
 import { seededRandom } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { generatedBody } from '../../test/body-generator.js';
-import { createExpositionParser, type ExpositionParser, parseExposition } from './exposition-parser.js';
-import type { ExpositionFormat } from './snapshot.js';
+import { renderOpenMetrics, renderText } from '../expose/renderer.js';
+import {
+  createExpositionParser,
+  type ExpositionParser,
+  type ParsedExposition,
+  parseExposition,
+} from './exposition-parser.js';
+import type { ExpositionFormat, MetricFamily } from './snapshot.js';
 
 const LIMIT = { sampleLimit: 1000 };
 
@@ -84,5 +90,107 @@ describe('a kept parser', () => {
     });
     // And a family that appeared in the last body is not "seen earlier" in this one.
     expect(parseWith(kept, '# TYPE a gauge\na{x="1"} 1\n# EOF\n')).toMatchObject({ sampleCount: 1 });
+  });
+});
+
+/** The same families with their samples as plain objects: what the renderers print from, sample by sample. */
+function copied(families: readonly MetricFamily[]): MetricFamily[] {
+  return families.map((family) => ({ ...family, samples: family.samples.map((sample) => ({ ...sample })) }));
+}
+
+function renderings(families: readonly MetricFamily[]): [string, string] {
+  return [renderOpenMetrics(families), renderText(families)];
+}
+
+// The parser keeps a body's samples as spans of the body in one store per body, and the renderers write
+// runs of adjacent scraped lines as one span (sample-store.ts): what they serve must be what printing
+// each sample gives, for this body and, after the next one, still for the last.
+describe("a kept parser's snapshots, as served", () => {
+  for (const format of ['openmetrics', 'text'] as const satisfies readonly ExpositionFormat[]) {
+    it(`render ${format} bodies in any chunking as their samples do, and stay so after the next body`, () => {
+      const rng = seededRandom(format === 'text' ? 23 : 32);
+      const kept = createExpositionParser(format, LIMIT);
+      let previous: { families: readonly MetricFamily[]; rendered: [string, string] } | undefined;
+      let checked = 0;
+      for (let k = 0; k < 300; k++) {
+        const { lines } = generatedBody(rng);
+        // Text bodies get what text 0.0.4 allows between samples: comments, blank lines, leading blanks.
+        const body =
+          format === 'text'
+            ? `${lines.map((line) => (rng() < 0.1 ? `  ${line}` : rng() < 0.05 ? `${line}\n# free comment\n` : line)).join('\n')}\n`
+            : `${lines.join('\n')}\n# EOF\n`;
+        const parsed = parseWith(kept, body, 1 + Math.floor(rng() * 300)) as
+          | ParsedExposition
+          | { kind: string };
+        if (previous !== undefined) expect(renderings(previous.families)).toEqual(previous.rendered);
+        if ('kind' in parsed) continue;
+        const rendered = renderings(parsed.families);
+        expect(rendered).toEqual(renderings(copied(parsed.families)));
+        previous = { families: parsed.families, rendered };
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(30);
+    });
+  }
+
+  it('reflects every change of the next body, and rejects an invalid line in an otherwise unchanged one', () => {
+    const base = [
+      '# TYPE h histogram',
+      '# HELP h Latency.',
+      'h_bucket{r="a",le="1.0"} 1',
+      'h_bucket{r="a",le="+Inf"} 2',
+      'h_count{r="a"} 2',
+      'h_sum{r="a"} 0.5',
+      '# TYPE c counter',
+      'c_total{x="1"} 1',
+      'c_total{x="2"} 2',
+      '# TYPE g gauge',
+      'g 5',
+      '# EOF',
+      '',
+    ];
+    const next: Record<string, (lines: string[]) => string[]> = {
+      'a changed value': (l) => l.map((x) => (x === 'c_total{x="2"} 2' ? 'c_total{x="2"} 3' : x)),
+      'a changed label': (l) => l.map((x) => (x === 'c_total{x="2"} 2' ? 'c_total{x="3"} 2' : x)),
+      'reordered series': (l) => [...l.slice(0, 7), l[8]!, l[7]!, ...l.slice(9)],
+      'a removed series': (l) => l.filter((x) => x !== 'c_total{x="1"} 1'),
+      'an added series': (l) => [...l.slice(0, 9), 'c_total{x="9"} 9', ...l.slice(9)],
+      'a changed type': (l) => l.map((x) => (x === '# TYPE g gauge' ? '# TYPE g unknown' : x)),
+      'a changed HELP': (l) => l.map((x) => (x === '# HELP h Latency.' ? '# HELP h Time.' : x)),
+      'a timestamp added': (l) => l.map((x) => (x === 'g 5' ? 'g 5 1700000000.5' : x)),
+    };
+    const kept = createExpositionParser('openmetrics', LIMIT);
+    const body = base.join('\n');
+    for (const [change, apply] of Object.entries(next)) {
+      const before = parseWith(kept, body) as ParsedExposition;
+      expect(renderings(before.families)).toEqual(renderings(parseExposition(body, 'openmetrics').families));
+      const changed = apply(base).join('\n');
+      expect(changed, change).not.toBe(body);
+      const after = parseWith(kept, changed) as ParsedExposition;
+      expect(renderings(after.families), change).toEqual(
+        renderings(parseExposition(changed, 'openmetrics').families),
+      );
+      expect(renderOpenMetrics(after.families), change).toBe(changed);
+      // The last snapshot still serves what it did.
+      expect(renderOpenMetrics(before.families)).toBe(body);
+    }
+    const invalid: Record<string, string> = {
+      'a bucket count that decreases': 'h_bucket{r="a",le="+Inf"} 0',
+      'a count that is not the +Inf bucket': 'h_count{r="a"} 3',
+      'a duplicate series': 'c_total{x="1"} 2',
+      'a line that is not a sample': 'c_total{x="2"}',
+    };
+    const lines: Record<string, number> = {
+      'a bucket count that decreases': 3,
+      'a count that is not the +Inf bucket': 4,
+      'a duplicate series': 8,
+      'a line that is not a sample': 8,
+    };
+    for (const [what, line] of Object.entries(invalid)) {
+      parseWith(kept, body);
+      const broken = base.map((x, k) => (k === lines[what] ? line : x)).join('\n');
+      expect(parseWith(kept, broken), what).toMatchObject({ kind: 'parse' });
+      expect(parseWith(kept, broken)).toEqual(outcome(() => parseExposition(broken, 'openmetrics')));
+    }
   });
 });
