@@ -4,8 +4,6 @@ import { LabelLexer } from './label-lexer.js';
 import {
   canonicalFloat,
   clip,
-  codesAt,
-  codesOf,
   decimalKind,
   FNV_OFFSET,
   FNV_PRIME,
@@ -14,7 +12,6 @@ import {
   isNameChar,
   isNameStart,
   METRIC_NAME,
-  NO_CODES,
   numberAt,
   plainNumberAt,
   tokenEnd,
@@ -63,6 +60,18 @@ export abstract class LineParser implements ExpositionParser {
   #sampleLimit = 0;
   #store: SampleStore | undefined;
   readonly #series: SeriesTable;
+  /**
+   * What the lexer and the label rules made of each sample of the last valid body, by its index there
+   * (`#last`), and of this body so far (`#next`, swapped in when it ends valid): a sample whose series
+   * text, family and type are those of the same sample of the last body gets them from there instead of
+   * lexing its labels again (Prometheus' scrape cache does this by series text; here by position, so
+   * nothing is hashed or looked up). `#lastStore` holds the last body's texts to compare with; it is the
+   * store of the snapshot being served.
+   */
+  #last = new LabelsOfSamples(0);
+  #next = new LabelsOfSamples(0);
+  #lastStore: SampleStore | undefined;
+  #lastCount = 0;
   #current: FamilyBuilder | undefined;
   #pending = '';
   #ended = false;
@@ -81,6 +90,7 @@ export abstract class LineParser implements ExpositionParser {
     const store = new SampleStore(expected);
     this.#store = store;
     this.#series.reset(expected, store);
+    this.#next.reserve(expected);
     this.validator.begin(store);
     this.#segmentText = '';
     this.#segmentId = -1;
@@ -169,6 +179,13 @@ export abstract class LineParser implements ExpositionParser {
     this.endOfBody();
     if (this.#current !== undefined) this.validator.endFamily(this.#current);
     const parsed = { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
+    // The body is valid: the next one compares its series with this one's. A text body with a family
+    // served in text only (a problem, not an error) is not used: its label rules did not all hold.
+    const next = this.#next;
+    this.#next = this.#last;
+    this.#last = next;
+    this.#lastStore = this.#store;
+    this.#lastCount = this.families.some((family) => family.problem !== undefined) ? 0 : this.sampleCount;
     // Nothing of this body may stay reachable from the kept parser once its snapshot is replaced.
     this.#series.release();
     this.#store = undefined;
@@ -260,13 +277,12 @@ export abstract class LineParser implements ExpositionParser {
       lastName: '',
       lastSuffix: '',
       lastNameHash: 0,
-      lastNameCodes: NO_CODES,
       names: [],
       nameSuffixes: [],
-      nameCodes: [],
       nameIds: [],
       lastNameId: -1,
       problem: undefined,
+      key: '',
     };
     this.families.push(family);
     this.byName.set(name, family);
@@ -289,7 +305,6 @@ export abstract class LineParser implements ExpositionParser {
         if (names[k] === name) {
           current.lastName = names[k]!;
           current.lastSuffix = current.nameSuffixes[k]!;
-          current.lastNameCodes = current.nameCodes[k]!;
           current.lastNameId = current.nameIds[k]!;
           return current;
         }
@@ -321,32 +336,30 @@ export abstract class LineParser implements ExpositionParser {
   #useName(family: FamilyBuilder, name: string): FamilyBuilder {
     const base = family.declaredName.length;
     const suffix = name.length === base ? '' : name.slice(base);
-    const codes = codesOf(name);
     const id = this.#store!.addName(name);
     family.names.push(name);
     family.nameSuffixes.push(suffix);
-    family.nameCodes.push(codes);
     family.nameIds.push(id);
     family.lastName = name;
     family.lastSuffix = suffix;
-    family.lastNameCodes = codes;
     family.lastNameId = id;
     return family;
   }
 
   protected sample(line: string): void {
     const length = line.length;
-    // Most samples have the previous sample's name: the line is compared with it in place (one pass, no
-    // slice, the name's hash kept from then). Otherwise the name is hashed, sliced and looked up.
+    // Most samples have the previous sample's name: a slice of the line is compared with it by === (a
+    // native comparison, cheaper than a charCodeAt loop), the name's hash kept from then. Otherwise the
+    // name is hashed, sliced and looked up.
     const current = this.#current;
     let family: FamilyBuilder;
     let hash: number;
     let i: number;
-    const last = current === undefined ? NO_CODES : current.lastNameCodes;
+    const last = current === undefined ? '' : current.lastName;
     if (
       current !== undefined &&
       last.length > 0 &&
-      codesAt(line, 0, last) &&
+      line.slice(0, last.length) === last &&
       !isNameChar(line.charCodeAt(last.length))
     ) {
       family = current;
@@ -373,8 +386,18 @@ export abstract class LineParser implements ExpositionParser {
     let series: string | undefined;
     let seriesEnd = i;
     let labelCount = 0;
-    if (!this.strictSpacing && line.charCodeAt(i) !== 123) i = this.beforeLabels(line, i);
-    if (line.charCodeAt(i) === 123 /* { */) {
+    // This sample's index, in this body's store and in the last body's.
+    const index = this.sampleCount;
+    if (family.key === '') family.key = `${family.type} ${family.declaredName}`;
+    const seen = this.#seenSeries(family, line, index);
+    if (seen > 0) {
+      seriesEnd = seen;
+      hash = this.#last.hash[index]!;
+      i = seen;
+    } else if (!this.strictSpacing && line.charCodeAt(i) !== 123) i = this.beforeLabels(line, i);
+    if (seen > 0) {
+      // Labels as in the last body (below: their rules' outcome too).
+    } else if (line.charCodeAt(i) === 123 /* { */) {
       const labels = this.labels;
       labelCount = labels.scan(line, i, false);
       if (!labels.canonical || i !== seriesEnd) series = name + labels.render(line, labelCount, false);
@@ -407,7 +430,21 @@ export abstract class LineParser implements ExpositionParser {
     const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
-    this.validator.check(family, name, line, value, labelCount);
+    const validator = this.validator;
+    if (seen > 0) {
+      const last = this.#last;
+      validator.checkWithLabelsOf(family, name, value, last.groupHash[index]!, last.le[index]!);
+    } else {
+      validator.check(family, name, line, value, labelCount);
+    }
+    // Only a series with labels that is the line's own text is looked up in the next body.
+    this.#next.set(
+      index,
+      series === undefined && line.charCodeAt(seriesEnd - 1) === 125 /* } */ ? family.key : '',
+      hash,
+      validator.groupHash,
+      validator.le,
+    );
 
     // Optional timestamp, then (OpenMetrics) an optional exemplar.
     let timestampMs: number | undefined;
@@ -481,6 +518,15 @@ export abstract class LineParser implements ExpositionParser {
     family.count++;
   }
 
+  /**
+   * The length of sample `index`'s series in the last valid body if this line starts with that same text
+   * (labels included) and its family has the same name and type as there; else 0.
+   */
+  #seenSeries(family: FamilyBuilder, line: string, index: number): number {
+    if (index >= this.#lastCount || this.#last.key[index] !== family.key) return 0;
+    return this.#lastStore!.seriesAt(index, line);
+  }
+
   /** Where the labels or the separator after the name start (text 0.0.4 allows blanks before `{`). */
   protected beforeLabels(_line: string, i: number): number {
     return i;
@@ -514,5 +560,46 @@ export abstract class LineParser implements ExpositionParser {
     const value = canonicalFloat(token);
     if (value === undefined) this.fail(`"${clip(token)}" is not a valid ${what}; ${VALUE_HINT}`);
     return value;
+  }
+}
+
+/** Per sample of one body: what its labels gave (see LineParser's `#last`). */
+class LabelsOfSamples {
+  /** `type declaredName` of the sample's family, or '' when its series is not to be looked up. */
+  readonly key: string[] = [];
+  hash: Int32Array;
+  groupHash: Int32Array;
+  le: Float64Array;
+
+  constructor(size: number) {
+    this.hash = new Int32Array(size);
+    this.groupHash = new Int32Array(size);
+    this.le = new Float64Array(size);
+  }
+
+  /** Room for about `expected` samples; the arrays grow past it as needed. */
+  reserve(expected: number): void {
+    this.key.length = 0;
+    if (this.hash.length < expected) this.#resize(expected);
+  }
+
+  set(index: number, key: string, hash: number, groupHash: number, le: number): void {
+    if (index >= this.hash.length) this.#resize(Math.max(64, index * 2));
+    this.key[index] = key;
+    this.hash[index] = hash;
+    this.groupHash[index] = groupHash;
+    this.le[index] = le;
+  }
+
+  #resize(size: number): void {
+    const hash = new Int32Array(size);
+    const groupHash = new Int32Array(size);
+    const le = new Float64Array(size);
+    hash.set(this.hash.subarray(0, Math.min(size, this.hash.length)));
+    groupHash.set(this.groupHash.subarray(0, Math.min(size, this.groupHash.length)));
+    le.set(this.le.subarray(0, Math.min(size, this.le.length)));
+    this.hash = hash;
+    this.groupHash = groupHash;
+    this.le = le;
   }
 }

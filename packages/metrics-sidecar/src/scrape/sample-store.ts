@@ -106,6 +106,19 @@ export class SampleStore {
     return this.#segments[this.#segment[index]!]!.slice(start, start + this.#seriesLength[index]!);
   }
 
+  /**
+   * The length of sample `index`'s series if `line` starts with it and has more after it, else 0 (a
+   * series is never empty).
+   */
+  seriesAt(index: number, line: string): number {
+    const length = this.#seriesLength[index]!;
+    if (line.length <= length) return 0;
+    const text = this.#segments[this.#segment[index]!]!;
+    const start = this.#start[index]!;
+    // Two slices and === (a native comparison of the characters) cost less than comparing them in a loop.
+    return line.slice(0, length) === text.slice(start, start + length) ? length : 0;
+  }
+
   textLength(index: number): number {
     return this.#end[index]! - this.#start[index]!;
   }

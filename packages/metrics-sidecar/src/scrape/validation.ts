@@ -21,8 +21,6 @@ export interface FamilyBuilder {
   lastSuffix: string;
   /** The series hash's start for `lastName` (its FNV-1a over the name). */
   lastNameHash: number;
-  /** `lastName`'s characters: compared with a line faster than the (sliced) string's own. */
-  lastNameCodes: Uint16Array;
   /**
    * The sample names the family's samples have used so far and their suffixes: a name seen before is
    * told by one === (no startsWith, slice or suffix lookup) when samples alternate names, as a histogram's
@@ -30,12 +28,13 @@ export interface FamilyBuilder {
    */
   readonly names: string[];
   readonly nameSuffixes: string[];
-  readonly nameCodes: Uint16Array[];
   /** The store's ids of `names`, and of `lastName`. */
   readonly nameIds: number[];
   lastNameId: number;
   /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
   problem: string | undefined;
+  /** `type declaredName` once the family has samples (its type is then fixed); '' before. */
+  key: string;
 }
 
 /** One MetricPoint being read: a label set's samples at one timestamp. */
@@ -162,23 +161,83 @@ export class SampleValidator {
    * line's labels are the lexer's last `labelCount`.
    */
   check(family: FamilyBuilder, name: string, line: string, value: number, labelCount: number): void {
+    // A stateset's value is checked before its labels (the first error is the one reported).
+    if (family.type === 'stateset' && value !== 0 && value !== 1)
+      this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
+    this.#checkLabels(family, name, line, labelCount);
+    this.checkValue(family, name, value);
+  }
+
+  /**
+   * What `check` made of the labels of the last sample checked: its group's hash and its `le` (of a
+   * bucket). The parser keeps them for the same series text on the same line of the next body.
+   */
+  get groupHash(): number {
+    return this.#groupHash;
+  }
+
+  get le(): number {
+    return this.#le;
+  }
+
+  /**
+   * `check` for a sample whose series text, family name and type are those of a sample of the last valid
+   * body: the label rules held for that text then and hold now, so only what they gave is restored
+   * (`groupHash`, `le`), and the value rules run.
+   */
+  checkWithLabelsOf(family: FamilyBuilder, name: string, value: number, groupHash: number, le: number): void {
+    this.#groupHash = groupHash;
+    this.#le = le;
+    this.checkValue(family, name, value);
+  }
+
+  /** The label rules of `check`: sets the group's hash and a bucket's `le`. */
+  #checkLabels(family: FamilyBuilder, name: string, line: string, labelCount: number): void {
     const suffix = family.lastSuffix;
     const labels = this.#labels;
     // The lexer keeps the last set it scanned: a sample without labels has the empty set's hash, 0.
     let groupHash = labelCount === 0 ? 0 : labels.hash;
-    const type = family.type;
-    if (type === 'gauge' || type === 'unknown') {
-      this.#groupHash = groupHash;
-      return;
-    }
-    this.#value = value;
-    switch (type) {
+    switch (family.type) {
       case 'histogram':
       case 'gaugehistogram':
         if (suffix === '_bucket') {
           const k = this.#requireNumericLabel(family, line, 'le', labelCount, name);
           if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
           this.#le = this.#labelValue;
+        }
+        break;
+      case 'summary':
+        if (suffix === '') {
+          const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
+          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
+          const quantile = k < 0 ? 0 : this.#labelValue;
+          if (!(quantile >= 0 && quantile <= 1)) {
+            this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
+          }
+        }
+        break;
+      case 'stateset': {
+        const k = labels.indexOf(line, family.declaredName, labelCount);
+        if (k < 0) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
+        groupHash = (groupHash - labels.hashes[k]!) | 0;
+        break;
+      }
+      default:
+        break;
+    }
+    this.#groupHash = groupHash;
+  }
+
+  /** The value rules of `check`, after its label rules. */
+  checkValue(family: FamilyBuilder, name: string, value: number): void {
+    const suffix = family.lastSuffix;
+    const type = family.type;
+    if (type === 'gauge' || type === 'unknown') return;
+    this.#value = value;
+    switch (type) {
+      case 'histogram':
+      case 'gaugehistogram':
+        if (suffix === '_bucket') {
           if (value < 0) this.#fail(`${name} is ${value}; bucket counts must be >= 0`);
           this.#counterLike(family, name, value, true);
         } else if (suffix === '_count' || suffix === '_gcount') {
@@ -192,12 +251,6 @@ export class SampleValidator {
         break;
       case 'summary':
         if (suffix === '') {
-          const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
-          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
-          const quantile = k < 0 ? 0 : this.#labelValue;
-          if (!(quantile >= 0 && quantile <= 1)) {
-            this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
-          }
           if (value < 0) this.#problem(family, `${name} is ${value}; quantile values must not be negative`);
         } else if (suffix === '_count') {
           this.#counterLike(family, name, value, true);
@@ -210,20 +263,15 @@ export class SampleValidator {
         if (suffix === '_total' || (!this.#om && suffix === ''))
           this.#counterLike(family, name, value, false);
         break;
-      case 'stateset': {
+      case 'stateset':
         if (value !== 0 && value !== 1) this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
-        const k = labels.indexOf(line, family.declaredName, labelCount);
-        if (k < 0) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
-        groupHash = (groupHash - labels.hashes[k]!) | 0;
         break;
-      }
       case 'info':
         if (value !== 1) this.#fail(`info sample ${name} has value ${value}; it must be 1`);
         break;
       default:
         break;
     }
-    this.#groupHash = groupHash;
   }
 
   /** Counters, counts, sums and buckets: not NaN, not negative, counts and buckets integers. */
