@@ -16,6 +16,8 @@ import {
 import type { ExpositionFormat, Snapshot } from './snapshot.js';
 
 const GUNZIP_CHUNK = 64 * 1024 - 64;
+/** Bytes parsed at a time (see #scrape): a body is held at most this much ahead of its parse. */
+const PIECE = 1024 * 1024;
 
 /** Why a scrape failed; each is a value of `metrics_sidecar_scrape_failures_total{reason}`. */
 export const FAILURE_REASONS = [
@@ -184,9 +186,32 @@ export class ScrapeClient {
         );
       }
       const parser = this.#parser(format, { sampleLimit, expectedSamples: this.#lastSampleCount });
-      const chunks: Buffer[] = [];
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let decoding = false;
       let bytes = 0;
       let parsed: ParsedExposition | undefined;
+      // Inflated bytes are gathered into pieces of about PIECE and each piece decoded and parsed as one
+      // string: a string that large is a large object, which the scavenger never copies (the snapshot's
+      // samples are spans of it and keep it alive), while 64 KiB ones were copied twice per scrape.
+      const piece: Buffer[] = [];
+      let pieceBytes = 0;
+      const parsePiece = (): void => {
+        if (pieceBytes === 0) return;
+        const bytesOfPiece = piece.length === 1 ? piece[0]! : Buffer.concat(piece, pieceBytes);
+        piece.length = 0;
+        pieceBytes = 0;
+        // Metrics are nearly always ASCII: validating that and copying bytes beats UTF-8 decoding, as
+        // long as the decoder holds no partial character from an earlier piece.
+        if (!decoding && isAscii(bytesOfPiece)) {
+          parser.push(bytesOfPiece.toString('latin1'));
+        } else {
+          decoding = true;
+          parser.push(decodeChunk(decoder, bytesOfPiece, true));
+        }
+      };
+      // pipeline, unlike pipe, passes a socket error on to the gunzip stream we read from.
+      // Large output chunks: each one is a round trip to the thread pool, and 16 KiB ones cost more than
+      // the inflating itself for a megabyte of metrics.
       const stream: Readable =
         encoding === 'identity' ? body : pipeline(body, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {});
       try {
@@ -195,12 +220,12 @@ export class ScrapeClient {
           if (bytes > bodyLimit) {
             throw new ScrapeFailure('body_limit', `body is larger than ${bodyLimit} bytes (--body-limit)`);
           }
-          chunks.push(chunk);
+          piece.push(chunk);
+          pieceBytes += chunk.length;
+          if (pieceBytes >= PIECE) parsePiece();
         }
-        const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
-        chunks.length = 0;
-        if (isAscii(whole)) parser.push(whole.toString('latin1'));
-        else parser.push(decodeChunk(new TextDecoder('utf-8', { fatal: true }), whole, false));
+        parsePiece();
+        if (decoding) parser.push(decodeChunk(decoder, undefined, false));
         parsed = parser.end();
       } finally {
         if (stream !== body) stream.destroy();
