@@ -1,5 +1,6 @@
 import type { LogRecord } from '../record.js';
 import { isBuiltRecord } from '../record-builder.js';
+import type { BufferPool } from './buffer-pool.js';
 import { jsonString, jsonStringRoom, writeJsonString, writeUtf8 } from './json-string.js';
 
 export { jsonString } from './json-string.js';
@@ -74,10 +75,12 @@ export class RecordLineEncoder {
    * place, a message JSON-escaped into it (`writeJsonString`), a JSON record's text by the native UTF-8
    * writer. No per-line string is built: the escaped copy of every raw line and the batch-sized strings
    * were most of this path's CPU and garbage. `before` gives text written ahead of each record's line
-   * (Elasticsearch's action line).
+   * (Elasticsearch's action line). With a `pool`, the buffer is taken from it (and one outgrown is given
+   * back): the caller gives the result back once nothing reads it.
    */
-  bytes(records: readonly LogRecord[], before?: (record: LogRecord) => string): Buffer {
-    let out = Buffer.allocUnsafe(Math.max(4096, records.length * 512));
+  bytes(records: readonly LogRecord[], before?: (record: LogRecord) => string, pool?: BufferPool): Buffer {
+    const size = Math.max(4096, records.length * 512);
+    let out = pool === undefined ? Buffer.allocUnsafe(size) : pool.take(size);
     let used = 0;
     for (const record of records) {
       const prefix = before === undefined ? '' : before(record);
@@ -101,8 +104,10 @@ export class RecordLineEncoder {
         96 +
         (body === undefined ? jsonStringRoom(message) : body.length * 3);
       if (out.length - used < room) {
-        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + room));
+        const wanted = Math.max(out.length * 2, used + room);
+        const bigger = pool === undefined ? Buffer.allocUnsafe(wanted) : pool.take(wanted);
         out.copy(bigger, 0, 0, used);
+        pool?.give(out);
         out = bigger;
       }
       if (prefix !== '') used += writeUtf8(out, prefix, used);
