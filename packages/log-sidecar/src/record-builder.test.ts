@@ -1,6 +1,6 @@
 import { seededRandom } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
-import { randomBytes, randomText } from '../test/random-text.js';
+import { randomText } from '../test/random-text.js';
 import { fixtureText, pythonGroups, TRACEBACK_CASES, tracebackFixture } from '../test/traceback-fixtures.js';
 import { eventTime, RecordBuilder } from './record-builder.js';
 
@@ -41,40 +41,6 @@ describe('RecordBuilder', () => {
   it('raw: never parses', () => {
     const r = new RecordBuilder('raw', {}).build(source, '{"a":1}', 0, 8, false, 3);
     expect(r.fields).toBeUndefined();
-  });
-
-  it('raw: a record built from bytes reads like one built from the decoded text, whatever the bytes (seeded)', () => {
-    const random = seededRandom(4016);
-    const builder = new RecordBuilder('raw', { team: 'x' });
-    const view = (r: ReturnType<RecordBuilder['build']>) => ({
-      id: r.id,
-      fileKey: r.fileKey,
-      path: r.path,
-      offset: r.offset,
-      endOffset: r.endOffset,
-      bytes: r.bytes,
-      time: r.time,
-      message: r.message,
-      fields: r.fields,
-      isJson: r.isJson === true,
-      continuationField: r.continuationField,
-      labels: r.labels,
-      truncated: r.truncated,
-      readAt: r.readAt,
-    });
-    const built = [];
-    for (let n = 0; n < 400; n++) {
-      const line = n % 3 === 0 ? randomBytes(random, 9000) : Buffer.from(randomText(random), 'utf8');
-      const read = Buffer.concat([Buffer.from('prev\n'), line, Buffer.from('\nnext')]);
-      const args = [n * 100, n * 100 + line.length + 1, n % 7 === 0, 1000 + n] as const;
-      const fromBytes = builder.buildBytes(source, read, 5, 5 + line.length, ...args);
-      const fromText = builder.build(source, read.toString('utf8', 5, 5 + line.length), ...args);
-      built.push([fromBytes, view(fromText)] as const);
-      expect(builder.takesBytes).toBe(true);
-    }
-    // Compared after all were built: later lines share the slabs and must not overwrite earlier ones.
-    for (const [fromBytes, expected] of built) expect(view(fromBytes)).toEqual(expected);
-    expect(new RecordBuilder('json', {}).takesBytes).toBe(false);
   });
 
   it('gives the same id for the same file identity and offset', () => {

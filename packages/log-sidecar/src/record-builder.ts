@@ -20,25 +20,27 @@ export interface RecordSource {
 }
 
 /**
- * Plain classes, one per way the text is kept (a decoded string, or a raw line's bytes), so the hot path
- * sees two hidden classes at most.
+ * A plain class so every record has one hidden class: the hot path stays monomorphic.
  *
  * A record is held in memory from read to the last sink's ack, so it keeps as little as it can: a JSON
  * line's parsed object (several times the size of its text, and old-generation garbage once promoted) is
  * not kept; the validated text is, and `fields` parses it again for the sinks that need an object (Loki
- * label fields, OTLP). The id and byte count are derived on demand for the same reason. This base holds
- * what every record this module builds has, however its text is kept.
+ * label fields, OTLP). The id and byte count are derived on demand for the same reason.
  */
-abstract class BuiltRecord {
+class Record implements LogRecord {
   constructor(
     readonly fileKey: string,
     readonly path: string,
     readonly offset: number,
     readonly endOffset: number,
     readonly time: number,
+    readonly message: string,
+    /** True when `message` is a JSON object (checked once, by the JsonLineScanner, when the record was built). */
+    readonly isJson: boolean,
     readonly labels: Readonly<globalThis.Record<string, string>>,
     readonly truncated: boolean,
     readonly readAt: number,
+    readonly continuationField: string | undefined,
   ) {}
 
   get id(): string {
@@ -48,82 +50,11 @@ abstract class BuiltRecord {
   get bytes(): number {
     return this.endOffset - this.offset;
   }
-}
-
-class Record extends BuiltRecord implements LogRecord {
-  constructor(
-    source: RecordSource,
-    offset: number,
-    endOffset: number,
-    time: number,
-    labels: Readonly<globalThis.Record<string, string>>,
-    truncated: boolean,
-    readAt: number,
-    readonly message: string,
-    /** True when `message` is a JSON object (checked once, by the JsonLineScanner, when the record was built). */
-    readonly isJson: boolean,
-    readonly continuationField: string | undefined,
-  ) {
-    super(source.fileKey, source.path, offset, endOffset, time, labels, truncated, readAt);
-  }
 
   get fields(): Readonly<globalThis.Record<string, unknown>> | undefined {
     return this.isJson ? (JSON.parse(this.message) as globalThis.Record<string, unknown>) : undefined;
   }
 }
-
-/**
- * A raw line kept as its bytes, copied out of the read buffer into a small shared slab (see
- * `RecordBuilder.buildBytes`): no string is decoded for it unless a sink asks for `message`, and the
- * line encoder copies the bytes of an ASCII line straight into the request body.
- */
-class ByteRecord extends BuiltRecord implements LogRecord {
-  constructor(
-    source: RecordSource,
-    offset: number,
-    endOffset: number,
-    labels: Readonly<globalThis.Record<string, string>>,
-    truncated: boolean,
-    readAt: number,
-    /** The slab holding the line's bytes at [lineStart, lineEnd). */
-    readonly lineBuffer: Buffer,
-    readonly lineStart: number,
-    readonly lineEnd: number,
-  ) {
-    // A raw line's time is when it was read.
-    super(source.fileKey, source.path, offset, endOffset, readAt, labels, truncated, readAt);
-  }
-
-  /** Decoded on each access (as `toString` of the read buffer was): invalid UTF-8 becomes U+FFFD. */
-  get message(): string {
-    return this.lineBuffer.toString('utf8', this.lineStart, this.lineEnd);
-  }
-
-  get fields(): undefined {
-    return undefined;
-  }
-
-  get isJson(): false {
-    return false;
-  }
-
-  get continuationField(): undefined {
-    return undefined;
-  }
-}
-
-/** The bytes of a record `buildBytes` made, or undefined for any other record. */
-export function lineBytesOf(record: LogRecord): ByteRecord | undefined {
-  return record instanceof ByteRecord ? record : undefined;
-}
-
-/**
- * Slabs raw lines are copied into. Small, so that a held record pins little beside its line (a record held
- * long, e.g. by a slow sink, keeps at most one slab alive, never a 256 KiB read buffer); a line longer
- * than LINE_OWN_BYTES gets a buffer of its own.
- */
-const SLAB_BYTES = 32 * 1024;
-const LINE_OWN_BYTES = 4 * 1024;
 
 /**
  * Turns a decoded line into a LogRecord: with `json`, a line that is a JSON object gives its fields and
@@ -137,8 +68,6 @@ export class RecordBuilder {
   readonly #labels: Readonly<globalThis.Record<string, string>>;
   readonly #continuationField: string | undefined;
   readonly #scanner = new JsonLineScanner();
-  #slab: Buffer = Buffer.alloc(0);
-  #slabUsed = 0;
 
   constructor(
     format: RecordFormat,
@@ -148,45 +77,6 @@ export class RecordBuilder {
     this.#json = format === 'json';
     this.#labels = Object.freeze({ ...labels });
     this.#continuationField = options.continuationField;
-  }
-
-  /** True when `buildBytes` may be used: raw lines, which need no decoded text to build a record. */
-  get takesBytes(): boolean {
-    return !this.#json;
-  }
-
-  /**
-   * `build` for a raw line given as bytes `buffer[start, end)` of a read buffer that is reused after the
-   * call: the bytes are copied into a slab shared with the lines read before it, and decoded only if a
-   * sink asks for the text. Only when `takesBytes`.
-   */
-  buildBytes(
-    source: RecordSource,
-    buffer: Buffer,
-    start: number,
-    end: number,
-    offset: number,
-    endOffset: number,
-    truncated: boolean,
-    readAt: number,
-  ): LogRecord {
-    const length = end - start;
-    let slab: Buffer;
-    let at: number;
-    if (length > LINE_OWN_BYTES) {
-      slab = Buffer.allocUnsafeSlow(length);
-      at = 0;
-    } else {
-      if (this.#slab.length - this.#slabUsed < length) {
-        this.#slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-        this.#slabUsed = 0;
-      }
-      slab = this.#slab;
-      at = this.#slabUsed;
-      this.#slabUsed += length;
-    }
-    buffer.copy(slab, at, start, end);
-    return new ByteRecord(source, offset, endOffset, this.#labels, truncated, readAt, slab, at, at + length);
   }
 
   build(
@@ -213,7 +103,19 @@ export class RecordBuilder {
       isJson = true;
       time = this.#scannedTime(message) ?? readAt;
     }
-    return new Record(source, offset, endOffset, time, this.#labels, truncated, readAt, text, isJson, field);
+    return new Record(
+      source.fileKey,
+      source.path,
+      offset,
+      endOffset,
+      time,
+      text,
+      isJson,
+      this.#labels,
+      truncated,
+      readAt,
+      field,
+    );
   }
 
   /** `eventTime` of the object the scanner just read in `text`, from the spans it kept. */
@@ -276,7 +178,7 @@ function hasKeys(object: object): boolean {
  * the two parts without building the id string.
  */
 export function isBuiltRecord(record: LogRecord): boolean {
-  return record instanceof BuiltRecord;
+  return record instanceof Record;
 }
 
 export { eventTime } from './event-time.js';

@@ -49,20 +49,6 @@ export function randomText(random: () => number, maxPieces = 40): string {
   return text;
 }
 
-/**
- * ASCII text built from the pieces below 0x80 (every byte JSON escapes among them), now and then past
- * 4 KiB or 20-40 K long: for the byte paths that take only ASCII.
- */
-export function randomAscii(random: () => number): string {
-  const pieces = PIECES.filter((piece) => [...piece].every((c) => c.charCodeAt(0) < 0x80));
-  const pick = random();
-  const count =
-    pick < 0.03 ? 20_000 + Math.floor(random() * 20_000) : pick < 0.1 ? 3000 : Math.floor(random() * 60);
-  let text = '';
-  for (let i = 0; i < count; i++) text += pieces[Math.floor(random() * pieces.length)]!;
-  return text;
-}
-
 /** Random bytes, often valid UTF-8 and often not (cut sequences, stray continuation bytes, overlongs). */
 export function randomBytes(random: () => number, maxLength = 200): Buffer {
   const length = Math.floor(random() * maxLength);

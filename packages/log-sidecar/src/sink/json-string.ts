@@ -81,17 +81,9 @@ export function writeJsonString(out: Buffer, at: number, text: string): number {
   if (scratch.length < text.length * 3) scratch = Buffer.allocUnsafe(text.length * 3);
   const source = scratch;
   const length = writeUtf8(source, text, 0);
-  out[at] = QUOTE;
-  const write = copyEscaped(out, at + 1, source, 0, length);
-  out[write] = QUOTE;
-  // A huge line should not pin its scratch buffer for the life of the process.
-  if (source.length > 65_536) scratch = Buffer.allocUnsafe(4096);
-  return write + 1;
-}
-
-/** Copies UTF-8 bytes `source[start, end)` to `out` at `write`, escaping as JSON does; returns the end. */
-function copyEscaped(out: Buffer, write: number, source: Buffer, start: number, end: number): number {
-  for (let read = start; read < end; read++) {
+  let write = at;
+  out[write++] = QUOTE;
+  for (let read = 0; read < length; read++) {
     const byte = source[read]!;
     const grow = EXTRA[byte]!;
     if (grow === 0) {
@@ -108,34 +100,8 @@ function copyEscaped(out: Buffer, write: number, source: Buffer, start: number, 
       out[write++] = HEX[byte & 15]!;
     }
   }
+  out[write++] = QUOTE;
+  // A huge line should not pin its scratch buffer for the life of the process.
+  if (source.length > 65_536) scratch = Buffer.allocUnsafe(4096);
   return write;
-}
-
-/** Bytes `writeJsonAscii` may need for `length` bytes: 6 a byte (`\u001f`) and the quotes. */
-export function jsonAsciiRoom(length: number): number {
-  return length * 6 + 2;
-}
-
-/**
- * Writes the JSON string literal of the ASCII text `source[start, end)` into `out` at `at` (which has
- * `jsonAsciiRoom` bytes free) and returns the position after it, or -1 (nothing written) when a byte
- * >= 0x80 is found: the caller then decodes the bytes and takes
- * `writeJsonString`, so non-ASCII text (invalid UTF-8 included) gets exactly the string path's bytes.
- * ASCII text decodes to itself, one character a byte, without surrogates: its literal is its bytes with
- * `"`, `\` and control characters escaped, which is what JSON.stringify writes.
- */
-export function writeJsonAscii(out: Buffer, at: number, source: Buffer, start: number, end: number): number {
-  // One read-only pass: ASCII or not, and where the first byte that needs an escape is.
-  let first = end;
-  for (let read = start; read < end; read++) {
-    const byte = source[read]!;
-    if (byte >= 0x80) return -1;
-    if (first === end && EXTRA[byte] !== 0) first = read;
-  }
-  out[at] = QUOTE;
-  // Up to the first escape (all of an escape-free line) by the native copy, the rest by the escape loop.
-  let write = at + 1 + source.copy(out, at + 1, start, first);
-  if (first < end) write = copyEscaped(out, write, source, first, end);
-  out[write] = QUOTE;
-  return write + 1;
 }

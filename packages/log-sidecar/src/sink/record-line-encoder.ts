@@ -1,14 +1,7 @@
 import type { LogRecord } from '../record.js';
-import { isBuiltRecord, lineBytesOf } from '../record-builder.js';
+import { isBuiltRecord } from '../record-builder.js';
 import type { BufferPool } from './buffer-pool.js';
-import {
-  jsonAsciiRoom,
-  jsonString,
-  jsonStringRoom,
-  writeJsonAscii,
-  writeJsonString,
-  writeUtf8,
-} from './json-string.js';
+import { jsonString, jsonStringRoom, writeJsonString, writeUtf8 } from './json-string.js';
 
 export { jsonString } from './json-string.js';
 
@@ -90,9 +83,7 @@ export class RecordLineEncoder {
     let used = 0;
     for (const record of records) {
       const prefix = before === undefined ? '' : before(record);
-      // A raw line kept as bytes: its ASCII bytes are escaped straight from the slab, no text decoded.
-      const line = lineBytesOf(record);
-      const message = line === undefined ? record.message : '';
+      const message = record.message;
       const head = this.head(record);
       const isJson = record.isJson;
       // A JSON record's text is valid JSON (it was parsed when the record was built): embed it verbatim.
@@ -103,19 +94,14 @@ export class RecordLineEncoder {
       }
       // Every part's bound: the time (its field name, 24 characters of ISO, or 27 outside 0000-9999), the
       // cached head and tail, the offset's digits, the keys and closers; a message is escaped (up to 6
-      // bytes a UTF-16 unit, or a byte of a line kept as bytes: it decodes to at most one unit a byte),
-      // JSON text takes at most 3.
+      // bytes a UTF-16 unit), JSON text takes at most 3.
       const room =
         prefix.length * 3 +
         this.timeOpen.length * 3 +
         head.length +
         this.tailBytes.length +
         96 +
-        (body !== undefined
-          ? body.length * 3
-          : line === undefined
-            ? jsonStringRoom(message)
-            : jsonAsciiRoom(line.lineEnd - line.lineStart));
+        (body === undefined ? jsonStringRoom(message) : body.length * 3);
       if (out.length - used < room) {
         const wanted = Math.max(out.length * 2, used + room);
         const bigger = pool === undefined ? Buffer.allocUnsafe(wanted) : pool.take(wanted);
@@ -127,11 +113,7 @@ export class RecordLineEncoder {
       used = this.writeHead(out, used, record, head);
       if (body === undefined) {
         out.set(MESSAGE_KEY, used);
-        used += MESSAGE_KEY.length;
-        const end =
-          line === undefined ? -1 : writeJsonAscii(out, used, line.lineBuffer, line.lineStart, line.lineEnd);
-        // Not kept as bytes, or not ASCII: the decoded text, exactly as the string path writes it.
-        used = end >= 0 ? end : writeJsonString(out, used, line === undefined ? message : line.message);
+        used = writeJsonString(out, used + MESSAGE_KEY.length, message);
       } else {
         out.set(FIELDS_KEY, used);
         used += FIELDS_KEY.length;
@@ -264,13 +246,8 @@ function embeddableJson(message: string): boolean {
  * buffers the first size is what stays allocated.
  */
 function firstSize(records: readonly LogRecord[]): number {
-  // (A line kept as bytes counts its bytes: its text is not decoded for this.)
   let size = 4096;
-  for (const record of records) {
-    const line = lineBytesOf(record);
-    const length = line === undefined ? record.message.length : line.lineEnd - line.lineStart;
-    size += length + (length >> 3) + 192;
-  }
+  for (const record of records) size += record.message.length + (record.message.length >> 3) + 192;
   return size;
 }
 

@@ -370,40 +370,18 @@ export class FileTailer {
   }
 
   readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
-    if (this.#multiline === undefined && this.#options.builder.takesBytes) {
-      // A raw line needs no text to become a record: its bytes are kept, no string is decoded.
-      const record = this.#options.builder.buildBytes(
-        this,
-        buffer,
-        start,
-        end,
-        offset,
-        endOffset,
-        truncated,
-        this.#readAt,
-      );
-      this.#accepted(record, offset, truncated);
-      return;
-    }
     const text = buffer.toString('utf8', start, end);
     if (this.#multiline === undefined) this.#emit(text, offset, endOffset, truncated);
     else this.#multiline.push(text, offset, endOffset, truncated);
   };
 
   readonly #emit = (message: string, offset: number, endOffset: number, truncated: boolean): void => {
-    this.#accepted(
-      this.#options.builder.build(this, message, offset, endOffset, truncated, this.#readAt),
-      offset,
-      truncated,
-    );
-  };
-
-  #accepted(record: LogRecord, offset: number, truncated: boolean): void {
+    const record = this.#options.builder.build(this, message, offset, endOffset, truncated, this.#readAt);
     this.#chunkRecords++;
     if (truncated) this.#chunkTruncated++;
     const sinks = this.#sinkFloors === undefined ? undefined : this.#sinksFor(offset);
     if (!this.#options.accept(record, sinks)) this.#framer.halt();
-  }
+  };
 
   #sinksFor(offset: number): readonly string[] | undefined {
     const floors = this.#sinkFloors!;
