@@ -88,6 +88,8 @@ function expectSameAsLines(
     const want = expected.toString().split('\n');
     const at = want.findIndex((line, i) => line !== got[i]);
     expect(got[at]).toBe(want[at]);
+    // Bytes that differ but decode alike (invalid UTF-8 against U+FFFD) fail here.
+    expect(bytes.equals(expected)).toBe(true);
   }
   for (const line of bytes.toString('utf8').split('\n').slice(0, -1))
     expect(() => JSON.parse(line)).not.toThrow();
