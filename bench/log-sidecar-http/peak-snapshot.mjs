@@ -1,16 +1,29 @@
-// Preloaded into the sidecar (`node --import ./bench/log-sidecar-http/peak-snapshot.mjs ...`, or
-// `PEAK_SNAPSHOT=1 node bench/log-sidecar-http/cold-peak.mjs`) to say where its memory is at its RSS
-// high: every 25 ms it reads VmRSS; at each new high (by 1 MiB or more) it takes `process.memoryUsage()`,
-// the V8 heap spaces and `/proc/self/smaps` summed by kind (the node binary's pages, the glibc heap,
-// thread stacks, 64 MiB malloc arenas of other threads, other anonymous mappings by size), and writes the
-// latest one as JSON to PEAK_SNAPSHOT_FILE (default: /tmp/peak-snapshot-<pid>.json). A profiling aid,
-// never part of the sidecar.
+// Preloaded into the sidecar to say where its memory is at its RSS high:
+//   node bench/log-sidecar-http/cold-peak.mjs "--flags --import=$PWD/bench/log-sidecar-http/peak-snapshot.mjs"
+// Every 25 ms it reads VmRSS; at each new high (by 1 MiB or more) it takes `process.memoryUsage()`, the
+// V8 heap spaces and `/proc/self/smaps` summed by kind (the node binary's pages, the glibc heap, thread
+// stacks, V8's 256 KiB pages, other anonymous mappings by size), and writes the latest one as JSON to
+// PEAK_SNAPSHOT_FILE (default /tmp/peak-snapshot-<pid>.json), with the garbage collections counted up to
+// the exit. A profiling aid, never part of the sidecar.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 const out = process.env.PEAK_SNAPSHOT_FILE || `/tmp/peak-snapshot-${process.pid}.json`;
 const MiB = 1024 * 1024;
 let high = 0;
+let latest;
+/** Collections so far, by kind: scavenges x the young generation's size is about what was allocated. */
+const gcs = { minor: 0, major: 0, incremental: 0, weak: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = entry.detail?.kind ?? entry.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcs.minor++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcs.major++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) gcs.incremental++;
+    else gcs.weak++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function vmRss() {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
@@ -84,6 +97,7 @@ function snapshot(rss) {
     threads: Number(threads),
     memoryUsageMiB: Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, +(v / MiB).toFixed(1)])),
     heapSpaces: spaces,
+    gcsSoFar: { ...gcs },
     smaps: smapsByKind(),
   };
 }
@@ -92,5 +106,10 @@ setInterval(() => {
   const rss = vmRss();
   if (rss < high + MiB) return;
   high = rss;
-  writeFileSync(out, `${JSON.stringify(snapshot(rss), null, 1)}\n`);
+  latest = snapshot(rss);
+  writeFileSync(out, `${JSON.stringify({ ...latest, gcsAtExit: gcs }, null, 1)}\n`);
 }, 25).unref();
+// The totals at the end, with the snapshot of the highest RSS.
+process.on('exit', () => {
+  if (latest !== undefined) writeFileSync(out, `${JSON.stringify({ ...latest, gcsAtExit: gcs }, null, 1)}\n`);
+});
