@@ -82,7 +82,10 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
 
   it('log-sidecar: Node as PID 1, ships a line written to its emptyDir, JSON on stderr, exits 0 on docker stop', async () => {
     const { pod, container, spec, lines } = await start('agent-sidecars/log-sidecar');
-    expectHardenedAsTheManifestSays(await pid1Of(container.id), spec, '/nodejs/bin/node');
+    const view = await pid1Of(container.id);
+    expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
+    // The image's ENTRYPOINT runs the bundle, then the manifest's args.
+    expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
     // No shell in the runtime image.
     await expect(dockerRun(['exec', container.id, '/bin/sh', '-c', 'true'])).rejects.toThrow();
     const health = spec.livenessProbe!.httpGet!;
@@ -138,7 +141,13 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
         },
       );
     });
-    expectHardenedAsTheManifestSays(await pid1Of(container.id), spec, '/nodejs/bin/node');
+    const view = await pid1Of(container.id);
+    expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
+    // Its own node flag, which NODE_OPTIONS would refuse: given by the image's ENTRYPOINT.
+    expect(view.cmdline).toEqual([
+      ...['/nodejs/bin/node', '--no-memory-reducer', '/app/dist/main.js'],
+      ...spec.args!,
+    ]);
     const port = spec.ports![0]!.containerPort;
     const body = await waitFor(
       'the target series on the metrics port',
@@ -179,6 +188,30 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     const records = log.split('\n').map((line) => JSON.parse(line) as { request_id?: string });
     expect(records.some((record) => record.request_id === 'image-alone-agent')).toBe(true);
     expect(await dockerStop(container.id, grace())).toBe(0);
+  });
+
+  it('each sidecar image runs its bundle: /app holds main.js, its map, package.json and yaml only, and main.js imports nothing of /app', async () => {
+    for (const repository of ['agent-sidecars/log-sidecar', 'agent-sidecars/metrics-sidecar']) {
+      const image = alone(repository).pod.spec.containers[0]!.image;
+      const listing = await dockerRun([
+        ...['run', '--rm', '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e'],
+        `const fs = require('node:fs');
+         const code = fs.readFileSync('/app/dist/main.js', 'utf8');
+         console.log(JSON.stringify({
+           app: fs.readdirSync('/app').sort(), dist: fs.readdirSync('/app/dist').sort(),
+           modules: fs.readdirSync('/app/node_modules').sort(),
+           relative: code.split('\\n').filter((l) => /^import .* from "\\.{1,2}\\//.test(l)),
+           yaml: require('node:module').createRequire('/app/dist/main.js').resolve('yaml'),
+         }));`,
+      ]);
+      expect(JSON.parse(listing)).toEqual({
+        app: ['dist', 'healthcheck.mjs', 'node_modules', 'package.json'],
+        dist: ['main.js', 'main.js.map'],
+        modules: ['yaml'],
+        relative: [],
+        yaml: expect.stringMatching(/^\/app\/node_modules\/yaml\//),
+      });
+    }
   });
 
   it('the log-sidecar image carries /var/log/agent as 1777, so a fresh named volume is writable for every uid; the metrics image has none', async () => {
