@@ -14,7 +14,7 @@
 // `git worktree add /tmp/old <commit>`) as subject "B"; `--b-node-flags` gives subject B its own
 // node/V8 flags (before the script, so flags NODE_OPTIONS refuses work too) and `--b-args` extra
 // sidecar options (B is this checkout when --compare is absent); OURS_NODE_FLAGS / OURS_ARGS do the same
-// for subject "ours".
+// for subject "ours"; `--b-env 'NAME=value ...'` / OURS_ENV add environment variables (MALLOC_ARENA_MAX...).
 // The Pod's process: `--node PATH` / `--b-node PATH` run a subject on another node binary (the image's:
 // `scripts/container-env.sh up` keeps it in ~/.cache/agent-sidecars/node-<major>/package/bin/node), and
 // `--as-image` runs "ours" as the image and the manifests start each sidecar: the image's node binary
@@ -58,6 +58,7 @@ const { values } = parseArgs({
     'b-args': { type: 'string' },
     node: { type: 'string' },
     'b-node': { type: 'string' },
+    'b-env': { type: 'string' },
     'as-image': { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '30' },
     'live-seconds': { type: 'string', default: '20' },
@@ -85,9 +86,16 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** How the image and the manifests start `sidecar`: ENTRYPOINT node flags, and the container's environment. */
 function imageLaunch(sidecar) {
   const dockerfile = readFileSync(join(root, 'images/sidecar/Dockerfile'), 'utf8');
-  const stage = dockerfile.split(/^FROM /m).find((s) => s.startsWith(`runtime AS ${sidecar}\n`));
-  const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(stage ?? '')?.[1];
-  if (!entrypoint) throw new Error(`images/sidecar/Dockerfile: no ENTRYPOINT in the ${sidecar} stage`);
+  const stages = dockerfile.split(/^FROM /m);
+  // The sidecar's own stage, else the runtime stage it is built on.
+  const head = (stage) => stage.split('\n')[0].trim();
+  const entrypoint = [
+    stages.find((s) => head(s) === `runtime AS ${sidecar}`),
+    stages.find((s) => head(s).endsWith(' AS runtime')),
+  ]
+    .map((stage) => /^ENTRYPOINT (\[.*\])$/m.exec(stage ?? '')?.[1])
+    .find(Boolean);
+  if (!entrypoint) throw new Error(`images/sidecar/Dockerfile: no ENTRYPOINT for ${sidecar}`);
   const argv = JSON.parse(entrypoint);
   const flags = argv.slice(1, argv.indexOf('/app/dist/main.js'));
   const manifest = readFileSync(join(root, `k8s/components/${sidecar}/inject/pod-template.yaml`), 'utf8');
@@ -101,6 +109,19 @@ function imageLaunch(sidecar) {
     ),
   );
   return { flags: [...flags, ...nodeOptions], env: processEnv };
+}
+/** 'NAME=value NAME2=value' (process tunables such as MALLOC_ARENA_MAX) as an object. */
+function envOf(text) {
+  const env = {};
+  for (const pair of text.split(' ').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) {
+      console.error(`environment '${pair}': expected NAME=value`);
+      process.exit(2);
+    }
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
 }
 function imageNode() {
   const major = /^ARG NODE_VERSION=(\d+)/m.exec(
@@ -126,6 +147,7 @@ const subjects = [
     node: values.node ?? (values['as-image'] ? imageNode() : process.execPath),
     nodeFlags: process.env.OURS_NODE_FLAGS ?? '',
     args: process.env.OURS_ARGS ?? '',
+    env: envOf(process.env.OURS_ENV ?? ''),
     asImage: values['as-image'],
   },
 ];
@@ -133,7 +155,8 @@ if (
   values.compare ||
   values['b-node-flags'] !== undefined ||
   values['b-args'] !== undefined ||
-  values['b-node'] !== undefined
+  values['b-node'] !== undefined ||
+  values['b-env'] !== undefined
 ) {
   subjects.push({
     name: 'B',
@@ -142,6 +165,7 @@ if (
     node: values['b-node'] ?? process.execPath,
     nodeFlags: values['b-node-flags'] ?? '',
     args: values['b-args'] ?? '',
+    env: envOf(values['b-env'] ?? ''),
     asImage: false,
   });
 }
@@ -161,9 +185,9 @@ if (!metricsPeer) console.log(`Prometheus: ${PROMETHEUS} not found; scrape rows 
 /** The node flags and environment of `subject` running `sidecar` (the image's own with --as-image, then its own). */
 function launchOf(subject, sidecar) {
   const own = subject.nodeFlags.split(' ').filter(Boolean);
-  if (!subject.asImage) return { flags: own, env: { PATH: process.env.PATH } };
+  if (!subject.asImage) return { flags: own, env: { PATH: process.env.PATH, ...subject.env } };
   const image = imageLaunch(sidecar);
-  return { flags: [...image.flags, ...own], env: { PATH: process.env.PATH, ...image.env } };
+  return { flags: [...image.flags, ...own], env: { PATH: process.env.PATH, ...image.env, ...subject.env } };
 }
 
 // ---------- /proc ----------
@@ -595,11 +619,20 @@ console.log(
 );
 console.log(`Command: node bench/side-by-side/run.mjs ${process.argv.slice(2).join(' ')}`);
 for (const s of subjects) {
-  if (s.nodeFlags || s.args || s.root !== root || s.node !== process.execPath)
-    console.log(`subject ${s.name}: ${s.root} node ${s.node} node flags '${s.nodeFlags}' args '${s.args}'`);
+  if (
+    s.nodeFlags ||
+    s.args ||
+    s.root !== root ||
+    s.node !== process.execPath ||
+    Object.keys(s.env).length > 0
+  )
+    console.log(
+      `subject ${s.name}: ${s.root} node ${s.node} node flags '${s.nodeFlags}' args '${s.args}' env ${JSON.stringify(s.env)}`,
+    );
   if (s.asImage)
     for (const sidecar of ['log-sidecar', 'metrics-sidecar']) {
-      const { flags, env } = launchOf(s, sidecar);
+      const { flags, env: withPath } = launchOf(s, sidecar);
+      const { PATH: _path, ...env } = withPath;
       console.log(
         `subject ${s.name} as the image runs ${sidecar}: node flags '${flags.join(' ')}' env ${JSON.stringify(env)}`,
       );

@@ -143,11 +143,8 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     });
     const view = await pid1Of(container.id);
     expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
-    // Its own node flag, which NODE_OPTIONS would refuse: given by the image's ENTRYPOINT.
-    expect(view.cmdline).toEqual([
-      ...['/nodejs/bin/node', '--no-memory-reducer', '/app/dist/main.js'],
-      ...spec.args!,
-    ]);
+    // The image's ENTRYPOINT runs the bundle, then the manifest's args.
+    expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
     const port = spec.ports![0]!.containerPort;
     const body = await waitFor(
       'the target series on the metrics port',
