@@ -46,6 +46,7 @@ const ALL_ROWS = [
   'scrape-15s',
   'scrape-1s',
   'scrape-300ms',
+  'serve',
 ];
 const { values } = parseArgs({
   options: {
@@ -65,6 +66,7 @@ const { values } = parseArgs({
     'scrapes-15s': { type: 'string', default: '5' },
     'scrapes-1s': { type: 'string', default: '30' },
     'scrapes-300ms': { type: 'string', default: '30' },
+    'serve-seconds': { type: 'string', default: '5' },
   },
 });
 const REPS = Number(values.reps);
@@ -555,6 +557,119 @@ async function scrapeRun(subject, interval, scrapes, warm = 2) {
   return result;
 }
 
+/**
+ * Serving the 10,000-series body to `wrk -t1 -c10` (text, no gzip, as the issue's row): ours after its
+ * first scrape of the target, a plain `node:http` server answering the same bytes from memory (the
+ * ceiling for a Node server), and Prometheus' `/federate` of the same series (what a user would put in
+ * front of an app to re-serve it).
+ */
+const PLAIN_SERVER = `
+const { createServer } = require('node:http');
+const { readFileSync } = require('node:fs');
+const body = readFileSync(process.argv[1]);
+const server = createServer((req, res) => {
+  res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': body.length });
+  res.end(body);
+});
+server.keepAliveTimeout = 60000;
+server.listen(Number(process.argv[2]), '127.0.0.1');`;
+const plainPeer = { name: 'plain-node', kind: 'plain' };
+
+async function serveRun(subject) {
+  const dir = mkdtempSync(join(tmpdir(), 'sbs-serve-'));
+  const port = await freePort();
+  const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
+  let child;
+  let path = '/metrics';
+  if (subject.kind === 'ours' || subject.kind === 'plain') {
+    // The plain server answers exactly what ours serves as text, taken from a sidecar of this checkout.
+    if (subject.kind === 'plain' && !serveRun.body) await serveRun({ ...subjects[0], probeOnly: true });
+    if (subject.kind === 'plain') writeFileSync(join(dir, 'body.txt'), serveRun.body);
+    // The plain server runs on ours' node binary, so that the ceiling is the same Node's.
+    const launch =
+      subject.kind === 'plain'
+        ? { flags: [], env: { PATH: process.env.PATH } }
+        : launchOf(subject, 'metrics-sidecar');
+    child = track(
+      spawn(
+        subject.kind === 'plain' ? subjects[0].node : subject.node,
+        subject.kind === 'plain'
+          ? ['-e', PLAIN_SERVER, join(dir, 'body.txt'), String(port)]
+          : [
+              ...launch.flags,
+              join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
+              '--listen',
+              `127.0.0.1:${port}`,
+              '--target',
+              `app=${targetUrl}`,
+              '--log-level',
+              'warn',
+              ...subject.args.split(' ').filter(Boolean),
+            ],
+        { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
+      ),
+    );
+  } else {
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 15s',
+        'scrape_configs:',
+        '  - job_name: app',
+        `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
+        '',
+      ].join('\n'),
+    );
+    child = track(
+      spawn(
+        PROMETHEUS,
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--log.level=warn',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore'] },
+      ),
+    );
+    path = `/federate?match%5B%5D=${encodeURIComponent('{job="app"}')}`;
+  }
+  const url = `http://127.0.0.1:${port}${path}`;
+  let body;
+  const end = Date.now() + 120_000;
+  for (;;) {
+    const r = await get(url, {}).catch(() => undefined);
+    // Ready once the target's series are in what it serves (Prometheus: after its first scrape).
+    if (r?.status === 200 && r.body.includes('worker="worker-1499"')) {
+      body = r.body;
+      break;
+    }
+    if (Date.now() > end) throw new Error(`${subject.name} did not serve the target's series`);
+    await sleep(200);
+  }
+  if (subject.probeOnly) {
+    serveRun.body = body;
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  const cpu0 = cpuSeconds(child.pid);
+  const wrk = spawnSync('wrk', ['-t1', '-c10', `-d${values['serve-seconds']}s`, url], { encoding: 'utf8' });
+  const cpu = cpuSeconds(child.pid) - cpu0;
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout ?? '');
+  if (!rps) throw new Error(`wrk against ${subject.name} printed no rate: ${wrk.stderr || wrk.error}`);
+  const result = {
+    requestsPerSecond: Number(rps[1]),
+    bodyKiB: body.length / 1024,
+    cpuMsPerRequest: (cpu * 1000) / (Number(rps[1]) * Number(values['serve-seconds'])),
+    rssMiB: rssMiB(child.pid),
+  };
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}
+
 // ---------- driver ----------
 const LOG_ROWS = {
   'http-json': { what: 'file -> HTTP, JSON parsed', opts: { format: 'json', sink: 'http' } },
@@ -601,6 +716,12 @@ function rowRunner(row) {
       who: [...subjects, ...(logPeer ? [logPeer] : [])],
       run: (s) => liveRun(s, row.slice(5)),
     };
+  if (row === 'serve')
+    return {
+      what: 'serve the 10,000-series body (text), wrk -t1 -c10',
+      who: [...subjects, plainPeer, ...(metricsPeer ? [metricsPeer] : [])],
+      run: serveRun,
+    };
   const interval = row.slice('scrape-'.length);
   return {
     what: `scrape 10,000 series every ${interval}`,
@@ -610,9 +731,9 @@ function rowRunner(row) {
 }
 
 const fmt = (k, v) =>
-  k === 'linesPerSecond' || k === 'requests'
+  k === 'linesPerSecond' || k === 'requests' || k === 'requestsPerSecond'
     ? Math.round(v).toLocaleString('en-US')
-    : v.toFixed(k === 'bytesPerLine' ? 0 : k === 'cpuPercent' ? 2 : 1);
+    : v.toFixed(k === 'bytesPerLine' ? 0 : k === 'cpuPercent' ? 2 : k === 'cpuMsPerRequest' ? 3 : 1);
 
 console.log(
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
@@ -638,7 +759,7 @@ for (const s of subjects) {
       );
     }
 }
-if (ROWS.some((r) => r.startsWith('scrape-'))) await startTarget();
+if (ROWS.some((r) => r.startsWith('scrape-') || r === 'serve')) await startTarget();
 const summary = [];
 for (const row of ROWS) {
   const { what, who, run } = rowRunner(row);
