@@ -2,6 +2,7 @@
 // dropped, no-new-privileges, its args, env and mounted ConfigMap), in a Pod of its own: it answers
 // its probes, does its job, logs JSON on stderr (the sidecars), and exits 0 on `docker stop` within
 // the grace period.
+import { readFileSync } from 'node:fs';
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient, ContainerPod, httpGet, type RenderedPod } from '../../packages/pod-runner/src/index.js';
@@ -56,6 +57,27 @@ async function start(repository: string, before?: (pod: ContainerPod) => Promise
   return { pod, container, spec, lines };
 }
 
+/** PID 1's environment, read from the host's /proc: what the process really runs with. */
+async function environOf(id: string): Promise<Record<string, string>> {
+  const pid = await dockerRun(['inspect', '--format', '{{.State.Pid}}', id]);
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/** The manifest's node and malloc settings reach PID 1 (they bound its memory; docs/benchmarks.md). */
+async function expectProcessTunables(id: string, spec: RenderedPod['spec']['containers'][number]) {
+  const environ = await environOf(id);
+  const manifest = Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value]));
+  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_']) {
+    expect(manifest[name], name).toBeDefined();
+    expect(environ[name], name).toBe(manifest[name]);
+  }
+}
+
 /** `docker stop` with the Pod's grace period: the container must exit 0 by itself, before any SIGKILL. */
 async function dockerStop(id: string, graceSeconds: number) {
   await dockerRun(['stop', '--time', String(graceSeconds), id]);
@@ -86,6 +108,7 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
     // The image's ENTRYPOINT runs the bundle, then the manifest's args.
     expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
+    await expectProcessTunables(container.id, spec);
     // No shell in the runtime image.
     await expect(dockerRun(['exec', container.id, '/bin/sh', '-c', 'true'])).rejects.toThrow();
     const health = spec.livenessProbe!.httpGet!;
@@ -145,6 +168,7 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
     // The image's ENTRYPOINT runs the bundle, then the manifest's args.
     expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
+    await expectProcessTunables(container.id, spec);
     const port = spec.ports![0]!.containerPort;
     const body = await waitFor(
       'the target series on the metrics port',
