@@ -5,8 +5,8 @@
 // from dist/); the bundle replaces only tsc's dist/main.js, which is what the tests, the Pod runner and
 // the images start.
 //
-// Why: a sidecar resolved and loaded ~170 module files at start; one file is ready 15-40 % sooner and idles
-// 1-4 MiB lower (docs/benchmarks.md, "process level: wt/proc").
+// Why: a sidecar resolved and loaded ~170 module files at start; one file is ready up to 40 % sooner and idles
+// 0.5-3 MiB lower (docs/benchmarks.md, "process level: wt/proc").
 // `yaml` stays outside: the config loader requires it lazily, only when a config file is given, so a
 // flags-only sidecar never loads it (the image copies it beside the bundle).
 // The build fails if a test or testing module would be in the bundle, or if it would import anything
