@@ -10,6 +10,8 @@
 // FILE defaults to bench/.data/lines-2000000.log (bench/side-by-side/run.mjs makes it). The receiver runs
 // in this process, so in a container both share the memory limit (320m: V8's sizing is the same as at
 // 192m, both clamp to its minimum). Prints lines/s, CPU s and VmHWM of the sidecar. Build first.
+// COLD_PEAK_ARGS: more sidecar options (e.g. '--buffer-max-bytes 5MiB'). MALLOC_*, UV_THREADPOOL_SIZE and PEAK_SNAPSHOT_FILE are passed on to the sidecar when set; where its
+// memory is at the peak: '--import=<abs path>/bench/log-sidecar-http/peak-snapshot.mjs' in the flags.
 import { spawn } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -44,9 +46,18 @@ const child = spawn(
     ...['--path', file, '--checkpoint-dir', join(dir, 'ckpt'), '--listen', '127.0.0.1:0'],
     ...['--format', 'raw', '--log-level', 'warn', '--sink', 'http', '--sink-gzip', 'false'],
     ...['--sink-url', `http://127.0.0.1:${server.address().port}/`],
+    ...(process.env.COLD_PEAK_ARGS ?? '').split(' ').filter(Boolean),
   ],
-  { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+  { stdio: ['ignore', 'ignore', 'inherit'], env: childEnv() },
 );
+/** PATH, and the allocator/thread-pool variables when set (to measure what they do). */
+function childEnv() {
+  const env = { PATH: process.env.PATH };
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(MALLOC_|UV_THREADPOOL_SIZE$|PEAK_SNAPSHOT_FILE$)/.test(name)) env[name] = value;
+  }
+  return env;
+}
 const status = () => readFileSync(`/proc/${child.pid}/status`, 'utf8');
 const cpu = () => {
   const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -59,6 +70,7 @@ console.log(
   JSON.stringify({
     node: process.version,
     flags: flags.join(' '),
+    pid: child.pid,
     delivered: lines === total,
     linesPerSecond: Math.round(total / seconds),
     cpuSeconds: cpu(),

@@ -75,9 +75,13 @@ const lifecycle = new Lifecycle({
 });
 lifecycle.installProcessHandlers(process);
 
-const sinks = await createSinks(config, { stdout: process.stdout, logger, env: process.env }).catch(
-  (error: unknown) => exitOnConfigError('log-sidecar', error, process),
-);
+const sinks = await createSinks(config, {
+  stdout: process.stdout,
+  // process.stdout hands each chunk to the OS before its callback and keeps no reference after it.
+  reuseStdoutBuffers: true,
+  logger,
+  env: process.env,
+}).catch((error: unknown) => exitOnConfigError('log-sidecar', error, process));
 // Labels land on every record: say which were taken from where (an unrelated CONTAINER_NAME in a shell
 // would otherwise be a silent surprise).
 logger.info({ labels: labelSourcesOf(config, process.env) }, 'Labels added to every record.');

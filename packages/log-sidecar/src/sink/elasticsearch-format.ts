@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import type { BufferPool } from './buffer-pool.js';
 import { jsonString } from './json-string.js';
 import { RecordLineEncoder } from './record-line-encoder.js';
 import type { SendResult } from './sink.js';
@@ -27,8 +28,8 @@ export class ElasticsearchFormat implements WireFormat {
 
   constructor(private readonly options: ElasticsearchFormatOptions) {}
 
-  encode(records: readonly LogRecord[]): Buffer {
-    return this.encoder.bytes(records, this.action);
+  encode(records: readonly LogRecord[], pool?: BufferPool): Buffer {
+    return this.encoder.bytes(records, this.action, pool);
   }
 
   private readonly action = (record: LogRecord): string =>

@@ -5,6 +5,7 @@ import { gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
 import { describeTransportError, parseRetryAfter } from '@agent-sidecars/shared';
 import { classifyStatus } from '../delivery/retry-policy.js';
 import type { LogRecord } from '../record.js';
+import { BufferPool } from './buffer-pool.js';
 import { CredentialFile, redact } from './credential-file.js';
 import type { SendResult, Sink } from './sink.js';
 import type { WireFormat } from './wire-format.js';
@@ -30,6 +31,9 @@ export interface HttpSinkOptions {
   readonly connections: number;
 }
 
+/** A body larger than this is not kept for the next batch (a few batches of `--batch-max-bytes`). */
+const POOLED_BODY_MAX_BYTES = 64 * 1024 * 1024;
+
 /** How much of an error answer's body goes into the reason (and so into the log line). */
 const ERROR_BODY_LIMIT = 512;
 
@@ -48,9 +52,13 @@ export class HttpSink implements Sink {
   private readonly baseHeaders: Record<string, string>;
   private readonly credential: CredentialFile | undefined;
   private readonly headerFiles: readonly (readonly [string, CredentialFile])[];
+  /** Uncompressed bodies, used again once their request is over (see BufferPool for why). */
+  private readonly bodies: BufferPool;
 
   constructor(private readonly options: HttpSinkOptions) {
     this.name = options.name;
+    // One body per request in flight and one being encoded.
+    this.bodies = new BufferPool(Math.max(1, options.connections) + 1, POOLED_BODY_MAX_BYTES);
     const url = options.url;
     this.path = `${url.pathname}${url.search}`;
     this.origin = url;
@@ -106,17 +114,25 @@ export class HttpSink implements Sink {
       headers[name] = value.authorization;
       secrets.push(value.secret);
     }
-    const encoded = this.options.format.encode(records);
-    const body = this.options.gzip
-      ? await gzip(encoded, { level: zlibConstants.Z_BEST_SPEED })
-      : typeof encoded === 'string'
-        ? Buffer.from(encoded, 'utf8')
-        : encoded;
+    const encoded = this.options.format.encode(records, this.bodies);
+    let body: Buffer;
+    // The pooled buffer that goes on the wire as it is, given back once the request is over.
+    let pooled: Buffer | undefined;
+    if (this.options.gzip) {
+      body = await gzip(encoded, { level: zlibConstants.Z_BEST_SPEED });
+      // zlib has read all of it once the promise resolves.
+      if (typeof encoded !== 'string') this.bodies.give(encoded);
+    } else if (typeof encoded === 'string') {
+      body = Buffer.from(encoded, 'utf8');
+    } else {
+      body = encoded;
+      pooled = encoded;
+    }
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs);
     const combined = AbortSignal.any([signal, timeout]);
     try {
       headers['content-length'] = String(body.length);
-      const response = await this.post(headers, body, combined);
+      const response = await this.post(headers, body, combined, pooled);
       const status = response.statusCode ?? 0;
       const kind = classifyStatus(status);
       if (kind === 'delivered') {
@@ -159,10 +175,21 @@ export class HttpSink implements Sink {
   async close(): Promise<void> {
     // Called once no request is in flight: only idle keep-alive sockets are left.
     this.agent.destroy();
+    this.bodies.clear();
   }
 
-  /** One POST; resolves with the response once its headers are in (the body is read by the caller). */
-  private post(headers: Record<string, string>, body: Buffer, signal: AbortSignal): Promise<IncomingMessage> {
+  /**
+   * One POST; resolves with the response once its headers are in (the body is read by the caller).
+   * `pooled` (the body) goes back to the pool when the request closes after every byte of it was handed
+   * to the socket; a request that ended otherwise (aborted, socket error mid-write) leaves it to the
+   * garbage collector, so a write still queued can never see its bytes change.
+   */
+  private post(
+    headers: Record<string, string>,
+    body: Buffer,
+    signal: AbortSignal,
+    pooled: Buffer | undefined,
+  ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = this.request(
         {
@@ -178,6 +205,11 @@ export class HttpSink implements Sink {
         resolve,
       );
       req.on('error', reject);
+      if (pooled !== undefined) {
+        req.once('close', () => {
+          if (req.writableFinished) this.bodies.give(pooled);
+        });
+      }
       req.end(body);
     });
   }

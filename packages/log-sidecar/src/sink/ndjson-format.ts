@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import type { BufferPool } from './buffer-pool.js';
 import { RecordLineEncoder } from './record-line-encoder.js';
 import type { WireFormat } from './wire-format.js';
 
@@ -8,7 +9,7 @@ export class NdjsonFormat implements WireFormat {
   readonly contentType = 'application/x-ndjson';
   private readonly encoder = new RecordLineEncoder();
 
-  encode(records: readonly LogRecord[]): Buffer {
-    return this.encoder.bytes(records);
+  encode(records: readonly LogRecord[], pool?: BufferPool): Buffer {
+    return this.encoder.bytes(records, undefined, pool);
   }
 }

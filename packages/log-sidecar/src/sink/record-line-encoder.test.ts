@@ -4,6 +4,7 @@ import { randomBytes, randomText } from '../../test/random-text.js';
 import { sampleRecords } from '../../test/sample-records.js';
 import type { LogRecord } from '../record.js';
 import { RecordBuilder } from '../record-builder.js';
+import { BufferPool } from './buffer-pool.js';
 import { RecordLineEncoder } from './record-line-encoder.js';
 
 const LABELS: Record<string, string>[] = [
@@ -73,8 +74,9 @@ function expectSameAsLines(
   reference: RecordLineEncoder,
   records: LogRecord[],
   before?: (record: LogRecord) => string,
+  pool?: BufferPool,
 ) {
-  const bytes = encoder.bytes(records, before);
+  const bytes = encoder.bytes(records, before, pool);
   const expected = Buffer.from(
     before === undefined
       ? reference.lines(records)
@@ -86,15 +88,23 @@ function expectSameAsLines(
     const want = expected.toString().split('\n');
     const at = want.findIndex((line, i) => line !== got[i]);
     expect(got[at]).toBe(want[at]);
+    // Bytes that differ but decode alike (invalid UTF-8 against U+FFFD) fail here.
+    expect(bytes.equals(expected)).toBe(true);
   }
   for (const line of bytes.toString('utf8').split('\n').slice(0, -1))
     expect(() => JSON.parse(line)).not.toThrow();
+  // Given back dirty: the next batch is written over what this one left.
+  pool?.give(bytes);
 }
 
 describe('RecordLineEncoder.bytes', () => {
-  it('writes the same bytes as lines() for random records of every kind (seeded)', () => {
+  it('writes the same bytes as lines() for random records of every kind (seeded), into reused buffers too', () => {
     const random = seededRandom(1616);
-    for (const options of [{}, { timeField: '@timestamp', includeId: false }]) {
+    // A small pool (one buffer, 64 KiB at most): batches reuse, outgrow and drop its buffers.
+    const pools = [undefined, new BufferPool(1, 64 * 1024), new BufferPool(3, 64 * 1024 * 1024)];
+    for (const [options, pool] of pools.flatMap((p) =>
+      [{}, { timeField: '@timestamp', includeId: false }].map((o) => [o, p] as const),
+    )) {
       // One encoder over many batches: its caches (second, path, file key, labels) carry across.
       const encoder = new RecordLineEncoder(options);
       for (let batch = 0; batch < 60; batch++) {
@@ -102,7 +112,7 @@ describe('RecordLineEncoder.bytes', () => {
         // Elasticsearch writes an action line before each record's.
         const before =
           batch % 2 === 0 ? undefined : (record: LogRecord) => `{"_id":${JSON.stringify(record.id)}}\n`;
-        expectSameAsLines(encoder, new RecordLineEncoder(options), records, before);
+        expectSameAsLines(encoder, new RecordLineEncoder(options), records, before, pool);
       }
     }
   });
@@ -145,5 +155,11 @@ describe('RecordLineEncoder.bytes', () => {
       builder.build({ fileKey: 'k', path: '/p' }, '\u0001"'.repeat(40_000 + n), n, n + 1, false, 1),
     );
     expectSameAsLines(new RecordLineEncoder(), new RecordLineEncoder(), records);
+    // Into a pooled buffer that held other bytes, grown (and the smaller one given back) on the way.
+    const pool = new BufferPool(2, 1 << 30);
+    const dirty = pool.take(300_000).fill(0x41);
+    pool.give(dirty);
+    expectSameAsLines(new RecordLineEncoder(), new RecordLineEncoder(), records, undefined, pool);
+    expectSameAsLines(new RecordLineEncoder(), new RecordLineEncoder(), records.slice(2), undefined, pool);
   });
 });

@@ -19,6 +19,8 @@ import type { WireFormat } from './wire-format.js';
 export interface SinkDeps {
   /** process.stdout in the binary. */
   readonly stdout: Writable;
+  /** True when `stdout` keeps no chunk after its write callback (process.stdout): see StdoutSinkOptions. */
+  readonly reuseStdoutBuffers?: boolean;
   readonly logger: Logger;
   /** The process environment, for the Downward API resource attributes of OTLP. */
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -39,7 +41,13 @@ export async function createSinks(
 }
 
 export async function createSink(spec: SinkSpec, deps: SinkDeps, maxInFlight = 2): Promise<Sink> {
-  if (spec.kind === 'stdout') return new StdoutSink({ stream: deps.stdout, name: spec.name });
+  if (spec.kind === 'stdout') {
+    return new StdoutSink({
+      stream: deps.stdout,
+      name: spec.name,
+      reuseBuffers: deps.reuseStdoutBuffers ?? false,
+    });
+  }
   // The HTTP client modules (node:http, node:https, zlib) are loaded only when an HTTP sink is configured.
   const { HttpSink } = await import('./http-sink.js');
   return new HttpSink({

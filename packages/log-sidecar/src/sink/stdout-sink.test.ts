@@ -3,7 +3,10 @@ import { waitFor } from '@agent-sidecars/shared/testing';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_ERROR_TIME, fixtureRecords, tracebackFixture } from '../../test/traceback-fixtures.js';
 import type { LogRecord } from '../record.js';
+import { RecordLineEncoder } from './record-line-encoder.js';
 import { StdoutSink } from './stdout-sink.js';
+
+const never = new AbortController().signal;
 
 function record(n: number, overrides: Partial<LogRecord> = {}): LogRecord {
   return {
@@ -111,5 +114,50 @@ describe('StdoutSink', () => {
     stream.on('error', () => {});
     const result = await new StdoutSink({ stream }).send([record(0)], new AbortController().signal);
     expect(result).toMatchObject({ outcome: 'retryable', reason: expect.stringContaining('EPIPE') });
+  });
+});
+
+describe('StdoutSink reusing its batch buffers', () => {
+  /** Like a pipe to a slow reader: a chunk's bytes are taken a moment after write() returned. */
+  class LateCopy extends Writable {
+    readonly taken: Buffer[] = [];
+    readonly memories: ArrayBufferLike[] = [];
+    override _write(chunk: Buffer, _encoding: string, done: (error?: Error | null) => void): void {
+      this.memories.push(chunk.buffer);
+      setTimeout(() => {
+        this.taken.push(Buffer.from(chunk));
+        done();
+      }, 2);
+    }
+  }
+
+  const batch = (n: number): LogRecord[] =>
+    Array.from({ length: 300 + ((n * 7) % 5) * 50 }, (_, i) => ({
+      id: `k-${i}`,
+      fileKey: 'k',
+      path: '/var/log/app.log',
+      offset: i * 10,
+      endOffset: i * 10 + 10,
+      time: Date.UTC(2025, 0, 2, 3, 4, 5, n),
+      message: `batch ${n} line ${i} ${'y'.repeat(i % 40)} "é"`,
+      fields: undefined,
+      labels: {},
+      truncated: false,
+      readAt: 0,
+      bytes: 10,
+    }));
+
+  it('writes every batch byte for byte, batches in flight at once, while memory is used again', async () => {
+    const stream = new LateCopy({ highWaterMark: 1 << 30 });
+    const sink = new StdoutSink({ stream, reuseBuffers: true });
+    const batches = Array.from({ length: 12 }, (_, n) => batch(n));
+    // Three at a time: later writes queue behind the one whose bytes are not taken yet.
+    for (let n = 0; n < batches.length; n += 3) {
+      const results = await Promise.all(batches.slice(n, n + 3).map((b) => sink.send(b, never)));
+      for (const result of results) expect(result.outcome).toBe('delivered');
+    }
+    const expected = batches.map((b) => new RecordLineEncoder().bytes(b).toString('utf8'));
+    expect(stream.taken.map((b) => b.toString('utf8'))).toEqual(expected);
+    expect(new Set(stream.memories).size).toBeLessThan(stream.memories.length);
   });
 });

@@ -1,4 +1,5 @@
 import type { LogRecord } from '../record.js';
+import type { BufferPool } from './buffer-pool.js';
 import type { SendResult } from './sink.js';
 
 /**
@@ -8,8 +9,11 @@ import type { SendResult } from './sink.js';
 export interface WireFormat {
   readonly name: string;
   readonly contentType: string;
-  /** The request body, uncompressed (a Buffer when the format encodes straight to UTF-8). */
-  encode(records: readonly LogRecord[]): string | Buffer;
+  /**
+   * The request body, uncompressed (a Buffer when the format encodes straight to UTF-8). A format that
+   * encodes into a buffer may take it from `pool`; the sink gives it back once the request is done with it.
+   */
+  encode(records: readonly LogRecord[], pool?: BufferPool): string | Buffer;
   /**
    * Reads a 2xx answer's body. Absent when a 2xx always means every record was taken (the body is then
    * discarded unread).
