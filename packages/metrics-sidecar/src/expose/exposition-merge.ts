@@ -39,8 +39,8 @@ export interface MergedExposition {
 interface MergingFamily {
   readonly first: MetricFamily;
   readonly source: string;
-  samples: Sample[] | readonly Sample[];
-  shared: boolean;
+  /** The samples once a second source adds to the family; until then `first`'s (not read: a parsed family makes them on first use). */
+  samples: Sample[] | undefined;
   /** Series keys of `samples`, built only once a second source adds to the family. */
   keys: Map<string, string> | undefined;
 }
@@ -92,8 +92,7 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
         const merging: MergingFamily = {
           first: family,
           source: source.name,
-          samples: family.samples,
-          shared: true,
+          samples: undefined,
           keys: undefined,
         };
         byName.set(family.name, merging);
@@ -103,14 +102,11 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
       }
       if (existing.keys === undefined) {
         existing.keys = new Map();
-        for (const sample of existing.samples)
+        for (const sample of existing.first.samples)
           existing.keys.set(seriesKey(seriesOf(sample)), existing.source);
       }
-      if (existing.shared) {
-        existing.samples = existing.samples.slice();
-        existing.shared = false;
-      }
-      const samples = existing.samples as Sample[];
+      existing.samples ??= existing.first.samples.slice();
+      const samples = existing.samples;
       for (const sample of family.samples) {
         const key = seriesKey(seriesOf(sample));
         const owner = existing.keys.get(key);
@@ -131,7 +127,7 @@ export function mergeSources(sources: readonly MergeSource[]): MergedExposition 
   }
 
   const families = order.map((merging) =>
-    merging.samples === merging.first.samples
+    merging.samples === undefined
       ? merging.first
       : Object.freeze({ ...merging.first, samples: Object.freeze(merging.samples) }),
   );

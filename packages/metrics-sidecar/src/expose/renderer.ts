@@ -1,3 +1,4 @@
+import { type SampleStore, sampleRangeOf } from '../scrape/sample-store.js';
 import type { MetricFamily, MetricType, Sample } from '../scrape/snapshot.js';
 import { BodyWriter, StringSink, type TextSink } from './body-writer.js';
 
@@ -48,11 +49,21 @@ function writeText(families: readonly MetricFamily[], out: TextSink): void {
     if (family.help !== undefined) out.line(`# HELP ${name} ${escapeTextHelp(family.help)}`);
     out.line(`# TYPE ${name} ${family.legacyCounter ? 'counter' : TEXT_TYPE[family.type]}`);
     const split = family.legacyCounter ? undefined : SPLIT_SUFFIXES[family.type];
-    if (split === undefined) {
+    const splitNames = split?.map((suffix) => family.name + suffix);
+    const range = sampleRangeOf(family);
+    if (
+      range !== undefined &&
+      (splitNames === undefined || !hasName(range.store, range.first, range.count, splitNames))
+    ) {
+      // As parsed, nothing split off: runs of the scraped lines, written as spans of the body.
+      const store = range.store;
+      store.appendRuns(range.first, range.first + range.count, out, (k) => textTrailer(store, k, out));
+      continue;
+    }
+    if (split === undefined || splitNames === undefined) {
       for (const sample of family.samples) textLine(sample, out);
       continue;
     }
-    const splitNames = split.map((suffix) => family.name + suffix);
     const aside: Sample[][] = split.map(() => []);
     for (const sample of family.samples) {
       const index = sample.name.length > family.name.length ? splitNames.indexOf(sample.name) : -1;
@@ -99,6 +110,12 @@ function writeOpenMetrics(families: readonly MetricFamily[], out: TextSink): voi
     out.line(`# TYPE ${name} ${type}`);
     if (family.help !== undefined) out.line(`# HELP ${name} ${escapeOpenMetricsHelp(family.help)}`);
     if (family.unit !== undefined) out.line(`# UNIT ${name} ${family.unit}`);
+    const range = sampleRangeOf(family);
+    if (range !== undefined) {
+      const store = range.store;
+      store.appendRuns(range.first, range.first + range.count, out, (k) => openMetricsTrailer(store, k, out));
+      continue;
+    }
     for (const sample of family.samples) {
       if (sample.timestampMs === undefined && sample.exemplar === undefined) {
         out.line(sample.text);
@@ -112,11 +129,45 @@ function writeOpenMetrics(families: readonly MetricFamily[], out: TextSink): voi
   out.line('# EOF');
 }
 
+/** A sample with a timestamp or an exemplar, from the store, as OpenMetrics prints it. */
+function openMetricsTrailer(store: SampleStore, k: number, out: TextSink): void {
+  out.write(store.text(k));
+  const ts = store.timestampMs(k);
+  if (ts !== undefined) out.write(` ${ts / 1000}`);
+  out.line(store.exemplar(k) ?? '');
+}
+
+/** A sample with a timestamp or an exemplar, from the store, as text 0.0.4 prints it (no exemplar). */
+function textTrailer(store: SampleStore, k: number, out: TextSink): void {
+  const ts = store.timestampMs(k);
+  if (ts === undefined) {
+    out.line(store.text(k));
+    return;
+  }
+  out.write(store.text(k));
+  out.line(` ${integerText(ts)}`);
+}
+
+/** Whether one of the `count` samples from `first` is called one of `names`. */
+function hasName(store: SampleStore, first: number, count: number, names: readonly string[]): boolean {
+  for (let k = first; k < first + count; k++) if (names.includes(store.name(k))) return true;
+  return false;
+}
+
 /** About the size of either rendering, in bytes when ASCII: the writer's first capacity. */
 function sizeOf(families: readonly MetricFamily[]): number {
   let size = 64;
   for (const family of families) {
     size += 3 * family.name.length + (family.help?.length ?? 0) + 64;
+    const range = sampleRangeOf(family);
+    if (range !== undefined) {
+      const store = range.store;
+      for (let k = range.first; k < range.first + range.count; k++) {
+        size += store.textLength(k) + 1;
+        if (store.hasTrailer(k)) size += 20 + (store.exemplar(k)?.length ?? 0);
+      }
+      continue;
+    }
     for (const sample of family.samples) {
       size += sample.text.length + 1;
       if (sample.timestampMs !== undefined) size += 20;

@@ -1,5 +1,3 @@
-import type { Sample } from './snapshot.js';
-
 /**
  * The label sets (OpenMetrics' Metrics: a series' labels without `le`, `quantile` or a stateset's own
  * label) already seen in the family being parsed, by hash: a set that comes back after another one is
@@ -9,7 +7,8 @@ import type { Sample } from './snapshot.js';
 export class GroupTable {
   #hashes = new Int32Array(1024);
   #generations = new Int32Array(1024);
-  #samples: (Sample | undefined)[] = new Array(1024);
+  /** Per slot, the store index of the group's first sample. */
+  #samples = new Int32Array(1024);
   #generation = 1;
   #count = 0;
 
@@ -19,22 +18,22 @@ export class GroupTable {
     this.#count = 0;
   }
 
-  /** Forgets every group and the samples it holds (the body is parsed). */
+  /** Forgets every group (the body is parsed; the table holds sample indexes only, nothing of the body). */
   release(): void {
     this.reset();
-    this.#samples.fill(undefined);
   }
 
   /**
-   * Records the group of `sample` under `hash` unless a group with that hash whose first sample `same`
-   * accepts (given `context`, passed on rather than closed over: no closure per call) is there already; returns that earlier sample, or undefined when the group is new.
+   * Records the group of sample `sample` (an index) under `hash` unless a group with that hash whose first
+   * sample `same` accepts (given `context`, passed on rather than closed over: no closure per call) is
+   * there already; returns that earlier sample's index, or -1 when the group is new.
    */
   seen<C>(
     hash: number,
-    sample: Sample,
-    same: (earlier: Sample, sample: Sample, context: C) => boolean,
+    sample: number,
+    same: (earlier: number, sample: number, context: C) => boolean,
     context: C,
-  ): Sample | undefined {
+  ): number {
     if ((this.#count + 1) * 2 > this.#hashes.length) this.#grow();
     const hashes = this.#hashes;
     const generations = this.#generations;
@@ -42,14 +41,14 @@ export class GroupTable {
     const mask = hashes.length - 1;
     let slot = hash & mask;
     while (generations[slot] === generation) {
-      if (hashes[slot] === hash && same(this.#samples[slot]!, sample, context)) return this.#samples[slot];
+      if (hashes[slot] === hash && same(this.#samples[slot]!, sample, context)) return this.#samples[slot]!;
       slot = (slot + 1) & mask;
     }
     generations[slot] = generation;
     hashes[slot] = hash;
     this.#samples[slot] = sample;
     this.#count++;
-    return undefined;
+    return -1;
   }
 
   #grow(): void {
@@ -59,7 +58,7 @@ export class GroupTable {
     const size = oldHashes.length * 2;
     this.#hashes = new Int32Array(size);
     this.#generations = new Int32Array(size);
-    this.#samples = new Array(size);
+    this.#samples = new Int32Array(size);
     const mask = size - 1;
     for (let k = 0; k < oldHashes.length; k++) {
       if (oldGenerations[k] !== this.#generation) continue;
@@ -67,7 +66,7 @@ export class GroupTable {
       while (this.#generations[slot] === this.#generation) slot = (slot + 1) & mask;
       this.#generations[slot] = this.#generation;
       this.#hashes[slot] = oldHashes[k]!;
-      this.#samples[slot] = oldSamples[k];
+      this.#samples[slot] = oldSamples[k]!;
     }
   }
 }

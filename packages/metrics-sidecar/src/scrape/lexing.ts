@@ -121,24 +121,6 @@ export function equalAt(text: string, start: number, word: string): boolean {
   return true;
 }
 
-export const NO_CODES = new Uint16Array(0);
-
-/** The UTF-16 code units of `word`, for codesAt. */
-export function codesOf(word: string): Uint16Array {
-  const codes = new Uint16Array(word.length);
-  for (let k = 0; k < word.length; k++) codes[k] = word.charCodeAt(k);
-  return codes;
-}
-
-/**
- * Whether `text` has the word whose codes (codesOf) are `codes` at `start`: reading a typed array beats
- * charCodeAt on a word that is itself a slice of an earlier line.
- */
-export function codesAt(text: string, start: number, codes: Uint16Array): boolean {
-  for (let k = 0; k < codes.length; k++) if (text.charCodeAt(start + k) !== codes[k]) return false;
-  return true;
-}
-
 /** Index of the first space or tab from `start`, or the line's length. */
 export function tokenEnd(line: string, start: number): number {
   let end = start;

@@ -4,8 +4,6 @@ import { LabelLexer } from './label-lexer.js';
 import {
   canonicalFloat,
   clip,
-  codesAt,
-  codesOf,
   decimalKind,
   FNV_OFFSET,
   FNV_PRIME,
@@ -14,16 +12,15 @@ import {
   isNameChar,
   isNameStart,
   METRIC_NAME,
-  NO_CODES,
   numberAt,
   plainNumberAt,
   tokenEnd,
   unescapeHelp,
   VALUE_HINT,
 } from './lexing.js';
+import { SampleStore } from './sample-store.js';
 import { SeriesTable } from './series-table.js';
-import type { ExpositionFormat, MetricFamily, MetricType, Sample } from './snapshot.js';
-import { seriesOf } from './snapshot.js';
+import type { ExpositionFormat, MetricFamily, MetricType } from './snapshot.js';
 import { ALL_SUFFIXES, type FamilyBuilder, fits, SampleValidator } from './validation.js';
 
 /** How many series to size the table for: the expected count, within the limit and a sane bound. */
@@ -52,8 +49,29 @@ export abstract class LineParser implements ExpositionParser {
   protected sampleCount = 0;
   /** Index just past the separator found by the last successful `separator` call. */
   protected separatorEnd = 0;
+  /**
+   * Where the line being parsed starts in the string it is a slice of (`#segmentText`): a sample whose
+   * text is the line's own is stored as that span. A format that drops leading blanks adds their count.
+   */
+  protected lineOffset = 0;
+  #segmentText = '';
+  /** The store's id of `#segmentText`, or -1 until a sample is a span of it. */
+  #segmentId = -1;
   #sampleLimit = 0;
+  #store: SampleStore | undefined;
   readonly #series: SeriesTable;
+  /**
+   * What the lexer and the label rules made of each sample of the last valid body, by its index there
+   * (`#last`), and of this body so far (`#next`, swapped in when it ends valid): a sample whose series
+   * text, family and type are those of the same sample of the last body gets them from there instead of
+   * lexing its labels again (Prometheus' scrape cache does this by series text; here by position, so
+   * nothing is hashed or looked up). `#lastStore` holds the last body's texts to compare with; it is the
+   * store of the snapshot being served.
+   */
+  #last = new LabelsOfSamples(0);
+  #next = new LabelsOfSamples(0);
+  #lastStore: SampleStore | undefined;
+  #lastCount = 0;
   #current: FamilyBuilder | undefined;
   #pending = '';
   #ended = false;
@@ -64,6 +82,23 @@ export abstract class LineParser implements ExpositionParser {
     this.validator = new SampleValidator(om, this.labels, fail, () => this.lineNo);
     this.#sampleLimit = options.sampleLimit;
     this.#series = new SeriesTable(expectedSize(options));
+    this.#begin(expectedSize(options));
+  }
+
+  /** A new store for the next body's samples (the last one belongs to its snapshot now). */
+  #begin(expected: number): void {
+    const store = new SampleStore(expected);
+    this.#store = store;
+    this.#series.reset(expected, store);
+    this.#next.reserve(expected);
+    this.validator.begin(store);
+    this.#segmentText = '';
+    this.#segmentId = -1;
+  }
+
+  /** The samples of the body being parsed. */
+  protected get store(): SampleStore {
+    return this.#store!;
   }
 
   /**
@@ -74,8 +109,8 @@ export abstract class LineParser implements ExpositionParser {
    */
   reset(options: ExpositionParserOptions): void {
     this.#sampleLimit = options.sampleLimit;
-    this.#series.reset(expectedSize(options));
     this.validator.reset();
+    this.#begin(expectedSize(options));
     this.families.length = 0;
     this.byName.clear();
     this.lineNo = 0;
@@ -105,12 +140,18 @@ export abstract class LineParser implements ExpositionParser {
       const first = this.#pending + chunk.slice(0, newline);
       this.#pending = '';
       this.lineNo++;
+      this.#segment(first, 0);
       this.line(first, true);
       start = newline + 1;
       newline = chunk.indexOf('\n', start);
     }
+    if (newline !== -1) {
+      this.#segmentText = chunk;
+      this.#segmentId = -1;
+    }
     while (newline !== -1) {
       this.lineNo++;
+      this.lineOffset = start;
       this.line(chunk.slice(start, newline), true);
       start = newline + 1;
       newline = chunk.indexOf('\n', start);
@@ -118,11 +159,19 @@ export abstract class LineParser implements ExpositionParser {
     this.#pending = start === 0 ? chunk : chunk.slice(start);
   }
 
+  /** The next line is `text` from `offset` on (a string of its own, not the chunk). */
+  #segment(text: string, offset: number): void {
+    this.#segmentText = text;
+    this.#segmentId = -1;
+    this.lineOffset = offset;
+  }
+
   /** Parses the last line and checks the body as a whole; returns the families in body order. */
   end(): ParsedExposition {
     if (this.#ended) throw new Error('end called twice');
     if (this.#pending !== '') {
       this.lineNo++;
+      this.#segment(this.#pending, 0);
       this.line(this.#pending, false);
     }
     this.#pending = '';
@@ -130,8 +179,17 @@ export abstract class LineParser implements ExpositionParser {
     this.endOfBody();
     if (this.#current !== undefined) this.validator.endFamily(this.#current);
     const parsed = { format: this.format, families: this.finish(), sampleCount: this.sampleCount };
+    // The body is valid: the next one compares its series with this one's. A text body with a family
+    // served in text only (a problem, not an error) is not used: its label rules did not all hold.
+    const next = this.#next;
+    this.#next = this.#last;
+    this.#last = next;
+    this.#lastStore = this.#store;
+    this.#lastCount = this.families.some((family) => family.problem !== undefined) ? 0 : this.sampleCount;
     // Nothing of this body may stay reachable from the kept parser once its snapshot is replaced.
     this.#series.release();
+    this.#store = undefined;
+    this.#segmentText = '';
     this.families.length = 0;
     this.byName.clear();
     this.#current = undefined;
@@ -193,7 +251,7 @@ export abstract class LineParser implements ExpositionParser {
   #familyForMetadata(name: string, keyword: string): FamilyBuilder {
     const current = this.#current;
     if (current !== undefined && current.declaredName === name) {
-      if (current.samples.length > 0 && this.metadataAfterSamples(keyword)) {
+      if (current.count > 0 && this.metadataAfterSamples(keyword)) {
         this.fail(`${keyword} line for ${name} after its samples; metadata must come first`);
       }
       return current;
@@ -214,15 +272,17 @@ export abstract class LineParser implements ExpositionParser {
       typeLine: 0,
       help: undefined,
       unit: undefined,
-      samples: [],
+      first: -1,
+      count: 0,
       lastName: '',
       lastSuffix: '',
       lastNameHash: 0,
-      lastNameCodes: NO_CODES,
       names: [],
       nameSuffixes: [],
-      nameCodes: [],
+      nameIds: [],
+      lastNameId: -1,
       problem: undefined,
+      key: '',
     };
     this.families.push(family);
     this.byName.set(name, family);
@@ -245,7 +305,7 @@ export abstract class LineParser implements ExpositionParser {
         if (names[k] === name) {
           current.lastName = names[k]!;
           current.lastSuffix = current.nameSuffixes[k]!;
-          current.lastNameCodes = current.nameCodes[k]!;
+          current.lastNameId = current.nameIds[k]!;
           return current;
         }
       }
@@ -276,29 +336,30 @@ export abstract class LineParser implements ExpositionParser {
   #useName(family: FamilyBuilder, name: string): FamilyBuilder {
     const base = family.declaredName.length;
     const suffix = name.length === base ? '' : name.slice(base);
-    const codes = codesOf(name);
+    const id = this.#store!.addName(name);
     family.names.push(name);
     family.nameSuffixes.push(suffix);
-    family.nameCodes.push(codes);
+    family.nameIds.push(id);
     family.lastName = name;
     family.lastSuffix = suffix;
-    family.lastNameCodes = codes;
+    family.lastNameId = id;
     return family;
   }
 
   protected sample(line: string): void {
     const length = line.length;
-    // Most samples have the previous sample's name: the line is compared with it in place (one pass, no
-    // slice, the name's hash kept from then). Otherwise the name is hashed, sliced and looked up.
+    // Most samples have the previous sample's name: a slice of the line is compared with it by === (a
+    // native comparison, cheaper than a charCodeAt loop), the name's hash kept from then. Otherwise the
+    // name is hashed, sliced and looked up.
     const current = this.#current;
     let family: FamilyBuilder;
     let hash: number;
     let i: number;
-    const last = current === undefined ? NO_CODES : current.lastNameCodes;
+    const last = current === undefined ? '' : current.lastName;
     if (
       current !== undefined &&
       last.length > 0 &&
-      codesAt(line, 0, last) &&
+      line.slice(0, last.length) === last &&
       !isNameChar(line.charCodeAt(last.length))
     ) {
       family = current;
@@ -325,8 +386,18 @@ export abstract class LineParser implements ExpositionParser {
     let series: string | undefined;
     let seriesEnd = i;
     let labelCount = 0;
-    if (!this.strictSpacing && line.charCodeAt(i) !== 123) i = this.beforeLabels(line, i);
-    if (line.charCodeAt(i) === 123 /* { */) {
+    // This sample's index, in this body's store and in the last body's.
+    const index = this.sampleCount;
+    if (family.key === '') family.key = `${family.type} ${family.declaredName}`;
+    const seen = this.#seenSeries(family, line, index);
+    if (seen > 0) {
+      seriesEnd = seen;
+      hash = this.#last.hash[index]!;
+      i = seen;
+    } else if (!this.strictSpacing && line.charCodeAt(i) !== 123) i = this.beforeLabels(line, i);
+    if (seen > 0) {
+      // Labels as in the last body (below: their rules' outcome too).
+    } else if (line.charCodeAt(i) === 123 /* { */) {
       const labels = this.labels;
       labelCount = labels.scan(line, i, false);
       if (!labels.canonical || i !== seriesEnd) series = name + labels.render(line, labelCount, false);
@@ -359,7 +430,21 @@ export abstract class LineParser implements ExpositionParser {
     const plain = series === undefined && valueStart === seriesEnd + 1 && rewritten === undefined;
     i = valueEnd;
     // Before an exemplar's labels overwrite the scratch labels.
-    this.validator.check(family, name, line, value, labelCount);
+    const validator = this.validator;
+    if (seen > 0) {
+      const last = this.#last;
+      validator.checkWithLabelsOf(family, name, value, last.groupHash[index]!, last.le[index]!);
+    } else {
+      validator.check(family, name, line, value, labelCount);
+    }
+    // Only a series with labels that is the line's own text is looked up in the next body.
+    this.#next.set(
+      index,
+      series === undefined && line.charCodeAt(seriesEnd - 1) === 125 /* } */ ? family.key : '',
+      hash,
+      validator.groupHash,
+      validator.le,
+    );
 
     // Optional timestamp, then (OpenMetrics) an optional exemplar.
     let timestampMs: number | undefined;
@@ -388,29 +473,58 @@ export abstract class LineParser implements ExpositionParser {
         `more than ${this.#sampleLimit} samples (--sample-limit)`,
       );
     }
-    const sample: Sample = {
-      name,
-      text: plain
-        ? valueEnd === length
-          ? line
-          : line.slice(0, valueEnd)
-        : `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`,
-      seriesLength: series === undefined ? seriesEnd : series.length,
-      timestampMs,
-      exemplar,
-      line: this.lineNo,
-    };
+    const store = this.#store!;
+    let sample: number;
+    if (plain) {
+      // The text is the line's own, up to the value's end: stored as that span of the chunk.
+      if (this.#segmentId < 0) this.#segmentId = store.addSegment(this.#segmentText);
+      const offset = this.lineOffset;
+      sample = store.add(
+        family.lastNameId,
+        this.#segmentId,
+        offset,
+        offset + valueEnd,
+        seriesEnd,
+        timestampMs,
+        this.lineNo,
+      );
+    } else {
+      const text = `${series ?? line.slice(0, seriesEnd)} ${rewritten ?? line.slice(valueStart, valueEnd)}`;
+      const seriesLength = series === undefined ? seriesEnd : series.length;
+      sample = store.add(
+        family.lastNameId,
+        store.addSegment(text),
+        0,
+        text.length,
+        seriesLength,
+        timestampMs,
+        this.lineNo,
+      );
+    }
+    if (exemplar !== undefined) store.setExemplar(sample, exemplar);
     this.validator.point(family, sample);
     const earlier = this.#series.add(fmix(hash), sample);
-    if (earlier !== undefined) {
+    if (earlier >= 0) {
       if (!this.validator.repeated(family, sample, earlier)) {
         this.fail(
-          `duplicate series ${clip(seriesOf(sample))}, first on line ${earlier.line}; a series repeats only in its own label set's samples, with a later timestamp`,
+          `duplicate series ${clip(store.series(sample))}, first on line ${store.line(earlier)}; a series repeats only in its own label set's samples, with a later timestamp`,
         );
       }
       this.#series.replaceFound(sample);
     }
-    family.samples.push(sample);
+    // A family's lines are together (the parser fails a body otherwise), so its samples are one range.
+    if (family.count === 0) family.first = sample;
+    else if (family.first + family.count !== sample) throw new Error("a family's samples are not one range");
+    family.count++;
+  }
+
+  /**
+   * The length of sample `index`'s series in the last valid body if this line starts with that same text
+   * (labels included) and its family has the same name and type as there; else 0.
+   */
+  #seenSeries(family: FamilyBuilder, line: string, index: number): number {
+    if (index >= this.#lastCount || this.#last.key[index] !== family.key) return 0;
+    return this.#lastStore!.seriesAt(index, line);
   }
 
   /** Where the labels or the separator after the name start (text 0.0.4 allows blanks before `{`). */
@@ -446,5 +560,46 @@ export abstract class LineParser implements ExpositionParser {
     const value = canonicalFloat(token);
     if (value === undefined) this.fail(`"${clip(token)}" is not a valid ${what}; ${VALUE_HINT}`);
     return value;
+  }
+}
+
+/** Per sample of one body: what its labels gave (see LineParser's `#last`). */
+class LabelsOfSamples {
+  /** `type declaredName` of the sample's family, or '' when its series is not to be looked up. */
+  readonly key: string[] = [];
+  hash: Int32Array;
+  groupHash: Int32Array;
+  le: Float64Array;
+
+  constructor(size: number) {
+    this.hash = new Int32Array(size);
+    this.groupHash = new Int32Array(size);
+    this.le = new Float64Array(size);
+  }
+
+  /** Room for about `expected` samples; the arrays grow past it as needed. */
+  reserve(expected: number): void {
+    this.key.length = 0;
+    if (this.hash.length < expected) this.#resize(expected);
+  }
+
+  set(index: number, key: string, hash: number, groupHash: number, le: number): void {
+    if (index >= this.hash.length) this.#resize(Math.max(64, index * 2));
+    this.key[index] = key;
+    this.hash[index] = hash;
+    this.groupHash[index] = groupHash;
+    this.le[index] = le;
+  }
+
+  #resize(size: number): void {
+    const hash = new Int32Array(size);
+    const groupHash = new Int32Array(size);
+    const le = new Float64Array(size);
+    hash.set(this.hash.subarray(0, Math.min(size, this.hash.length)));
+    groupHash.set(this.groupHash.subarray(0, Math.min(size, this.groupHash.length)));
+    le.set(this.le.subarray(0, Math.min(size, this.le.length)));
+    this.hash = hash;
+    this.groupHash = groupHash;
+    this.le = le;
   }
 }

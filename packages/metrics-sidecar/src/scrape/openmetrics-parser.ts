@@ -1,6 +1,7 @@
 import type { ExpositionParserOptions } from './exposition-parser.js';
 import { clip, DECIMAL } from './lexing.js';
 import { LineParser } from './line-parser.js';
+import { parsedFamily } from './sample-store.js';
 import type { MetricFamily, MetricType } from './snapshot.js';
 import type { FamilyBuilder } from './validation.js';
 import { OPENMETRICS_SUFFIXES } from './validation.js';
@@ -118,16 +119,19 @@ export class OpenMetricsParser extends LineParser {
   }
 
   protected finish(): MetricFamily[] {
+    const store = this.store;
     return this.families.map((family) => {
       this.validator.claim(family, family.declaredName, family.type, false);
-      return Object.freeze({
-        name: family.declaredName,
-        type: family.type,
-        help: family.help,
-        unit: family.unit || undefined,
-        legacyCounter: false,
-        samples: Object.freeze(family.samples),
-      });
+      return parsedFamily(
+        {
+          name: family.declaredName,
+          type: family.type,
+          help: family.help,
+          unit: family.unit || undefined,
+          legacyCounter: false,
+        },
+        { store, first: family.first, count: family.count },
+      );
     });
   }
 }

@@ -16,6 +16,8 @@ import {
 import type { ExpositionFormat, Snapshot } from './snapshot.js';
 
 const GUNZIP_CHUNK = 64 * 1024 - 64;
+/** Bytes parsed at a time (see #scrape): a body is held at most this much ahead of its parse. */
+const PIECE = 1024 * 1024;
 
 /** Why a scrape failed; each is a value of `metrics_sidecar_scrape_failures_total{reason}`. */
 export const FAILURE_REASONS = [
@@ -188,11 +190,28 @@ export class ScrapeClient {
       let decoding = false;
       let bytes = 0;
       let parsed: ParsedExposition | undefined;
+      // Inflated bytes are gathered into pieces of about PIECE and each piece decoded and parsed as one
+      // string: a string that large is a large object, which the scavenger never copies (the snapshot's
+      // samples are spans of it and keep it alive), while 64 KiB ones were copied twice per scrape.
+      const piece: Buffer[] = [];
+      let pieceBytes = 0;
+      const parsePiece = (): void => {
+        if (pieceBytes === 0) return;
+        const bytesOfPiece = piece.length === 1 ? piece[0]! : Buffer.concat(piece, pieceBytes);
+        piece.length = 0;
+        pieceBytes = 0;
+        // Metrics are nearly always ASCII: validating that and copying bytes beats UTF-8 decoding, as
+        // long as the decoder holds no partial character from an earlier piece.
+        if (!decoding && isAscii(bytesOfPiece)) {
+          parser.push(bytesOfPiece.toString('latin1'));
+        } else {
+          decoding = true;
+          parser.push(decodeChunk(decoder, bytesOfPiece, true));
+        }
+      };
       // pipeline, unlike pipe, passes a socket error on to the gunzip stream we read from.
       // Large output chunks: each one is a round trip to the thread pool, and 16 KiB ones cost more than
-      // the inflating itself for a megabyte of metrics. Just under 64 KiB: the chunk's string (which the
-      // samples' texts keep) then fits V8's regular heap pages; 128 KiB made each one a large object of
-      // its own pages, measurably more CPU per scrape.
+      // the inflating itself for a megabyte of metrics.
       const stream: Readable =
         encoding === 'identity' ? body : pipeline(body, createGunzip({ chunkSize: GUNZIP_CHUNK }), () => {});
       try {
@@ -201,15 +220,11 @@ export class ScrapeClient {
           if (bytes > bodyLimit) {
             throw new ScrapeFailure('body_limit', `body is larger than ${bodyLimit} bytes (--body-limit)`);
           }
-          // Metrics are nearly always ASCII: validating that and copying bytes beats UTF-8 decoding, as
-          // long as the decoder holds no partial character from an earlier chunk.
-          if (!decoding && isAscii(chunk)) {
-            parser.push(chunk.toString('latin1'));
-          } else {
-            decoding = true;
-            parser.push(decodeChunk(decoder, chunk, true));
-          }
+          piece.push(chunk);
+          pieceBytes += chunk.length;
+          if (pieceBytes >= PIECE) parsePiece();
         }
+        parsePiece();
         if (decoding) parser.push(decodeChunk(decoder, undefined, false));
         parsed = parser.end();
       } finally {

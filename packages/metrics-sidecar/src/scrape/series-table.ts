@@ -1,13 +1,15 @@
-import { type Sample, seriesKey, seriesOf } from './snapshot.js';
+import type { SampleStore } from './sample-store.js';
+import { seriesKey } from './snapshot.js';
 
 /**
  * The series of one body by a 32-bit hash of their identity (name and labels in any order), in an
- * open-addressing table of two typed arrays (hash, 1 + index in `samples`; 0 is free) rather than a Map:
- * the parser hashes spans of the line at no allocation, and the rare equal hashes are told apart by
- * comparing the series exactly.
+ * open-addressing table of two typed arrays (hash, 1 + the series' sample index in the store; 0 is free)
+ * rather than a Map: the parser hashes spans of the line at no allocation, and the rare equal hashes are
+ * told apart by comparing the series exactly.
  */
 export class SeriesTable {
-  readonly samples: Sample[] = [];
+  #store: SampleStore | undefined;
+  #size = 0;
   #hashes: Int32Array;
   #indexes: Int32Array;
   #found = 0;
@@ -19,9 +21,10 @@ export class SeriesTable {
     this.#indexes = new Int32Array(slots);
   }
 
-  /** Empties the table for the next body of about `expected` series, keeping its arrays when they fit. */
-  reset(expected: number): void {
-    this.samples.length = 0;
+  /** Empties the table for the next body of about `expected` series (in `store`), keeping its arrays when they fit. */
+  reset(expected: number, store: SampleStore): void {
+    this.#store = store;
+    this.#size = 0;
     const slots = slotsFor(expected);
     if (slots > this.#hashes.length) {
       this.#hashes = new Int32Array(slots);
@@ -31,15 +34,19 @@ export class SeriesTable {
     }
   }
 
-  /** Lets go of the samples (the body is parsed); the table is unusable until the next reset. */
+  /** Lets go of the body's samples (the body is parsed); the table is unusable until the next reset. */
   release(): void {
-    this.samples.length = 0;
+    this.#store = undefined;
+    this.#size = 0;
   }
 
-  /** Adds the sample under `hash`; if its series is already there, returns that earlier sample instead. */
-  add(hash: number, sample: Sample): Sample | undefined {
-    const samples = this.samples;
-    if ((samples.length + 1) * 2 > this.#hashes.length) this.#grow();
+  /**
+   * Adds sample `sample` (an index in the store) under `hash`; if its series is already there, returns
+   * the index of the sample that stands for it instead, else -1.
+   */
+  add(hash: number, sample: number): number {
+    const store = this.#store!;
+    if ((this.#size + 1) * 2 > this.#hashes.length) this.#grow();
     const hashes = this.#hashes;
     const indexes = this.#indexes;
     const mask = hashes.length - 1;
@@ -47,24 +54,24 @@ export class SeriesTable {
     let key: string | undefined;
     while (indexes[slot] !== 0) {
       if (hashes[slot] === hash) {
-        const other = samples[indexes[slot]! - 1]!;
-        key ??= seriesKey(seriesOf(sample));
-        if (seriesKey(seriesOf(other)) === key) {
+        const other = indexes[slot]! - 1;
+        key ??= seriesKey(store.series(sample));
+        if (seriesKey(store.series(other)) === key) {
           this.#found = slot;
           return other;
         }
       }
       slot = (slot + 1) & mask;
     }
-    samples.push(sample);
+    this.#size++;
     hashes[slot] = hash;
-    indexes[slot] = samples.length;
-    return undefined;
+    indexes[slot] = sample + 1;
+    return -1;
   }
 
   /** Makes `sample` the one the series found by the last `add` stands for (a repeat with a later timestamp). */
-  replaceFound(sample: Sample): void {
-    this.samples[this.#indexes[this.#found]! - 1] = sample;
+  replaceFound(sample: number): void {
+    this.#indexes[this.#found] = sample + 1;
   }
 
   #grow(): void {

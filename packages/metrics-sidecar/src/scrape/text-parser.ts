@@ -1,6 +1,7 @@
 import type { ExpositionParserOptions } from './exposition-parser.js';
 import { clip, INTEGER } from './lexing.js';
 import { LineParser } from './line-parser.js';
+import { parsedFamily } from './sample-store.js';
 import type { MetricFamily, MetricType } from './snapshot.js';
 import type { FamilyBuilder } from './validation.js';
 
@@ -45,7 +46,10 @@ export class TextParser extends LineParser {
     let start = 0;
     while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
     if (start === line.length) return;
-    if (start > 0) line = line.slice(start);
+    if (start > 0) {
+      line = line.slice(start);
+      this.lineOffset += start;
+    }
     if (line.charCodeAt(0) === 35 /* # */) {
       const match = /^#[ \t]+(HELP|TYPE)[ \t]+([^ \t]+)(?:[ \t](.*))?$/.exec(line);
       // Any other comment is free text in 0.0.4.
@@ -95,6 +99,7 @@ export class TextParser extends LineParser {
   }
 
   protected finish(): MetricFamily[] {
+    const store = this.store;
     const declared = this.byName;
     const named = this.families.map((family) => {
       let name = family.declaredName;
@@ -113,15 +118,17 @@ export class TextParser extends LineParser {
       const created = byOmName.get(`${name}_created`);
       const folded = created !== undefined && (created.type === 'gauge' || created.type === 'unknown');
       this.validator.claim(family, name, legacyCounter ? 'unknown' : family.type, folded);
-      return Object.freeze({
-        name,
-        type: family.type,
-        help: family.help,
-        unit: family.unit || undefined,
-        legacyCounter,
-        openMetricsProblem: family.problem,
-        samples: Object.freeze(family.samples),
-      });
+      return parsedFamily(
+        {
+          name,
+          type: family.type,
+          help: family.help,
+          unit: family.unit || undefined,
+          legacyCounter,
+          openMetricsProblem: family.problem,
+        },
+        { store, first: family.first, count: family.count },
+      );
     });
   }
 }

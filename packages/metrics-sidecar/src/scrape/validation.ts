@@ -1,7 +1,8 @@
 import { GroupTable } from './group-table.js';
 import type { Fail, LabelLexer } from './label-lexer.js';
 import { clip, decimalKind, equalAt, floatOf, plainNumberAt } from './lexing.js';
-import { labelPairs, type MetricType, type Sample, seriesKey, seriesOf } from './snapshot.js';
+import type { SampleStore } from './sample-store.js';
+import { labelPairs, type MetricType, type Sample, seriesKey } from './snapshot.js';
 
 /** A family while its body is parsed. */
 export interface FamilyBuilder {
@@ -11,15 +12,15 @@ export interface FamilyBuilder {
   typeLine: number;
   help: string | undefined;
   unit: string | undefined;
-  readonly samples: Sample[];
+  /** Store index of the family's first sample (its samples are the `count` from there: a family's lines are together). */
+  first: number;
+  count: number;
   /** The last sample name, shared by the samples that repeat it rather than copied for each. */
   lastName: string;
   /** What `lastName` adds to the family name (`_bucket`), computed once per run of that name. */
   lastSuffix: string;
   /** The series hash's start for `lastName` (its FNV-1a over the name). */
   lastNameHash: number;
-  /** `lastName`'s characters: compared with a line faster than the (sliced) string's own. */
-  lastNameCodes: Uint16Array;
   /**
    * The sample names the family's samples have used so far and their suffixes: a name seen before is
    * told by one === (no startsWith, slice or suffix lookup) when samples alternate names, as a histogram's
@@ -27,9 +28,13 @@ export interface FamilyBuilder {
    */
   readonly names: string[];
   readonly nameSuffixes: string[];
-  readonly nameCodes: Uint16Array[];
+  /** The store's ids of `names`, and of `lastName`. */
+  readonly nameIds: number[];
+  lastNameId: number;
   /** Text 0.0.4 only: why the family, valid text, cannot be served as OpenMetrics (first reason). */
   problem: string | undefined;
+  /** `type declaredName` once the family has samples (its type is then fixed); '' before. */
+  key: string;
 }
 
 /** One MetricPoint being read: a label set's samples at one timestamp. */
@@ -113,6 +118,10 @@ export class SampleValidator {
   /** The value of the label #requireNumericLabel found (NaN when it is missing or NaN). */
   #labelValue = 0;
   #groupHash = 0;
+  /** The store of the body being parsed. */
+  #store: SampleStore | undefined;
+  /** What `sameGroup` needs, one object for every call. */
+  readonly #same: SameContext = { store: undefined, family: undefined };
 
   constructor(om: boolean, labels: LabelLexer, fail: Fail, lineNo: () => number) {
     this.#om = om;
@@ -129,6 +138,15 @@ export class SampleValidator {
     this.#inGroup = false;
     this.#groups.release();
     this.#claimed.clear();
+    this.#store = undefined;
+    this.#same.store = undefined;
+    this.#same.family = undefined;
+  }
+
+  /** The next body's samples go to `store`. */
+  begin(store: SampleStore): void {
+    this.#store = store;
+    this.#same.store = store;
   }
 
   /** A rule OpenMetrics has and text 0.0.4 does not. */
@@ -143,23 +161,83 @@ export class SampleValidator {
    * line's labels are the lexer's last `labelCount`.
    */
   check(family: FamilyBuilder, name: string, line: string, value: number, labelCount: number): void {
+    // A stateset's value is checked before its labels (the first error is the one reported).
+    if (family.type === 'stateset' && value !== 0 && value !== 1)
+      this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
+    this.#checkLabels(family, name, line, labelCount);
+    this.checkValue(family, name, value);
+  }
+
+  /**
+   * What `check` made of the labels of the last sample checked: its group's hash and its `le` (of a
+   * bucket). The parser keeps them for the same series text on the same line of the next body.
+   */
+  get groupHash(): number {
+    return this.#groupHash;
+  }
+
+  get le(): number {
+    return this.#le;
+  }
+
+  /**
+   * `check` for a sample whose series text, family name and type are those of a sample of the last valid
+   * body: the label rules held for that text then and hold now, so only what they gave is restored
+   * (`groupHash`, `le`), and the value rules run.
+   */
+  checkWithLabelsOf(family: FamilyBuilder, name: string, value: number, groupHash: number, le: number): void {
+    this.#groupHash = groupHash;
+    this.#le = le;
+    this.checkValue(family, name, value);
+  }
+
+  /** The label rules of `check`: sets the group's hash and a bucket's `le`. */
+  #checkLabels(family: FamilyBuilder, name: string, line: string, labelCount: number): void {
     const suffix = family.lastSuffix;
     const labels = this.#labels;
     // The lexer keeps the last set it scanned: a sample without labels has the empty set's hash, 0.
     let groupHash = labelCount === 0 ? 0 : labels.hash;
-    const type = family.type;
-    if (type === 'gauge' || type === 'unknown') {
-      this.#groupHash = groupHash;
-      return;
-    }
-    this.#value = value;
-    switch (type) {
+    switch (family.type) {
       case 'histogram':
       case 'gaugehistogram':
         if (suffix === '_bucket') {
           const k = this.#requireNumericLabel(family, line, 'le', labelCount, name);
           if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
           this.#le = this.#labelValue;
+        }
+        break;
+      case 'summary':
+        if (suffix === '') {
+          const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
+          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
+          const quantile = k < 0 ? 0 : this.#labelValue;
+          if (!(quantile >= 0 && quantile <= 1)) {
+            this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
+          }
+        }
+        break;
+      case 'stateset': {
+        const k = labels.indexOf(line, family.declaredName, labelCount);
+        if (k < 0) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
+        groupHash = (groupHash - labels.hashes[k]!) | 0;
+        break;
+      }
+      default:
+        break;
+    }
+    this.#groupHash = groupHash;
+  }
+
+  /** The value rules of `check`, after its label rules. */
+  checkValue(family: FamilyBuilder, name: string, value: number): void {
+    const suffix = family.lastSuffix;
+    const type = family.type;
+    if (type === 'gauge' || type === 'unknown') return;
+    this.#value = value;
+    switch (type) {
+      case 'histogram':
+      case 'gaugehistogram':
+        if (suffix === '_bucket') {
           if (value < 0) this.#fail(`${name} is ${value}; bucket counts must be >= 0`);
           this.#counterLike(family, name, value, true);
         } else if (suffix === '_count' || suffix === '_gcount') {
@@ -173,12 +251,6 @@ export class SampleValidator {
         break;
       case 'summary':
         if (suffix === '') {
-          const k = this.#requireNumericLabel(family, line, 'quantile', labelCount, name);
-          if (k >= 0) groupHash = (groupHash - labels.hashes[k]!) | 0;
-          const quantile = k < 0 ? 0 : this.#labelValue;
-          if (!(quantile >= 0 && quantile <= 1)) {
-            this.#problem(family, `${name} has quantile ${quantile}; quantiles must be between 0 and 1`);
-          }
           if (value < 0) this.#problem(family, `${name} is ${value}; quantile values must not be negative`);
         } else if (suffix === '_count') {
           this.#counterLike(family, name, value, true);
@@ -191,20 +263,15 @@ export class SampleValidator {
         if (suffix === '_total' || (!this.#om && suffix === ''))
           this.#counterLike(family, name, value, false);
         break;
-      case 'stateset': {
+      case 'stateset':
         if (value !== 0 && value !== 1) this.#fail(`stateset sample ${name} has value ${value}; use 0 or 1`);
-        const k = labels.indexOf(line, family.declaredName, labelCount);
-        if (k < 0) this.#fail(`stateset sample ${name} has no label named ${family.declaredName}`);
-        groupHash = (groupHash - labels.hashes[k]!) | 0;
         break;
-      }
       case 'info':
         if (value !== 1) this.#fail(`info sample ${name} has value ${value}; it must be 1`);
         break;
       default:
         break;
     }
-    this.#groupHash = groupHash;
   }
 
   /** Counters, counts, sums and buckets: not NaN, not negative, counts and buckets integers. */
@@ -238,7 +305,7 @@ export class SampleValidator {
    * Group and point rules for the sample just made (after `check`): a label set's samples together and
    * in time order, and each histogram point complete and consistent.
    */
-  point(family: FamilyBuilder, sample: Sample): void {
+  point(family: FamilyBuilder, sample: number): void {
     const type = family.type;
     if (
       type === 'histogram' ||
@@ -253,51 +320,53 @@ export class SampleValidator {
     // A gauge's, unknown's or info's label set is one series: `repeated` is all it needs, but for info:
     // client_python reads all of an info family's samples as one group, so that a body it accepts can be
     // served, timestamps are all present or all absent in an info family.
-    if (type === 'info' && family.samples.length > 0) {
-      if ((family.samples[0]!.timestampMs === undefined) !== (sample.timestampMs === undefined)) {
+    if (type === 'info' && family.count > 0) {
+      const store = this.#store!;
+      if ((store.timestampMs(family.first) === undefined) !== (store.timestampMs(sample) === undefined)) {
         this.#problem(
           family,
-          `${seriesOf(sample)} mixes samples with and without timestamps in one info family`,
+          `${store.series(sample)} mixes samples with and without timestamps in one info family`,
         );
       }
     }
   }
 
   /** `point` for the types whose label sets hold several series. */
-  #groupPoint(family: FamilyBuilder, sample: Sample): void {
+  #groupPoint(family: FamilyBuilder, sample: number): void {
     const hash = this.#groupHash;
     const group = this.#group;
-    const ts = sample.timestampMs;
+    const store = this.#store!;
+    const ts = store.timestampMs(sample);
     // Adjacent samples with the same group hash are taken to be one group without comparing their labels
     // (per sample, that would cost more than the rest of the parse); only a group seen before is compared.
     if (!this.#inGroup || group.hash !== hash) {
       if (this.#inGroup) {
         this.#endPoint(family, group);
-        {
-          const earlier = this.#groups.seen(hash, sample, sameGroup, family);
-          if (earlier !== undefined) {
-            this.#problem(
-              family,
-              `${seriesOf(sample)} belongs to the label set of line ${earlier.line}, which another label set followed; a label set's samples must be together`,
-            );
-          }
+        this.#same.family = family;
+        const earlier = this.#groups.seen(hash, sample, sameGroup, this.#same);
+        if (earlier >= 0) {
+          this.#problem(
+            family,
+            `${store.series(sample)} belongs to the label set of line ${store.line(earlier)}, which another label set followed; a label set's samples must be together`,
+          );
         }
       } else {
-        this.#groups.seen(hash, sample, sameGroup, family);
+        this.#same.family = family;
+        this.#groups.seen(hash, sample, sameGroup, this.#same);
       }
-      startGroup(group, hash, sample);
+      startGroup(group, hash, store.line(sample), ts);
       this.#inGroup = true;
     } else {
       if ((ts === undefined) !== (group.timestampMs === undefined)) {
         this.#problem(
           family,
-          `${seriesOf(sample)} mixes samples with and without timestamps in one label set`,
+          `${store.series(sample)} mixes samples with and without timestamps in one label set`,
         );
       } else if (ts !== undefined && ts !== group.timestampMs) {
         if (ts < group.timestampMs! && family.type !== 'info') {
           this.#problem(
             family,
-            `${seriesOf(sample)} has a timestamp before the previous one of its label set`,
+            `${store.series(sample)} has a timestamp before the previous one of its label set`,
           );
         }
         this.#endPoint(family, group);
@@ -310,27 +379,25 @@ export class SampleValidator {
   }
 
   /** A series seen before: valid only again in its own label set with a later timestamp. */
-  repeated(family: FamilyBuilder, sample: Sample, earlier: Sample): boolean {
+  repeated(family: FamilyBuilder, sample: number, earlier: number): boolean {
+    const store = this.#store!;
     const inGroup = GROUPED.has(family.type)
-      ? this.#inGroup && earlier.line >= this.#group.startLine
-      : family.samples[family.samples.length - 1] === earlier;
-    return (
-      inGroup &&
-      sample.timestampMs !== undefined &&
-      earlier.timestampMs !== undefined &&
-      sample.timestampMs > earlier.timestampMs
-    );
+      ? this.#inGroup && store.line(earlier) >= this.#group.startLine
+      : family.count > 0 && family.first + family.count - 1 === earlier;
+    const ts = store.timestampMs(sample);
+    const earlierTs = store.timestampMs(earlier);
+    return inGroup && ts !== undefined && earlierTs !== undefined && ts > earlierTs;
   }
 
-  #histogramSample(family: FamilyBuilder, group: GroupState, sample: Sample): void {
+  #histogramSample(family: FamilyBuilder, group: GroupState, sample: number): void {
     const suffix = family.lastSuffix;
     const value = this.#value;
     if (suffix === '_bucket') {
       const le = this.#le;
       if (le <= group.lastLe)
-        this.#problem(family, `${seriesOf(sample)}: buckets must be in increasing order of le`);
+        this.#problem(family, `${this.#store!.series(sample)}: buckets must be in increasing order of le`);
       if (value < group.lastBucket)
-        this.#problem(family, `${seriesOf(sample)}: bucket counts must not decrease`);
+        this.#problem(family, `${this.#store!.series(sample)}: bucket counts must not decrease`);
       if (le < 0) group.negativeLe = true;
       if (le === Number.POSITIVE_INFINITY) group.infBucket = value;
       group.lastLe = le;
@@ -476,10 +543,10 @@ function newGroup(): GroupState {
   };
 }
 
-function startGroup(group: GroupState, hash: number, sample: Sample): void {
+function startGroup(group: GroupState, hash: number, line: number, timestampMs: number | undefined): void {
   group.hash = hash;
-  group.startLine = sample.line;
-  group.timestampMs = sample.timestampMs;
+  group.startLine = line;
+  group.timestampMs = timestampMs;
   resetPoint(group);
 }
 
@@ -507,15 +574,26 @@ function excludedLabel(family: FamilyBuilder, sample: Sample): string | undefine
 /** A sample's group: its labels, sorted, without the excluded one. */
 function groupKey(family: FamilyBuilder, sample: Sample): string {
   const excluded = excludedLabel(family, sample);
-  const pairs = labelPairs(seriesKey(seriesOf(sample)));
+  const pairs = labelPairs(seriesKey(sample.text.slice(0, sample.seriesLength)));
   return (excluded === undefined ? pairs : pairs.filter((pair) => !pair.startsWith(`${excluded}="`))).join(
     ',',
   );
 }
 
+interface SameContext {
+  store: SampleStore | undefined;
+  family: FamilyBuilder | undefined;
+}
+
+/** Whether two samples (store indexes) of a family belong to one group (only when their hashes are equal). */
+function sameGroup(earlier: number, sample: number, context: SameContext): boolean {
+  if (earlier === sample) return true;
+  const store = context.store!;
+  return sameGroupOf(store.sampleAt(earlier), store.sampleAt(sample), context.family!);
+}
+
 /** Whether two samples of a family belong to one group; the cheap case first (the same labels text). */
-function sameGroup(a: Sample, b: Sample, family: FamilyBuilder): boolean {
-  if (a === b) return true;
+function sameGroupOf(a: Sample, b: Sample, family: FamilyBuilder): boolean {
   const aLabels = a.text.slice(a.name.length, a.seriesLength);
   const bLabels = b.text.slice(b.name.length, b.seriesLength);
   if (aLabels === bLabels && excludedLabel(family, a) === undefined && excludedLabel(family, b) === undefined)
