@@ -730,6 +730,9 @@ function rowRunner(row) {
   };
 }
 
+/** A ratio with two decimals, or two significant digits when it is below 0.1 (0.0028x, not 0.00x). */
+const ratio = (r) => `${r < 0.1 ? r.toPrecision(2) : r.toFixed(2)}x`;
+
 const fmt = (k, v) =>
   k === 'linesPerSecond' || k === 'requests' || k === 'requestsPerSecond'
     ? Math.round(v).toLocaleString('en-US')
@@ -791,7 +794,7 @@ for (const row of ROWS) {
   }
   for (const name of Object.keys(med).filter((n) => n !== 'ours')) {
     console.log(
-      `| ours / ${name} | ${keys.map((k) => (med[name][k] ? `${(med.ours[k] / med[name][k]).toFixed(2)}x` : '-')).join(' | ')} |`,
+      `| ours / ${name} | ${keys.map((k) => (med[name][k] ? ratio(med.ours[k] / med[name][k]) : '-')).join(' | ')} |`,
     );
   }
 }
