@@ -4,7 +4,7 @@
 // ratios. Build first (`pnpm build`).
 //
 //   node bench/side-by-side/run.mjs [--reps 3] [--lines 2000000] [--rows http-json,scrape-15s,...]
-//        [--gzip] [--compare DIR] [--b-node-flags='--flag ...']
+//        [--gzip] [--compare DIR] [--b-node-flags='--flag ...'] [--node PATH] [--b-node PATH] [--as-image]
 // --gzip compresses the HTTP sink's bodies (ours --sink-gzip true, Fluent Bit Compress gzip).
 //
 // Peers (never installed, vendored or built by this script):
@@ -14,13 +14,20 @@
 // `git worktree add /tmp/old <commit>`) as subject "B"; `--b-node-flags` gives subject B its own
 // node/V8 flags (before the script, so flags NODE_OPTIONS refuses work too) and `--b-args` extra
 // sidecar options (B is this checkout when --compare is absent); OURS_NODE_FLAGS / OURS_ARGS do the same
-// for subject "ours".
+// for subject "ours"; `--b-env 'NAME=value ...'` / OURS_ENV add environment variables (MALLOC_ARENA_MAX...).
+// The Pod's process: `--node PATH` / `--b-node PATH` run a subject on another node binary (the image's:
+// `scripts/container-env.sh up` keeps it in ~/.cache/agent-sidecars/node-<major>/package/bin/node), and
+// `--as-image` runs "ours" as the image and the manifests start each sidecar: the image's node binary
+// (unless --node says otherwise), the node flags of its ENTRYPOINT in images/sidecar/Dockerfile, and the
+// NODE_OPTIONS and other environment of its container in k8s/components/<sidecar>/inject/pod-template.yaml.
+// The container's memory limit is not applied (node sizes V8 from it in a Pod: pin the heap sizes in
+// NODE_OPTIONS, as the manifests do, for host figures that match the Pod's).
 // Every process is spawned here and stopped by its PID; all traffic is on 127.0.0.1.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -50,6 +57,10 @@ const { values } = parseArgs({
     gzip: { type: 'boolean', default: false },
     'b-node-flags': { type: 'string' },
     'b-args': { type: 'string' },
+    node: { type: 'string' },
+    'b-node': { type: 'string' },
+    'b-env': { type: 'string' },
+    'as-image': { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '30' },
     'live-seconds': { type: 'string', default: '20' },
     'scrapes-15s': { type: 'string', default: '5' },
@@ -74,23 +85,97 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---------- subjects ----------
+/** How the image and the manifests start `sidecar`: ENTRYPOINT node flags, and the container's environment. */
+function imageLaunch(sidecar) {
+  const dockerfile = readFileSync(join(root, 'images/sidecar/Dockerfile'), 'utf8');
+  const stages = dockerfile.split(/^FROM /m);
+  // The sidecar's own stage, else the runtime stage it is built on.
+  const head = (stage) => stage.split('\n')[0].trim();
+  const entrypoint = [
+    stages.find((s) => head(s) === `runtime AS ${sidecar}`),
+    stages.find((s) => head(s).endsWith(' AS runtime')),
+  ]
+    .map((stage) => /^ENTRYPOINT (\[.*\])$/m.exec(stage ?? '')?.[1])
+    .find(Boolean);
+  if (!entrypoint) throw new Error(`images/sidecar/Dockerfile: no ENTRYPOINT for ${sidecar}`);
+  const argv = JSON.parse(entrypoint);
+  const flags = argv.slice(1, argv.indexOf('/app/dist/main.js'));
+  const manifest = readFileSync(join(root, `k8s/components/${sidecar}/inject/pod-template.yaml`), 'utf8');
+  const env = {};
+  for (const m of manifest.matchAll(/- name: ([A-Z_][A-Z0-9_]*)\n\s+value: "?([^"\n]*)"?/g)) env[m[1]] = m[2];
+  const nodeOptions = (env.NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  // Only what shapes the process: the Pod's identity variables change nothing measured here.
+  const processEnv = Object.fromEntries(
+    Object.entries(env).filter(
+      ([k]) => k.startsWith('MALLOC_') || k.startsWith('GLIBC_') || k === 'UV_THREADPOOL_SIZE',
+    ),
+  );
+  return { flags: [...flags, ...nodeOptions], env: processEnv };
+}
+/** 'NAME=value NAME2=value' (process tunables such as MALLOC_ARENA_MAX) as an object. */
+function envOf(text) {
+  const env = {};
+  for (const pair of text.split(' ').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq < 1) {
+      console.error(`environment '${pair}': expected NAME=value`);
+      process.exit(2);
+    }
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+function imageNode() {
+  const major = /^ARG NODE_VERSION=(\d+)/m.exec(
+    readFileSync(join(root, 'images/sidecar/Dockerfile'), 'utf8'),
+  )[1];
+  const cache =
+    process.env.AGENT_SIDECARS_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'agent-sidecars');
+  const node = join(cache, `node-${major}`, 'package/bin/node');
+  if (!existsSync(node)) {
+    console.error(
+      `--as-image: ${node} is missing; \`scripts/container-env.sh up\` fetches it, or give --node PATH`,
+    );
+    process.exit(2);
+  }
+  return node;
+}
 const subjects = [
   {
     name: 'ours',
     kind: 'ours',
     root,
+    node: values.node ?? (values['as-image'] ? imageNode() : process.execPath),
     nodeFlags: process.env.OURS_NODE_FLAGS ?? '',
     args: process.env.OURS_ARGS ?? '',
+    env: envOf(process.env.OURS_ENV ?? ''),
+    asImage: values['as-image'],
   },
 ];
-if (values.compare || values['b-node-flags'] !== undefined || values['b-args'] !== undefined) {
+if (
+  values.compare ||
+  values['b-node-flags'] !== undefined ||
+  values['b-args'] !== undefined ||
+  values['b-node'] !== undefined ||
+  values['b-env'] !== undefined
+) {
   subjects.push({
     name: 'B',
     kind: 'ours',
     root: values.compare ? resolve(values.compare) : root,
+    node: values['b-node'] ?? process.execPath,
     nodeFlags: values['b-node-flags'] ?? '',
     args: values['b-args'] ?? '',
+    env: envOf(values['b-env'] ?? ''),
+    asImage: false,
   });
+}
+for (const s of subjects) {
+  if (!existsSync(s.node)) {
+    console.error(`node binary ${s.node} (subject ${s.name}) does not exist`);
+    process.exit(2);
+  }
 }
 const logPeer = FLUENT_BIT && existsSync(FLUENT_BIT) ? { name: 'fluent-bit', kind: 'fluent-bit' } : null;
 const metricsPeer = existsSync(PROMETHEUS) ? { name: 'prometheus', kind: 'prometheus' } : null;
@@ -99,7 +184,13 @@ if (!logPeer)
   console.log('Fluent Bit: not given (set FLUENT_BIT_BIN to a binary you built); log rows show ours only.');
 if (!metricsPeer) console.log(`Prometheus: ${PROMETHEUS} not found; scrape rows show ours only.`);
 
-const flagsOf = (subject) => subject.nodeFlags.split(' ').filter(Boolean);
+/** The node flags and environment of `subject` running `sidecar` (the image's own with --as-image, then its own). */
+function launchOf(subject, sidecar) {
+  const own = subject.nodeFlags.split(' ').filter(Boolean);
+  if (!subject.asImage) return { flags: own, env: { PATH: process.env.PATH, ...subject.env } };
+  const image = imageLaunch(sidecar);
+  return { flags: [...image.flags, ...own], env: { PATH: process.env.PATH, ...image.env, ...subject.env } };
+}
 
 // ---------- /proc ----------
 function cpuSeconds(pid) {
@@ -190,10 +281,11 @@ function startLogShipper(subject, dir, path, { format, sink, bufferMaxBytes, bat
     if (bufferMaxBytes) args.push('--buffer-max-bytes', bufferMaxBytes);
     if (batchTimeout) args.push('--batch-timeout', batchTimeout);
     args.push(...subject.args.split(' ').filter(Boolean));
+    const launch = launchOf(subject, 'log-sidecar');
     return track(
-      spawn(process.execPath, [...flagsOf(subject), ...args], {
+      spawn(subject.node, [...launch.flags, ...args], {
         stdio: ['ignore', sink === 'stdout' ? 'pipe' : 'ignore', 'inherit'],
-        env: { PATH: process.env.PATH },
+        env: launch.env,
       }),
     );
   }
@@ -388,11 +480,12 @@ async function scrapeRun(subject, interval, scrapes, warm = 2) {
   const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
   let child;
   if (subject.kind === 'ours') {
+    const launch = launchOf(subject, 'metrics-sidecar');
     child = track(
       spawn(
-        process.execPath,
+        subject.node,
         [
-          ...flagsOf(subject),
+          ...launch.flags,
           join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
           '--listen',
           `127.0.0.1:${port}`,
@@ -406,7 +499,7 @@ async function scrapeRun(subject, interval, scrapes, warm = 2) {
           'warn',
           ...subject.args.split(' ').filter(Boolean),
         ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+        { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
       ),
     );
   } else {
@@ -492,13 +585,18 @@ async function serveRun(subject) {
     // The plain server answers exactly what ours serves as text, taken from a sidecar of this checkout.
     if (subject.kind === 'plain' && !serveRun.body) await serveRun({ ...subjects[0], probeOnly: true });
     if (subject.kind === 'plain') writeFileSync(join(dir, 'body.txt'), serveRun.body);
+    // The plain server runs on ours' node binary, so that the ceiling is the same Node's.
+    const launch =
+      subject.kind === 'plain'
+        ? { flags: [], env: { PATH: process.env.PATH } }
+        : launchOf(subject, 'metrics-sidecar');
     child = track(
       spawn(
-        process.execPath,
+        subject.kind === 'plain' ? subjects[0].node : subject.node,
         subject.kind === 'plain'
           ? ['-e', PLAIN_SERVER, join(dir, 'body.txt'), String(port)]
           : [
-              ...flagsOf(subject),
+              ...launch.flags,
               join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
               '--listen',
               `127.0.0.1:${port}`,
@@ -508,7 +606,7 @@ async function serveRun(subject) {
               'warn',
               ...subject.args.split(' ').filter(Boolean),
             ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { PATH: process.env.PATH } },
+        { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
       ),
     );
   } else {
@@ -632,6 +730,9 @@ function rowRunner(row) {
   };
 }
 
+/** A ratio with two decimals, or two significant digits when it is below 0.1 (0.0028x, not 0.00x). */
+const ratio = (r) => `${r < 0.1 ? r.toPrecision(2) : r.toFixed(2)}x`;
+
 const fmt = (k, v) =>
   k === 'linesPerSecond' || k === 'requests' || k === 'requestsPerSecond'
     ? Math.round(v).toLocaleString('en-US')
@@ -641,9 +742,26 @@ console.log(
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
 );
 console.log(`Command: node bench/side-by-side/run.mjs ${process.argv.slice(2).join(' ')}`);
-for (const s of subjects)
-  if (s.nodeFlags || s.args || s.root !== root)
-    console.log(`subject ${s.name}: ${s.root} node flags '${s.nodeFlags}' args '${s.args}'`);
+for (const s of subjects) {
+  if (
+    s.nodeFlags ||
+    s.args ||
+    s.root !== root ||
+    s.node !== process.execPath ||
+    Object.keys(s.env).length > 0
+  )
+    console.log(
+      `subject ${s.name}: ${s.root} node ${s.node} node flags '${s.nodeFlags}' args '${s.args}' env ${JSON.stringify(s.env)}`,
+    );
+  if (s.asImage)
+    for (const sidecar of ['log-sidecar', 'metrics-sidecar']) {
+      const { flags, env: withPath } = launchOf(s, sidecar);
+      const { PATH: _path, ...env } = withPath;
+      console.log(
+        `subject ${s.name} as the image runs ${sidecar}: node flags '${flags.join(' ')}' env ${JSON.stringify(env)}`,
+      );
+    }
+}
 if (ROWS.some((r) => r.startsWith('scrape-') || r === 'serve')) await startTarget();
 const summary = [];
 for (const row of ROWS) {
@@ -676,7 +794,7 @@ for (const row of ROWS) {
   }
   for (const name of Object.keys(med).filter((n) => n !== 'ours')) {
     console.log(
-      `| ours / ${name} | ${keys.map((k) => (med[name][k] ? `${(med.ours[k] / med[name][k]).toFixed(2)}x` : '-')).join(' | ')} |`,
+      `| ours / ${name} | ${keys.map((k) => (med[name][k] ? ratio(med.ours[k] / med[name][k]) : '-')).join(' | ')} |`,
     );
   }
 }

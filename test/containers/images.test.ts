@@ -2,6 +2,7 @@
 // dropped, no-new-privileges, its args, env and mounted ConfigMap), in a Pod of its own: it answers
 // its probes, does its job, logs JSON on stderr (the sidecars), and exits 0 on `docker stop` within
 // the grace period.
+import { readFileSync } from 'node:fs';
 import { waitFor } from '@agent-sidecars/shared/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentClient, ContainerPod, httpGet, type RenderedPod } from '../../packages/pod-runner/src/index.js';
@@ -56,6 +57,27 @@ async function start(repository: string, before?: (pod: ContainerPod) => Promise
   return { pod, container, spec, lines };
 }
 
+/** PID 1's environment, read from the host's /proc: what the process really runs with. */
+async function environOf(id: string): Promise<Record<string, string>> {
+  const pid = await dockerRun(['inspect', '--format', '{{.State.Pid}}', id]);
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/** The manifest's node and malloc settings reach PID 1 (they bound its memory; docs/benchmarks.md). */
+async function expectProcessTunables(id: string, spec: RenderedPod['spec']['containers'][number]) {
+  const environ = await environOf(id);
+  const manifest = Object.fromEntries((spec.env ?? []).map((e) => [e.name, e.value]));
+  for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_TRIM_THRESHOLD_']) {
+    expect(manifest[name], name).toBeDefined();
+    expect(environ[name], name).toBe(manifest[name]);
+  }
+}
+
 /** `docker stop` with the Pod's grace period: the container must exit 0 by itself, before any SIGKILL. */
 async function dockerStop(id: string, graceSeconds: number) {
   await dockerRun(['stop', '--time', String(graceSeconds), id]);
@@ -82,7 +104,11 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
 
   it('log-sidecar: Node as PID 1, ships a line written to its emptyDir, JSON on stderr, exits 0 on docker stop', async () => {
     const { pod, container, spec, lines } = await start('agent-sidecars/log-sidecar');
-    expectHardenedAsTheManifestSays(await pid1Of(container.id), spec, '/nodejs/bin/node');
+    const view = await pid1Of(container.id);
+    expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
+    // The image's ENTRYPOINT runs the bundle, then the manifest's args.
+    expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
+    await expectProcessTunables(container.id, spec);
     // No shell in the runtime image.
     await expect(dockerRun(['exec', container.id, '/bin/sh', '-c', 'true'])).rejects.toThrow();
     const health = spec.livenessProbe!.httpGet!;
@@ -138,7 +164,11 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
         },
       );
     });
-    expectHardenedAsTheManifestSays(await pid1Of(container.id), spec, '/nodejs/bin/node');
+    const view = await pid1Of(container.id);
+    expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
+    // The image's ENTRYPOINT runs the bundle, then the manifest's args.
+    expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
+    await expectProcessTunables(container.id, spec);
     const port = spec.ports![0]!.containerPort;
     const body = await waitFor(
       'the target series on the metrics port',
@@ -179,6 +209,30 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     const records = log.split('\n').map((line) => JSON.parse(line) as { request_id?: string });
     expect(records.some((record) => record.request_id === 'image-alone-agent')).toBe(true);
     expect(await dockerStop(container.id, grace())).toBe(0);
+  });
+
+  it('each sidecar image runs its bundle: /app holds main.js, its map, package.json and yaml only, and main.js imports nothing of /app', async () => {
+    for (const repository of ['agent-sidecars/log-sidecar', 'agent-sidecars/metrics-sidecar']) {
+      const image = alone(repository).pod.spec.containers[0]!.image;
+      const listing = await dockerRun([
+        ...['run', '--rm', '--network', 'none', '--entrypoint', '/nodejs/bin/node', image, '-e'],
+        `const fs = require('node:fs');
+         const code = fs.readFileSync('/app/dist/main.js', 'utf8');
+         console.log(JSON.stringify({
+           app: fs.readdirSync('/app').sort(), dist: fs.readdirSync('/app/dist').sort(),
+           modules: fs.readdirSync('/app/node_modules').sort(),
+           relative: code.split('\\n').filter((l) => /^import .* from "\\.{1,2}\\//.test(l)),
+           yaml: require('node:module').createRequire('/app/dist/main.js').resolve('yaml'),
+         }));`,
+      ]);
+      expect(JSON.parse(listing)).toEqual({
+        app: ['dist', 'healthcheck.mjs', 'node_modules', 'package.json'],
+        dist: ['main.js', 'main.js.map'],
+        modules: ['yaml'],
+        relative: [],
+        yaml: expect.stringMatching(/^\/app\/node_modules\/yaml\//),
+      });
+    }
   });
 
   it('the log-sidecar image carries /var/log/agent as 1777, so a fresh named volume is writable for every uid; the metrics image has none', async () => {
