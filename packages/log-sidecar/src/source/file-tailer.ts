@@ -75,9 +75,10 @@ interface Resume {
 const IDENTIFY_ATTEMPTS = 3;
 
 /**
- * 'wait': the first line is not complete yet, so the file cannot be identified; 'eof': nothing more right
- * now; 'more': call again; 'rewritten': the bytes before the read offset are not the ones read there, so
- * the file was truncated and written again: it is read again from 0 under a new key (call again).
+ * 'wait': the first line is not complete yet (or it changed under each try, see IDENTIFY_ATTEMPTS), so
+ * the file cannot be identified; 'eof': nothing more right now; 'more': call again; 'rewritten': the bytes
+ * before the read offset are not the ones read there, so the file was truncated and written again: it is
+ * read again from 0 under a new key (call again).
  */
 export type ReadOutcome = 'more' | 'eof' | 'wait' | 'rewritten';
 
