@@ -416,6 +416,10 @@ export class FileServer {
    * of file, so the answer is kept until the waiting list changes (a scan, an open, a problem).
    */
   #someoneWaits(): boolean {
+    // With a slot free, a waiting file is being opened (a scan opens what it found, in turn) or gets one
+    // at the next scan: closing this one gave it nothing, and only made this file be opened and
+    // identified again (a window for a rewrite to race its identification).
+    if (this.#tailers.size < this.#slots) return false;
     if (this.#tailers.size > this.#slots) return true;
     if (this.#waiters === undefined) {
       this.#waiters = false;

@@ -59,9 +59,26 @@ export interface ParkedAt {
 export type NotResumable = { readonly offset: number; readonly reason: 'changed' | 'unverifiable' };
 
 /**
- * 'wait': the first line is not complete yet, so the file cannot be identified; 'eof': nothing more right
- * now; 'more': call again; 'rewritten': the bytes before the read offset are not the ones read there, so
- * the file was truncated and written again: it is read again from 0 under a new key (call again).
+ * Where an identified file goes on: under `key` (undefined: a fresh one), from `goOnAt` (undefined: the
+ * sinks' checkpoints of `key`), and why a checkpoint or parked offset of it was refused, if one was.
+ */
+interface Resume {
+  readonly key?: string;
+  readonly goOnAt?: number;
+  readonly refused?: NotResumable;
+}
+
+/**
+ * Identifications tried in a row when the first line changes under each one (a file truncated and written
+ * again that fast, again and again); after that the next read tries again.
+ */
+const IDENTIFY_ATTEMPTS = 3;
+
+/**
+ * 'wait': the first line is not complete yet (or it changed under each try, see IDENTIFY_ATTEMPTS), so
+ * the file cannot be identified; 'eof': nothing more right now; 'more': call again; 'rewritten': the bytes
+ * before the read offset are not the ones read there, so the file was truncated and written again: it is
+ * read again from 0 under a new key (call again).
  */
 export type ReadOutcome = 'more' | 'eof' | 'wait' | 'rewritten';
 
@@ -285,43 +302,54 @@ export class FileTailer {
   }
 
   async #identify(final: boolean): Promise<boolean> {
-    const base = await readIdentity(this.#fd, this.dev, this.ino, final);
-    if (base === undefined) return false;
-    const size = (await fstatFile(this.#fd)).size;
-    let key: string | undefined;
-    let refused: NotResumable | undefined;
+    for (let attempt = 0; attempt < IDENTIFY_ATTEMPTS; attempt++) {
+      const base = await readIdentity(this.#fd, this.dev, this.ino, final);
+      if (base === undefined) return false;
+      const size = (await fstatFile(this.#fd)).size;
+      const decided = await this.#resumeFrom(base.base, size);
+      // Truncated and written again since the first line was read, what was decided is about content no
+      // longer there: a refusal would count the rewrite, then the first truncation check, finding another
+      // first line than the identity's, would count it again and read the new content a second time.
+      // Decide again on what the file holds now.
+      if ((await readIdentity(this.#fd, this.dev, this.ino, final))?.base !== base.base) continue;
+      await this.#identified(base, decided);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Where content with identity base `base` goes on in a file of `size` bytes: at the offset it was
+   * parked at, at a checkpoint of the same content, or from 0 under a fresh key (and why not resumed).
+   */
+  async #resumeFrom(base: string, size: number): Promise<Resume> {
+    if (this.#rewritten) return {};
     const parked = this.#parked;
-    this.#parked = undefined;
-    let goOnAt: number | undefined;
-    if (parked !== undefined && parked.base === base.base && !this.#rewritten) {
+    if (parked !== undefined) {
       // Reopened after freeing its slot: go on where it was, if it still holds what was read there.
       const same =
+        parked.base === base &&
         size >= parked.position &&
         parked.marker !== undefined &&
         (await markerMatches(this.#fd, parked.marker));
-      if (same) {
-        key = parked.key;
-        goOnAt = parked.position;
-      } else {
-        refused = { offset: parked.position, reason: 'changed' };
-        this.#rewritten = true;
-      }
-    } else if (parked !== undefined && !this.#rewritten) {
-      refused = { offset: parked.position, reason: 'changed' };
-      this.#rewritten = true;
+      if (same) return { key: parked.key, goOnAt: parked.position };
+      return { refused: { offset: parked.position, reason: 'changed' } };
     }
-    if (!this.#rewritten && key === undefined) {
-      for (const candidate of this.#options.candidates(base.base)) {
-        const why = await this.#whyNotResumable(candidate, size);
-        if (why === undefined) {
-          key = candidate.key;
-          break;
-        }
-        refused ??= why;
-      }
+    let refused: NotResumable | undefined;
+    for (const candidate of this.#options.candidates(base)) {
+      const why = await this.#whyNotResumable(candidate, size);
+      if (why === undefined) return { key: candidate.key };
+      refused ??= why;
     }
+    return { refused };
+  }
+
+  /** Takes `base` as this file's identity and goes on where `decided` says. */
+  async #identified(base: FileIdentity, decided: Resume): Promise<void> {
+    const { goOnAt, refused } = decided;
+    const key = decided.key ?? this.#options.freshKey(base.base);
+    this.#parked = undefined;
     this.#rewritten = false;
-    key ??= this.#options.freshKey(base.base);
     this.#identity = { ...base, key };
     this.#fileKey = key;
     if (refused !== undefined) this.#options.notResumable(this, refused);
@@ -345,7 +373,6 @@ export class FileTailer {
     const tail = Math.min(MARKER_MAX_BYTES, resume);
     this.#tailLength = tail === 0 ? 0 : await pread(this.#fd, this.#tail, tail, resume - tail);
     if (this.#tailLength < tail) this.#tailLength = 0;
-    return true;
   }
 
   /**
