@@ -1,4 +1,4 @@
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -13,6 +13,21 @@ const dirs: string[] = [];
 afterEach(() => {
   vi.useRealTimers();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('FileTailer size after a rewrite found by a read', () => {
+  it('is the size of the rewritten file, not of the old content, from the read that found the rewrite on', async () => {
+    const old = `${'first line of the old content\n'}${'x'.repeat(200)}\n`.repeat(20);
+    const { tailer, path } = await tailerOf(old);
+    while ((await tailer.readChunk(Buffer.alloc(4096))) === 'more') {}
+    expect(tailer.size).toBe(Buffer.byteLength(old));
+    // Truncated and written again, longer than the read offset, so only the bytes before it tell.
+    const rewritten = 'a new first line\n'.repeat(400);
+    truncateSync(path, 0);
+    writeFileSync(path, rewritten);
+    expect(await tailer.readChunk(Buffer.alloc(4096))).toBe('rewritten');
+    expect(tailer.size).toBe(Buffer.byteLength(rewritten));
+  });
 });
 
 async function tailerOf(
@@ -42,7 +57,7 @@ async function tailerOf(
     now: Date.now,
   };
   const tailer = new FileTailer(options, fd, path, await fstatFile(fd));
-  return { tailer, records };
+  return { tailer, records, path };
 }
 
 describe('FileTailer multiline timeout', () => {

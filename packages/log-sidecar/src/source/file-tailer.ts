@@ -201,6 +201,9 @@ export class FileTailer {
     const tail = this.#tailLength;
     const bytes = await pread(this.#fd, buffer, buffer.length, this.#framer.position - tail);
     if (tail > 0 && (bytes < tail || buffer.compare(this.#tail, 0, tail, 0, tail) !== 0)) {
+      // The size of the old content would otherwise stay until the next scan: the lag metric and the size
+      // a checkpoint keeps for reporting unread bytes lost would count bytes the file no longer has.
+      this.#size = (await fstatFile(this.#fd)).size;
       this.#restart();
       return 'rewritten';
     }
