@@ -469,6 +469,57 @@ function freePort() {
   });
 }
 
+/** Our metrics-sidecar scraping the harness's target as `app`, serving on `port`, with `args` added. */
+function startMetricsSidecar(subject, port, args) {
+  const launch = launchOf(subject, 'metrics-sidecar');
+  return track(
+    spawn(
+      subject.node,
+      [
+        ...launch.flags,
+        join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--target',
+        `app=${`http://127.0.0.1:${target.address().port}/metrics`}`,
+        '--log-level',
+        'warn',
+        ...args,
+        ...subject.args.split(' ').filter(Boolean),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
+    ),
+  );
+}
+
+/** Prometheus scraping the harness's target as job `app` every `interval`, its data in `dir`. */
+function startPrometheus(dir, port, interval) {
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      `  scrape_interval: ${interval}`,
+      `  scrape_timeout: ${durationMs(interval) >= 15_000 ? '10s' : interval}`,
+      'scrape_configs:',
+      '  - job_name: app',
+      `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
+      '',
+    ].join('\n'),
+  );
+  return track(
+    spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    ),
+  );
+}
+
 /**
  * One scraper on the 10,000-series target at `interval`: after `warm` scrapes, CPU per scrape over the
  * next `scrapes`, RSS at the end. Ours also answers one OpenMetrics+gzip GET after each scrape, as the
@@ -477,57 +528,11 @@ function freePort() {
 async function scrapeRun(subject, interval, scrapes, warm = 2) {
   const dir = mkdtempSync(join(tmpdir(), 'sbs-scrape-'));
   const port = await freePort();
-  const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
-  let child;
-  if (subject.kind === 'ours') {
-    const launch = launchOf(subject, 'metrics-sidecar');
-    child = track(
-      spawn(
-        subject.node,
-        [
-          ...launch.flags,
-          join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
-          '--listen',
-          `127.0.0.1:${port}`,
-          '--target',
-          `app=${targetUrl}`,
-          '--interval',
-          interval,
-          '--timeout',
-          `${Math.min(10_000, Math.round(durationMs(interval) * 0.8))}ms`,
-          '--log-level',
-          'warn',
-          ...subject.args.split(' ').filter(Boolean),
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
-      ),
-    );
-  } else {
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        `  scrape_interval: ${interval}`,
-        `  scrape_timeout: ${durationMs(interval) >= 15_000 ? '10s' : interval}`,
-        'scrape_configs:',
-        '  - job_name: app',
-        `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
-        '',
-      ].join('\n'),
-    );
-    child = track(
-      spawn(
-        PROMETHEUS,
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'ignore'] },
-      ),
-    );
-  }
+  const timeout = `${Math.min(10_000, Math.round(durationMs(interval) * 0.8))}ms`;
+  const child =
+    subject.kind === 'ours'
+      ? startMetricsSidecar(subject, port, ['--interval', interval, '--timeout', timeout])
+      : startPrometheus(dir, port, interval);
   const base = targetRequests;
   await until(() => targetRequests - base >= warm, 120_000, `${subject.name}'s first scrapes`);
   await sleep(200);
@@ -574,65 +579,29 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 60000;
 server.listen(Number(process.argv[2]), '127.0.0.1');`;
 const plainPeer = { name: 'plain-node', kind: 'plain' };
+/** What ours served as text in its last serve run: the plain server answers exactly these bytes. */
+let oursServedBody;
 
 async function serveRun(subject) {
   const dir = mkdtempSync(join(tmpdir(), 'sbs-serve-'));
   const port = await freePort();
-  const targetUrl = `http://127.0.0.1:${target.address().port}/metrics`;
   let child;
   let path = '/metrics';
-  if (subject.kind === 'ours' || subject.kind === 'plain') {
-    // The plain server answers exactly what ours serves as text, taken from a sidecar of this checkout.
-    if (subject.kind === 'plain' && !serveRun.body) await serveRun({ ...subjects[0], probeOnly: true });
-    if (subject.kind === 'plain') writeFileSync(join(dir, 'body.txt'), serveRun.body);
-    // The plain server runs on ours' node binary, so that the ceiling is the same Node's.
-    const launch =
-      subject.kind === 'plain'
-        ? { flags: [], env: { PATH: process.env.PATH } }
-        : launchOf(subject, 'metrics-sidecar');
+  if (subject.kind === 'ours') {
+    child = startMetricsSidecar(subject, port, []);
+  } else if (subject.kind === 'plain') {
+    // Ours runs first in the first rep (the order flips only from the second), so its bytes are there.
+    if (oursServedBody === undefined) throw new Error('the plain server needs ours to have served first');
+    writeFileSync(join(dir, 'body.txt'), oursServedBody);
+    // On ours' node binary, so that the ceiling is the same Node's.
     child = track(
-      spawn(
-        subject.kind === 'plain' ? subjects[0].node : subject.node,
-        subject.kind === 'plain'
-          ? ['-e', PLAIN_SERVER, join(dir, 'body.txt'), String(port)]
-          : [
-              ...launch.flags,
-              join(subject.root, 'packages/metrics-sidecar/dist/main.js'),
-              '--listen',
-              `127.0.0.1:${port}`,
-              '--target',
-              `app=${targetUrl}`,
-              '--log-level',
-              'warn',
-              ...subject.args.split(' ').filter(Boolean),
-            ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: launch.env },
-      ),
+      spawn(subjects[0].node, ['-e', PLAIN_SERVER, join(dir, 'body.txt'), String(port)], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { PATH: process.env.PATH },
+      }),
     );
   } else {
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global:',
-        '  scrape_interval: 15s',
-        'scrape_configs:',
-        '  - job_name: app',
-        `    static_configs: [{ targets: ['127.0.0.1:${target.address().port}'] }]`,
-        '',
-      ].join('\n'),
-    );
-    child = track(
-      spawn(
-        PROMETHEUS,
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          '--log.level=warn',
-        ],
-        { stdio: ['ignore', 'ignore', 'ignore'] },
-      ),
-    );
+    child = startPrometheus(dir, port, '15s');
     path = `/federate?match%5B%5D=${encodeURIComponent('{job="app"}')}`;
   }
   const url = `http://127.0.0.1:${port}${path}`;
@@ -648,12 +617,7 @@ async function serveRun(subject) {
     if (Date.now() > end) throw new Error(`${subject.name} did not serve the target's series`);
     await sleep(200);
   }
-  if (subject.probeOnly) {
-    serveRun.body = body;
-    await stop(child);
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
+  if (subject.name === 'ours') oursServedBody = body;
   const cpu0 = cpuSeconds(child.pid);
   const wrk = spawnSync('wrk', ['-t1', '-c10', `-d${values['serve-seconds']}s`, url], { encoding: 'utf8' });
   const cpu = cpuSeconds(child.pid) - cpu0;
