@@ -6,6 +6,8 @@
 //   node bench/side-by-side/run.mjs [--reps 3] [--lines 2000000] [--rows http-json,scrape-15s,...]
 //        [--gzip] [--compare DIR] [--b-node-flags='--flag ...'] [--node PATH] [--b-node PATH] [--as-image]
 // --gzip compresses the HTTP sink's bodies (ours --sink-gzip true, Fluent Bit Compress gzip).
+// The `serve` row (wrk, `--serve-seconds 5`) serves the scraped body: ours, a plain node:http server
+// answering ours' bytes, and Prometheus' /federate of the same series.
 //
 // Peers (never installed, vendored or built by this script):
 //   FLUENT_BIT_BIN=/path/to/fluent-bit   a Fluent Bit the user built; without it the log rows print ours only.
