@@ -189,7 +189,8 @@ export const logSidecarOptions = {
   }),
   batchMaxBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
     group: 'delivery',
-    description: 'bytes per batch sent to a sink',
+    description:
+      "file bytes per batch sent to a sink; unset, also at most a sixteenth of --buffer-max-bytes (the default's 1MiB at 16MiB)",
     valueName: '<size>',
     default: 1024 * 1024,
     defaultText: '1MiB',

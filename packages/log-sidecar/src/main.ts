@@ -10,7 +10,7 @@ import {
   Lifecycle,
   sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
-
+import { sizeByBuffer } from './buffer-sizing.js';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import {
   checkpointDirOf,
@@ -22,7 +22,6 @@ import {
   validateConfig,
 } from './config.js';
 import { checkConfigFiles } from './config-check.js';
-
 import { createDelivery } from './delivery/index.js';
 import { checkBufferFitsHeap } from './heap-fit.js';
 import { Pipeline } from './pipeline.js';
@@ -31,13 +30,14 @@ import { RecordBuilder } from './record-builder.js';
 import { createSinks } from './sink/sink-factory.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
-const READ_BUFFER_BYTES = 256 * 1024;
 const ROTATE_WAIT_MS = 2000;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
+/** Whether --batch-max-bytes was set (flag, env or file): then it wins over the buffer's share. */
+let batchMaxBytesGiven = false;
 const config = await sidecarConfigOrExit(
   {
     program: 'log-sidecar',
@@ -50,6 +50,7 @@ const config = await sidecarConfigOrExit(
     env: process.env,
     validate: (loaded, names, context) => {
       validateConfig(loaded, names, context);
+      batchMaxBytesGiven = context.given.has('batchMaxBytes');
       // The heap limit is the process's (NODE_OPTIONS, the container's memory), not the config's.
       checkBufferFitsHeap(
         loaded.bufferMaxBytes,
@@ -99,13 +100,21 @@ if (podLabels.missing.length > 0) {
     'Pod labels not on the Pod; records go without them.',
   );
 }
+// A small buffer makes batches and reads small too: the whole pipeline's bytes follow the one bound.
+const sizing = sizeByBuffer(config.bufferMaxBytes, config.batchMaxBytes, batchMaxBytesGiven);
+if (sizing.batchLowered) {
+  logger.info(
+    { batchMaxBytes: sizing.batchMaxBytes, readBufferBytes: sizing.readBufferBytes },
+    'Batches of at most a sixteenth of --buffer-max-bytes (set --batch-max-bytes to choose).',
+  );
+}
 const delivery = createDelivery({
   sinks,
   logger,
   registry,
   bufferMaxBytes: config.bufferMaxBytes,
   batchMaxRecords: config.batchMaxRecords,
-  batchMaxBytes: config.batchMaxBytes,
+  batchMaxBytes: sizing.batchMaxBytes,
   batchTimeoutMs: config.batchTimeout,
   maxInFlight: config.maxInFlight,
   onDeadline: config.onDeadline,
@@ -145,7 +154,7 @@ const pipeline = new Pipeline({
   maxLineBytes: config.maxLineBytes,
   multiline: config.multiline,
   multilineTimeoutMs: config.multilineTimeout,
-  readBufferBytes: READ_BUFFER_BYTES,
+  readBufferBytes: sizing.readBufferBytes,
   readIntervalMs: config.readInterval,
   maxPollIntervalMs: config.maxPollInterval,
   maxOpenFiles: config.maxOpenFiles,
