@@ -1,48 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_BATCH_BYTES, MIN_READ_BUFFER_BYTES, READ_BUFFER_BYTES, sizeByBuffer } from './buffer-sizing.js';
+import { MIN_READ_BUFFER_BYTES, READ_BUFFER_BYTES, readBufferBytesFor } from './buffer-sizing.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-describe('sizeByBuffer', () => {
-  it('leaves the defaults as they were at the default bound', () => {
-    expect(sizeByBuffer(16 * MiB, 1 * MiB, false)).toEqual({
-      batchMaxBytes: 1 * MiB,
-      readBufferBytes: READ_BUFFER_BYTES,
-      batchLowered: false,
-    });
-    expect(sizeByBuffer(64 * MiB, 1 * MiB, false).readBufferBytes).toBe(READ_BUFFER_BYTES);
+describe('readBufferBytesFor', () => {
+  it('keeps the 256 KiB read from an 8 MiB bound up (the default 16 MiB included)', () => {
+    expect(readBufferBytesFor(16 * MiB)).toBe(READ_BUFFER_BYTES);
+    expect(readBufferBytesFor(8 * MiB)).toBe(READ_BUFFER_BYTES);
+    expect(readBufferBytesFor(1024 * MiB)).toBe(READ_BUFFER_BYTES);
   });
 
-  it('makes batches a sixteenth and reads a thirty-second of a small bound', () => {
-    expect(sizeByBuffer(5 * MiB, 1 * MiB, false)).toEqual({
-      batchMaxBytes: 320 * KiB,
-      readBufferBytes: 160 * KiB,
-      batchLowered: true,
-    });
+  it('reads a thirty-second of a smaller bound', () => {
+    expect(readBufferBytesFor(5 * MiB)).toBe(160 * KiB);
+    expect(readBufferBytesFor(8 * MiB - 32)).toBe(256 * KiB - 1);
   });
 
-  it('keeps a --batch-max-bytes the user set, and the reads still follow the bound', () => {
-    expect(sizeByBuffer(5 * MiB, 1 * MiB, true)).toEqual({
-      batchMaxBytes: 1 * MiB,
-      readBufferBytes: 160 * KiB,
-      batchLowered: false,
-    });
-  });
-
-  it('never lowers a batch bound that is already under the share', () => {
-    expect(sizeByBuffer(5 * MiB, 64 * KiB, false)).toMatchObject({
-      batchMaxBytes: 64 * KiB,
-      batchLowered: false,
-    });
-  });
-
-  it('stops at the smallest batch and read for the smallest bound', () => {
-    expect(sizeByBuffer(64 * KiB, 1 * MiB, false)).toEqual({
-      batchMaxBytes: 4 * KiB,
-      readBufferBytes: MIN_READ_BUFFER_BYTES,
-      batchLowered: true,
-    });
-    expect(sizeByBuffer(8 * KiB, 1 * MiB, false).batchMaxBytes).toBe(MIN_BATCH_BYTES);
+  it('never reads less than 16 KiB', () => {
+    expect(readBufferBytesFor(512 * KiB)).toBe(MIN_READ_BUFFER_BYTES);
+    expect(readBufferBytesFor(64 * KiB)).toBe(MIN_READ_BUFFER_BYTES);
   });
 });

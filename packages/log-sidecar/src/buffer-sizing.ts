@@ -1,25 +1,21 @@
 /**
- * How `--buffer-max-bytes` sizes the rest of the pipeline's in-flight bytes (issue 16, the bounded row).
+ * How `--buffer-max-bytes` sizes the read buffer (issue 16, the bounded row).
  *
- * The bound counts held records only. Around them, at full speed, the process also holds the read buffer
- * and the request bodies of the sink's pool (one per request in flight plus one being encoded, each ~2x
- * its batch's file bytes once escaped into the envelope). With the defaults (16 MiB, 1 MiB batches,
- * 256 KiB reads) those are small next to the bound; a user who asked for 5 MiB got the same 1 MiB batches,
- * ~5 MB of pooled bodies next to the 5 MiB of records, and reads of ~1,350 lines at once: every record
- * outlived the young generation and was promoted, so the old space grew by a collection step each time
- * (measured in docs/benchmarks.md, "log-sidecar memory: wt/buffer": 84-87 -> 77 MiB peak at 5 MiB).
- * So a small bound makes batches and reads small too: a batch is at most a sixteenth of the bound in file
- * bytes (unless `--batch-max-bytes` was set) and a read at most a thirty-second. At the default bound
- * both are what they were.
+ * The bound counts held records only; a read is framed in one go, so one 256 KiB read puts ~1,350 of the
+ * benchmark's lines into the pipeline at once, on top of what the bound already holds, and they all live
+ * until their batch is acknowledged. With a 16 MiB bound that is a sixtieth of it; with 5 MiB a fifth, and
+ * at full speed it measured 3-7 MiB of peak RSS (docs/benchmarks.md, "log-sidecar memory: wt/buffer"). So a
+ * read is at most a thirty-second of the bound: 160 KiB at 5 MiB, the 256 KiB it was from 8 MiB up.
+ *
+ * Batches were sized from the bound too (a sixteenth, in file bytes) and measured: 3 MiB less again on the
+ * host's Node 20, but 2-9 MiB more on the image's Node 24 (its malloc heap grew with the 3x as many
+ * requests) at 1.16x the CPU, so batches follow `--batch-max-bytes` alone.
  */
 
-/** A batch holds at most this share of `--buffer-max-bytes` in file bytes (16 MiB -> the 1 MiB default). */
-export const BATCH_SHARE_OF_BUFFER = 16;
-
-/** A read is at most this share of `--buffer-max-bytes` (16 MiB -> 512 KiB, above the 256 KiB read). */
+/** A read is at most this share of `--buffer-max-bytes`. */
 export const READ_SHARE_OF_BUFFER = 32;
 
-/** The read buffer when the bound leaves room for it. */
+/** The read buffer when the bound leaves room for it (from an 8 MiB bound up). */
 export const READ_BUFFER_BYTES = 256 * 1024;
 
 /**
@@ -28,34 +24,8 @@ export const READ_BUFFER_BYTES = 256 * 1024;
  */
 export const MIN_READ_BUFFER_BYTES = 16 * 1024;
 
-/** The smallest batch bound in file bytes (the smallest `--batch-max-bytes` accepted). */
-export const MIN_BATCH_BYTES = 1024;
-
-export interface BufferSizing {
-  /** The batch bound the sinks get. */
-  readonly batchMaxBytes: number;
-  /** Bytes read from a file at a time. */
-  readonly readBufferBytes: number;
-  /** True when `batchMaxBytes` is below the `--batch-max-bytes` default it replaced. */
-  readonly batchLowered: boolean;
-}
-
-/**
- * The batch and read sizes that follow from `--buffer-max-bytes`. `batchMaxBytes` is `--batch-max-bytes`;
- * when the user set it (`batchMaxBytesGiven`) it is kept as it is, otherwise it is lowered to the buffer's
- * share.
- */
-export function sizeByBuffer(
-  bufferMaxBytes: number,
-  batchMaxBytes: number,
-  batchMaxBytesGiven: boolean,
-): BufferSizing {
-  const batchShare = Math.max(MIN_BATCH_BYTES, Math.floor(bufferMaxBytes / BATCH_SHARE_OF_BUFFER));
-  const readShare = Math.floor(bufferMaxBytes / READ_SHARE_OF_BUFFER);
-  const lowered = !batchMaxBytesGiven && batchShare < batchMaxBytes;
-  return {
-    batchMaxBytes: lowered ? batchShare : batchMaxBytes,
-    readBufferBytes: Math.min(READ_BUFFER_BYTES, Math.max(MIN_READ_BUFFER_BYTES, readShare)),
-    batchLowered: lowered,
-  };
+/** Bytes read from a file at a time, for a `--buffer-max-bytes` of `bufferMaxBytes`. */
+export function readBufferBytesFor(bufferMaxBytes: number): number {
+  const share = Math.floor(bufferMaxBytes / READ_SHARE_OF_BUFFER);
+  return Math.min(READ_BUFFER_BYTES, Math.max(MIN_READ_BUFFER_BYTES, share));
 }

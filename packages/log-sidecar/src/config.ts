@@ -189,8 +189,7 @@ export const logSidecarOptions = {
   }),
   batchMaxBytes: option(byteSizeParser({ min: 1024, max: 64 * 1024 ** 2 }), {
     group: 'delivery',
-    description:
-      "file bytes per batch sent to a sink; unset, also at most a sixteenth of --buffer-max-bytes (the default's 1MiB at 16MiB)",
+    description: 'bytes per batch sent to a sink',
     valueName: '<size>',
     default: 1024 * 1024,
     defaultText: '1MiB',

@@ -10,7 +10,7 @@ import {
   Lifecycle,
   sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
-import { sizeByBuffer } from './buffer-sizing.js';
+import { READ_BUFFER_BYTES, readBufferBytesFor } from './buffer-sizing.js';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import {
   checkpointDirOf,
@@ -36,8 +36,6 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-/** Whether --batch-max-bytes was set (flag, env or file): then it wins over the buffer's share. */
-let batchMaxBytesGiven = false;
 const config = await sidecarConfigOrExit(
   {
     program: 'log-sidecar',
@@ -50,7 +48,6 @@ const config = await sidecarConfigOrExit(
     env: process.env,
     validate: (loaded, names, context) => {
       validateConfig(loaded, names, context);
-      batchMaxBytesGiven = context.given.has('batchMaxBytes');
       // The heap limit is the process's (NODE_OPTIONS, the container's memory), not the config's.
       checkBufferFitsHeap(
         loaded.bufferMaxBytes,
@@ -100,13 +97,10 @@ if (podLabels.missing.length > 0) {
     'Pod labels not on the Pod; records go without them.',
   );
 }
-// A small buffer makes batches and reads small too: the whole pipeline's bytes follow the one bound.
-const sizing = sizeByBuffer(config.bufferMaxBytes, config.batchMaxBytes, batchMaxBytesGiven);
-if (sizing.batchLowered) {
-  logger.info(
-    { batchMaxBytes: sizing.batchMaxBytes, readBufferBytes: sizing.readBufferBytes },
-    'Batches of at most a sixteenth of --buffer-max-bytes (set --batch-max-bytes to choose).',
-  );
+// A small buffer makes reads small too: a read's records come on top of what the bound holds.
+const readBufferBytes = readBufferBytesFor(config.bufferMaxBytes);
+if (readBufferBytes < READ_BUFFER_BYTES) {
+  logger.info({ readBufferBytes }, 'Reads of a thirty-second of --buffer-max-bytes.');
 }
 const delivery = createDelivery({
   sinks,
@@ -114,7 +108,7 @@ const delivery = createDelivery({
   registry,
   bufferMaxBytes: config.bufferMaxBytes,
   batchMaxRecords: config.batchMaxRecords,
-  batchMaxBytes: sizing.batchMaxBytes,
+  batchMaxBytes: config.batchMaxBytes,
   batchTimeoutMs: config.batchTimeout,
   maxInFlight: config.maxInFlight,
   onDeadline: config.onDeadline,
@@ -154,7 +148,7 @@ const pipeline = new Pipeline({
   maxLineBytes: config.maxLineBytes,
   multiline: config.multiline,
   multilineTimeoutMs: config.multilineTimeout,
-  readBufferBytes: sizing.readBufferBytes,
+  readBufferBytes,
   readIntervalMs: config.readInterval,
   maxPollIntervalMs: config.maxPollInterval,
   maxOpenFiles: config.maxOpenFiles,
