@@ -38,6 +38,9 @@ for (const sidecar of SIDECARS) {
     dir: `${pkg}dist`,
     entryFileNames: 'main.js',
     format: 'esm',
+    // One non-Latin-1 character (an en dash in pino's source) made V8 keep the whole 0.7 MB bundle's
+    // source as a two-byte string: 1.4 MiB of heap for the life of the process instead of 0.7.
+    charset: 'ascii',
     // One file: the lazily imported HTTP sink is inlined, still evaluated only when it is configured.
     codeSplitting: false,
     // Stack traces map back to src/*.ts (node --enable-source-maps); the sources are not embedded.

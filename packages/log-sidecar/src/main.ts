@@ -10,7 +10,7 @@ import {
   Lifecycle,
   sidecarConfigOrExit,
 } from '@agent-sidecars/shared';
-
+import { READ_BUFFER_BYTES, readBufferBytesFor } from './buffer-sizing.js';
 import { CheckpointStore } from './checkpoint/checkpoint-store.js';
 import {
   checkpointDirOf,
@@ -22,7 +22,6 @@ import {
   validateConfig,
 } from './config.js';
 import { checkConfigFiles } from './config-check.js';
-
 import { createDelivery } from './delivery/index.js';
 import { checkBufferFitsHeap } from './heap-fit.js';
 import { Pipeline } from './pipeline.js';
@@ -31,7 +30,6 @@ import { RecordBuilder } from './record-builder.js';
 import { createSinks } from './sink/sink-factory.js';
 
 const CHECKPOINT_INTERVAL_MS = 1000;
-const READ_BUFFER_BYTES = 256 * 1024;
 const ROTATE_WAIT_MS = 2000;
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -99,6 +97,11 @@ if (podLabels.missing.length > 0) {
     'Pod labels not on the Pod; records go without them.',
   );
 }
+// A small buffer makes reads small too: a read's records come on top of what the bound holds.
+const readBufferBytes = readBufferBytesFor(config.bufferMaxBytes);
+if (readBufferBytes < READ_BUFFER_BYTES) {
+  logger.info({ readBufferBytes }, 'Reads of a thirty-second of --buffer-max-bytes.');
+}
 const delivery = createDelivery({
   sinks,
   logger,
@@ -145,7 +148,7 @@ const pipeline = new Pipeline({
   maxLineBytes: config.maxLineBytes,
   multiline: config.multiline,
   multilineTimeoutMs: config.multilineTimeout,
-  readBufferBytes: READ_BUFFER_BYTES,
+  readBufferBytes,
   readIntervalMs: config.readInterval,
   maxPollIntervalMs: config.maxPollInterval,
   maxOpenFiles: config.maxOpenFiles,

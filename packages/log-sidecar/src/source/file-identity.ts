@@ -79,10 +79,15 @@ export function readMarkerSync(fd: number, offset: number): ContentMarker | unde
 
 /** True when the open file `fd` still holds, before `marker.offset`, the bytes the marker was taken of. */
 export async function markerMatches(fd: number, marker: ContentMarker): Promise<boolean> {
-  if (marker.bytes === 0) return true;
+  return (await markedBytes(fd, marker)) !== undefined;
+}
+
+/** The bytes before `marker.offset` if they are still the ones the marker was taken of, else undefined. */
+export async function markedBytes(fd: number, marker: ContentMarker): Promise<Buffer | undefined> {
   const buffer = Buffer.allocUnsafe(marker.bytes);
+  if (marker.bytes === 0) return buffer;
   const read = await pread(fd, buffer, marker.bytes, marker.offset - marker.bytes);
-  return read === marker.bytes && markerHash(buffer) === marker.hash;
+  return read === marker.bytes && markerHash(buffer) === marker.hash ? buffer : undefined;
 }
 
 /**

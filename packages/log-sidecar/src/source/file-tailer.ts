@@ -6,6 +6,7 @@ import {
   type ContentMarker,
   type FileIdentity,
   MARKER_MAX_BYTES,
+  markedBytes,
   markerMatches,
   readIdentity,
   readMarkerSync,
@@ -66,6 +67,8 @@ interface Resume {
   readonly key?: string;
   readonly goOnAt?: number;
   readonly refused?: NotResumable;
+  /** The bytes before the resume offset as they were verified (at most MARKER_MAX_BYTES of them). */
+  readonly verified?: { readonly offset: number; readonly bytes: Buffer };
 }
 
 /**
@@ -330,19 +333,24 @@ export class FileTailer {
     const parked = this.#parked;
     if (parked !== undefined) {
       // Reopened after freeing its slot: go on where it was, if it still holds what was read there.
-      const same =
-        parked.base === base &&
-        size >= parked.position &&
-        parked.marker !== undefined &&
-        (await markerMatches(this.#fd, parked.marker));
-      if (same) return { key: parked.key, goOnAt: parked.position };
+      const bytes =
+        parked.base === base && size >= parked.position && parked.marker !== undefined
+          ? await markedBytes(this.#fd, parked.marker)
+          : undefined;
+      if (bytes !== undefined) {
+        return { key: parked.key, goOnAt: parked.position, verified: { offset: parked.position, bytes } };
+      }
       return { refused: { offset: parked.position, reason: 'changed' } };
     }
     let refused: NotResumable | undefined;
     for (const candidate of this.#options.candidates(base)) {
       const why = await this.#whyNotResumable(candidate, size);
-      if (why === undefined) return { key: candidate.key };
-      refused ??= why;
+      if (why !== undefined && 'reason' in why) {
+        refused ??= why;
+        continue;
+      }
+      const verified = why && { offset: Math.min(...candidate.offsets), bytes: why };
+      return verified ? { key: candidate.key, verified } : { key: candidate.key };
     }
     return { refused };
   }
@@ -372,18 +380,29 @@ export class FileTailer {
       this.#floorMax = highest;
     }
     this.#framer.reset(resume);
-    // The bytes before the resume offset, verified just now: the first read compares them again.
+    // The first read compares the bytes before the resume offset again. They are the ones verified while
+    // deciding, not read anew: a truncation and rewrite with the same first line since the check would
+    // otherwise give bytes of the new content, and its start would be skipped without a word.
     const tail = Math.min(MARKER_MAX_BYTES, resume);
+    const verified = decided.verified;
+    if (verified !== undefined && verified.offset === resume && verified.bytes.length >= tail) {
+      verified.bytes.copy(this.#tail, 0, verified.bytes.length - tail);
+      this.#tailLength = tail;
+      return;
+    }
     this.#tailLength = tail === 0 ? 0 : await pread(this.#fd, this.#tail, tail, resume - tail);
     if (this.#tailLength < tail) this.#tailLength = 0;
   }
 
   /**
-   * Undefined when this file may resume from `candidate`: nothing checkpointed, or the file is long
-   * enough, still holds the marker's bytes, and has a newline just before the resume offset (a record
-   * never starts mid-line). Otherwise why not.
+   * Undefined or the bytes before the resume offset when this file may resume from `candidate`: nothing
+   * checkpointed, or the file is long enough, still holds the marker's bytes, and has a newline just
+   * before the resume offset (a record never starts mid-line). Otherwise why not.
    */
-  async #whyNotResumable(candidate: ResumeCandidate, size: number): Promise<NotResumable | undefined> {
+  async #whyNotResumable(
+    candidate: ResumeCandidate,
+    size: number,
+  ): Promise<NotResumable | Buffer | undefined> {
     const highest = Math.max(0, ...candidate.offsets);
     if (highest === 0) return undefined;
     const resume = Math.min(...candidate.offsets);
@@ -392,11 +411,11 @@ export class FileTailer {
     const marker = candidate.marker;
     if (marker === undefined) return { offset: resume, reason: 'unverifiable' };
     if (marker.offset > size || !(await markerMatches(this.#fd, marker))) return changed;
-    if (resume > 0) {
-      const before = Buffer.allocUnsafe(1);
-      if ((await pread(this.#fd, before, 1, resume - 1)) !== 1 || before[0] !== 10) return changed;
-    }
-    return undefined;
+    if (resume === 0) return undefined;
+    const length = Math.min(MARKER_MAX_BYTES, resume);
+    const before = Buffer.allocUnsafe(length);
+    const read = await pread(this.#fd, before, length, resume - length);
+    return read === length && before[length - 1] === 10 ? before : changed;
   }
 
   readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
