@@ -544,7 +544,9 @@ async function scrapeRun(subject, interval, scrapes, warm = 2) {
       ? startMetricsSidecar(subject, port, ['--interval', interval, '--timeout', timeout])
       : startPrometheus(dir, port, interval);
   const base = targetRequests;
-  await until(() => targetRequests - base >= warm, 120_000, `${subject.name}'s first scrapes`);
+  // Prometheus' first scrape comes up to one interval after its start.
+  const warmMs = Math.max(120_000, (warm + 2) * durationMs(interval));
+  await until(() => targetRequests - base >= warm, warmMs, `${subject.name}'s first scrapes`);
   await sleep(200);
   const cpu0 = cpuSeconds(child.pid);
   const r0 = targetRequests;
