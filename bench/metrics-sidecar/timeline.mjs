@@ -10,8 +10,8 @@
 // with a scrape show what one scrape costs (JIT warm-up included: compare the first scrapes with later ones);
 // the others what the process costs between scrapes. Ends with the totals: per scrape (the seconds with a
 // scrape), between scrapes, and the last scrapes' median. Everything is on 127.0.0.1; the sidecar is
-// stopped by its PID.
-import { spawn } from 'node:child_process';
+// stopped by its PID. The last line compares the whole run's CPU by the scheduler with utime+stime in clock ticks.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,7 @@ const child = spawn(
   ],
   { stdio: ['ignore', 'ignore', 'inherit'], env },
 );
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU ms so far of the main thread and of all the others. */
@@ -97,7 +98,16 @@ function threadCpu() {
   return { main, other };
 }
 
+/** utime + stime of the whole process in ms, from /proc/PID/stat (clock ticks, as the side-by-side harness reads it). */
+function tickCpu() {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLK_TCK);
+}
+
 const started = Date.now();
+const ticksAtStart = tickCpu();
+const atStart = threadCpu();
 let answered = 0;
 let before = threadCpu();
 const rows = [];
@@ -124,6 +134,8 @@ for (let s = 0; s < seconds; s++) {
     `${String(row.second).padStart(4)} s ${row.scraped ? 'scrape' : '      '} main ${row.main.toFixed(1).padStart(6)} ms  other threads ${row.other.toFixed(1).padStart(6)} ms`,
   );
 }
+const ticks = tickCpu() - ticksAtStart;
+const end = threadCpu();
 child.kill('SIGTERM');
 await new Promise((resolve) => child.once('exit', resolve));
 target.close();
@@ -137,4 +149,7 @@ const late = scraped
   .sort((a, b) => a - b);
 console.log(
   `scrapes after the first: ${scraped.length}, ${((sum(scraped, 'main') + sum(scraped, 'other')) / scraped.length).toFixed(1)} ms each (main ${(sum(scraped, 'main') / scraped.length).toFixed(1)}); between scrapes ${idle.length === 0 ? '-' : ((sum(idle, 'main') + sum(idle, 'other')) / idle.length).toFixed(2)} ms a second; the last 3 scrapes' median ${late[1]?.toFixed(1) ?? '-'} ms`,
+);
+console.log(
+  `whole run: ${(end.main - atStart.main + end.other - atStart.other).toFixed(0)} ms by the scheduler (schedstat), ${ticks.toFixed(0)} ms by utime+stime ticks`,
 );
