@@ -70,6 +70,14 @@ export function get(url, headers = {}) {
   });
 }
 
+/** One GET of a sidecar's /metrics on `port` as the Prometheus scraping it asks: OpenMetrics, gzipped. */
+export function getAsPrometheus(port) {
+  return get(`http://127.0.0.1:${port}/metrics`, {
+    Accept: 'application/openmetrics-text;version=1.0.0',
+    'Accept-Encoding': 'gzip',
+  });
+}
+
 /** The target's request handler: `body` as OpenMetrics, gzipped when asked; `onRequest` counts scrapes. */
 export function targetHandler(body, gzipped, onRequest) {
   return (req, res) => {

@@ -566,12 +566,15 @@ export abstract class LineParser implements ExpositionParser {
 /** Per sample of one body: what its labels gave (see LineParser's `#last`). */
 class LabelsOfSamples {
   /** `type declaredName` of the sample's family, or '' when its series is not to be looked up. */
-  readonly key: string[] = [];
+  // Made holding a string, then emptied: the array's elements are strings from the start, so the first
+  // store of a key into it does not change its map (and deoptimise the code that stores them).
+  readonly key: string[] = [''];
   hash: Int32Array;
   groupHash: Int32Array;
   le: Float64Array;
 
   constructor(size: number) {
+    this.key.length = 0;
     this.hash = new Int32Array(size);
     this.groupHash = new Int32Array(size);
     this.le = new Float64Array(size);
