@@ -4,11 +4,13 @@
 // each run and the medians.
 //
 //   node bench/process/startup-idle.mjs [--reps 3] [--settle 10] [--sidecar log-sidecar|metrics-sidecar]
-//        'name|/path/to/node|/path/to/main.js|--node-flag ...|ENV=1 ENV2=2' ...
+//        [--heap-spaces] 'name|/path/to/node|/path/to/main.js|--node-flag ...|ENV=1 ENV2=2' ...
 //
 // startup = spawn to the first 200 from /readyz (log-sidecar: its HTTP sink is configured and the one
 // 1,000-line file read; metrics-sidecar: its first scrape of a 10,000-series target in this process is
 // served). RSS = VmRSS after --settle seconds more, with the smaps_rollup split (file-backed vs anonymous).
+// --heap-spaces preloads heap-spaces.mjs and prints V8's committed size (used) per heap space at the end
+// of the settle time (node's own figures: which space grows between node versions or flags).
 // All traffic on 127.0.0.1; every child is stopped by its PID.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ const { values, positionals } = parseArgs({
     reps: { type: 'string', default: '3' },
     settle: { type: 'string', default: '10' },
     sidecar: { type: 'string', default: 'log-sidecar' },
+    'heap-spaces': { type: 'boolean', default: false },
   },
 });
 if (!['log-sidecar', 'metrics-sidecar'].includes(values.sidecar)) {
@@ -110,10 +113,14 @@ async function run(v) {
           ],
           ...['--interval', '15s', '--log-level', 'warn'],
         ];
+  const heapFile = join(dir, 'heap-spaces.json');
+  const preload = values['heap-spaces']
+    ? ['--import', new URL('./heap-spaces.mjs', import.meta.url).href]
+    : [];
   const started = process.hrtime.bigint();
-  const child = spawn(v.node, [...v.flags, v.main, ...args], {
+  const child = spawn(v.node, [...v.flags, ...preload, v.main, ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, ...v.env },
+    env: { PATH: process.env.PATH, ...v.env, ...(preload.length ? { HEAP_SPACES_FILE: heapFile } : {}) },
   });
   const exited = new Promise((r) => child.on('exit', r));
   try {
@@ -130,12 +137,22 @@ async function run(v) {
       hwm: status(child.pid, 'VmHWM'),
       file: rollup(child.pid, 'Rss') - rollup(child.pid, 'Anonymous'),
       anon: rollup(child.pid, 'Anonymous'),
+      heap: preload.length ? JSON.parse(readFileSync(heapFile, 'utf8')) : null,
     };
   } finally {
     child.kill('SIGTERM');
     await exited;
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const mib = (bytes) => (bytes / 1048576).toFixed(1);
+/** 'total 20.1 (used 13.3): new_space 4.1 (0.9), ...' in MiB, spaces with nothing committed left out. */
+function heapLine(h) {
+  const spaces = Object.entries(h.spaces)
+    .filter(([, s]) => s.size > 0)
+    .map(([name, s]) => `${name} ${mib(s.size)} (${mib(s.used)})`);
+  return `total ${mib(h.total)} (used ${mib(h.used)}), external ${mib(h.external)}, malloced ${mib(h.malloced)}: ${spaces.join(', ')}`;
 }
 
 const results = new Map(variants.map((v) => [v.name, []]));
@@ -147,6 +164,7 @@ for (let rep = 0; rep < Number(values.reps); rep++) {
     console.log(
       `${values.sidecar} ${v.name} rep ${rep + 1}: startup ${r.startupMs.toFixed(0)} ms, RSS ${r.rss.toFixed(1)} MiB (file ${r.file.toFixed(1)}, anon ${r.anon.toFixed(1)}), peak ${r.hwm.toFixed(1)}`,
     );
+    if (r.heap) console.log(`  heap ${heapLine(r.heap)}`);
   }
 }
 console.log(

@@ -5,6 +5,7 @@
 //
 //   node bench/side-by-side/run.mjs [--reps 3] [--lines 2000000] [--rows http-json,scrape-15s,...]
 //        [--gzip] [--compare DIR] [--b-node-flags='--flag ...'] [--node PATH] [--b-node PATH] [--as-image]
+//        [--b-as-image]
 // --gzip compresses the HTTP sink's bodies (ours --sink-gzip true, Fluent Bit Compress gzip).
 // The `serve` row (wrk, `--serve-seconds 5`) serves the scraped body: ours, a plain node:http server
 // answering ours' bytes, and Prometheus' /federate of the same series.
@@ -25,6 +26,8 @@
 // `--as-image` runs "ours" as the image and the manifests start each sidecar: the image's node binary
 // (unless --node says otherwise), the node flags of its ENTRYPOINT in images/sidecar/Dockerfile, and the
 // NODE_OPTIONS and other environment of its container in k8s/components/<sidecar>/inject/pod-template.yaml.
+// `--b-as-image` does the same for B (from B's checkout with --compare), so that `--as-image --b-as-image
+// --b-node PATH` compares two node binaries as the Pod runs them, and `--b-node-flags` adds to the image's.
 // The container's memory limit is not applied (node sizes V8 from it in a Pod: pin the heap sizes in
 // NODE_OPTIONS, as the manifests do, for host figures that match the Pod's).
 // Every process is spawned here and stopped by its PID; all traffic is on 127.0.0.1.
@@ -66,6 +69,7 @@ const { values } = parseArgs({
     'b-node': { type: 'string' },
     'b-env': { type: 'string' },
     'as-image': { type: 'boolean', default: false },
+    'b-as-image': { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '30' },
     'live-seconds': { type: 'string', default: '20' },
     'scrapes-15s': { type: 'string', default: '5' },
@@ -96,8 +100,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // ---------- subjects ----------
 /** How the image and the manifests start `sidecar`: ENTRYPOINT node flags, and the container's environment. */
-function imageLaunch(sidecar) {
-  const dockerfile = readFileSync(join(root, 'images/sidecar/Dockerfile'), 'utf8');
+function imageLaunch(sidecar, checkout) {
+  const dockerfile = readFileSync(join(checkout, 'images/sidecar/Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m);
   // The sidecar's own stage, else the runtime stage it is built on.
   const head = (stage) => stage.split('\n')[0].trim();
@@ -110,7 +114,7 @@ function imageLaunch(sidecar) {
   if (!entrypoint) throw new Error(`images/sidecar/Dockerfile: no ENTRYPOINT for ${sidecar}`);
   const argv = JSON.parse(entrypoint);
   const flags = argv.slice(1, argv.indexOf('/app/dist/main.js'));
-  const manifest = readFileSync(join(root, `k8s/components/${sidecar}/inject/pod-template.yaml`), 'utf8');
+  const manifest = readFileSync(join(checkout, `k8s/components/${sidecar}/inject/pod-template.yaml`), 'utf8');
   const env = {};
   for (const m of manifest.matchAll(/- name: ([A-Z_][A-Z0-9_]*)\n\s+value: "?([^"\n]*)"?/g)) env[m[1]] = m[2];
   const nodeOptions = (env.NODE_OPTIONS ?? '').split(' ').filter(Boolean);
@@ -135,9 +139,9 @@ function envOf(text) {
   }
   return env;
 }
-function imageNode() {
+function imageNode(checkout) {
   const major = /^ARG NODE_VERSION=(\d+)/m.exec(
-    readFileSync(join(root, 'images/sidecar/Dockerfile'), 'utf8'),
+    readFileSync(join(checkout, 'images/sidecar/Dockerfile'), 'utf8'),
   )[1];
   const cache =
     process.env.AGENT_SIDECARS_CACHE ??
@@ -156,7 +160,7 @@ const subjects = [
     name: 'ours',
     kind: 'ours',
     root,
-    node: values.node ?? (values['as-image'] ? imageNode() : process.execPath),
+    node: values.node ?? (values['as-image'] ? imageNode(root) : process.execPath),
     nodeFlags: process.env.OURS_NODE_FLAGS ?? '',
     args: process.env.OURS_ARGS ?? '',
     env: envOf(process.env.OURS_ENV ?? ''),
@@ -168,17 +172,19 @@ if (
   values['b-node-flags'] !== undefined ||
   values['b-args'] !== undefined ||
   values['b-node'] !== undefined ||
-  values['b-env'] !== undefined
+  values['b-env'] !== undefined ||
+  values['b-as-image']
 ) {
+  const bRoot = values.compare ? resolve(values.compare) : root;
   subjects.push({
     name: 'B',
     kind: 'ours',
-    root: values.compare ? resolve(values.compare) : root,
-    node: values['b-node'] ?? process.execPath,
+    root: bRoot,
+    node: values['b-node'] ?? (values['b-as-image'] ? imageNode(bRoot) : process.execPath),
     nodeFlags: values['b-node-flags'] ?? '',
     args: values['b-args'] ?? '',
     env: envOf(values['b-env'] ?? ''),
-    asImage: false,
+    asImage: values['b-as-image'],
   });
 }
 for (const s of subjects) {
@@ -198,7 +204,7 @@ if (!metricsPeer) console.log(`Prometheus: ${PROMETHEUS} not found; scrape rows 
 function launchOf(subject, sidecar) {
   const own = subject.nodeFlags.split(' ').filter(Boolean);
   if (!subject.asImage) return { flags: own, env: { PATH: process.env.PATH, ...subject.env } };
-  const image = imageLaunch(sidecar);
+  const image = imageLaunch(sidecar, subject.root);
   return { flags: [...image.flags, ...own], env: { PATH: process.env.PATH, ...image.env, ...subject.env } };
 }
 

@@ -166,8 +166,8 @@ describe.skipIf(noEngine !== undefined)('each image alone, hardened as in the ma
     });
     const view = await pid1Of(container.id);
     expectHardenedAsTheManifestSays(view, spec, '/nodejs/bin/node');
-    // The image's ENTRYPOINT runs the bundle, then the manifest's args.
-    expect(view.cmdline).toEqual(['/nodejs/bin/node', '/app/dist/main.js', ...spec.args!]);
+    // The image's ENTRYPOINT runs the bundle with V8 capped at Maglev, then the manifest's args.
+    expect(view.cmdline).toEqual(['/nodejs/bin/node', '--max-opt=2', '/app/dist/main.js', ...spec.args!]);
     await expectProcessTunables(container.id, spec);
     const port = spec.ports![0]!.containerPort;
     const body = await waitFor(
