@@ -67,8 +67,13 @@ interface Resume {
   readonly key?: string;
   readonly goOnAt?: number;
   readonly refused?: NotResumable;
-  /** The bytes before the resume offset as they were verified (at most MARKER_MAX_BYTES of them). */
-  readonly verified?: { readonly offset: number; readonly bytes: Buffer };
+  readonly verified?: Verified;
+}
+
+/** The bytes before a resume offset as they were verified (at most MARKER_MAX_BYTES of them). */
+interface Verified {
+  readonly offset: number;
+  readonly bytes: Buffer;
 }
 
 /**
@@ -345,12 +350,9 @@ export class FileTailer {
     let refused: NotResumable | undefined;
     for (const candidate of this.#options.candidates(base)) {
       const why = await this.#whyNotResumable(candidate, size);
-      if (why !== undefined && 'reason' in why) {
-        refused ??= why;
-        continue;
-      }
-      const verified = why && { offset: Math.min(...candidate.offsets), bytes: why };
-      return verified ? { key: candidate.key, verified } : { key: candidate.key };
+      if (why === undefined) return { key: candidate.key };
+      if ('bytes' in why) return { key: candidate.key, verified: why };
+      refused ??= why;
     }
     return { refused };
   }
@@ -395,14 +397,14 @@ export class FileTailer {
   }
 
   /**
-   * Undefined or the bytes before the resume offset when this file may resume from `candidate`: nothing
-   * checkpointed, or the file is long enough, still holds the marker's bytes, and has a newline just
-   * before the resume offset (a record never starts mid-line). Otherwise why not.
+   * When this file may resume from `candidate`: undefined if nothing is checkpointed, else the bytes
+   * before the resume offset, verified (the file is long enough, still holds the marker's bytes, and has
+   * a newline just before the resume offset: a record never starts mid-line). Otherwise why not.
    */
   async #whyNotResumable(
     candidate: ResumeCandidate,
     size: number,
-  ): Promise<NotResumable | Buffer | undefined> {
+  ): Promise<NotResumable | Verified | undefined> {
     const highest = Math.max(0, ...candidate.offsets);
     if (highest === 0) return undefined;
     const resume = Math.min(...candidate.offsets);
@@ -415,7 +417,7 @@ export class FileTailer {
     const length = Math.min(MARKER_MAX_BYTES, resume);
     const before = Buffer.allocUnsafe(length);
     const read = await pread(this.#fd, before, length, resume - length);
-    return read === length && before[length - 1] === 10 ? before : changed;
+    return read === length && before[length - 1] === 10 ? { offset: resume, bytes: before } : changed;
   }
 
   readonly #onLine: LineHandler = (buffer, start, end, offset, endOffset, truncated) => {
